@@ -1,0 +1,372 @@
+//! Addresses: how anyone reaches an actor.
+//!
+//! Invariants:
+//! - Every [`Addr`] counts as a sender; when the last one is dropped and the
+//!   mailbox is empty, an unsupervised actor exits with
+//!   [`ExitReason::Normal`]. [`WeakAddr`] does not count.
+//! - An address names a mailbox, not an actor instance: under a supervisor
+//!   it stays valid across restarts.
+//! - Delivery is at most once and FIFO per sender: two messages sent one
+//!   after the other from one task arrive in that order.
+
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use crate::actor::{Actor, Handler, Message};
+use crate::current;
+use crate::envelope::{Ask, Boxed, Tell};
+use crate::error::{AskError, SendError, TrySendError};
+use crate::exit::ExitReason;
+use crate::mailbox::{Capacity, Control, Mailbox, PushFailed};
+use crate::recipient::Recipient;
+use crate::reply::ReplyTo;
+use crate::rt;
+
+/// A process-unique actor identity. Supervised actors keep theirs across
+/// restarts, like their address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ActorId(u64);
+
+impl ActorId {
+    pub(crate) fn next() -> ActorId {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        ActorId(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// The number behind the id.
+    pub fn as_u64(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for ActorId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// The address of an actor of type `A`. Cheap to clone; keeps the actor
+/// reachable (see the module invariants).
+///
+/// ```
+/// use retinue::{Actor, Context, Handler, Message, AskError};
+///
+/// struct Echo;
+/// impl Actor for Echo {}
+/// struct Say(&'static str);
+/// impl Message for Say { type Reply = &'static str; }
+/// impl Handler<Say> for Echo {
+///     async fn handle(&mut self, msg: Say, _: &mut Context<Self>) -> &'static str { msg.0 }
+/// }
+///
+/// # retinue::rt::block_on(async {
+/// let echo = retinue::spawn(Echo);
+/// assert_eq!(echo.ask(Say("hi")).await, Ok("hi"));
+/// echo.stop();
+/// echo.wait_stopped().await;
+/// assert_eq!(echo.ask(Say("hi")).await, Err(AskError::Closed));
+/// # });
+/// ```
+pub struct Addr<A> {
+    mailbox: Arc<Mailbox<A>>,
+}
+
+/// An address that does not keep the actor reachable. Upgrade it to send.
+pub struct WeakAddr<A> {
+    mailbox: Arc<Mailbox<A>>,
+}
+
+impl<A: Actor> Addr<A> {
+    pub(crate) fn from_mailbox(mailbox: Arc<Mailbox<A>>) -> Self {
+        mailbox.add_sender();
+        Addr { mailbox }
+    }
+
+    pub(crate) fn mailbox(&self) -> &Arc<Mailbox<A>> {
+        &self.mailbox
+    }
+
+    /// The actor's identity.
+    pub fn id(&self) -> ActorId {
+        self.mailbox.id()
+    }
+
+    /// Sends a message, waiting while the mailbox is full. Fails, giving the
+    /// message back, only when the actor has stopped for good.
+    pub async fn tell<M: Message>(&self, msg: M) -> Result<(), SendError<M>>
+    where
+        A: Handler<M>,
+    {
+        self.mailbox
+            .push(Box::new(Tell(msg)))
+            .await
+            .map_err(|envelope| SendError(unwrap_tell(envelope)))
+    }
+
+    /// Sends a message if there is room right now.
+    pub fn try_tell<M: Message>(&self, msg: M) -> Result<(), TrySendError<M>>
+    where
+        A: Handler<M>,
+    {
+        self.mailbox
+            .try_push(Box::new(Tell(msg)))
+            .map_err(|failed| match failed {
+                PushFailed::Full(e) => TrySendError::Full(unwrap_tell(e)),
+                PushFailed::Closed(e) => TrySendError::Closed(unwrap_tell(e)),
+            })
+    }
+
+    /// Sends a message through the control lane: it never waits, is never
+    /// refused for lack of room, and is handled before any queued ordinary
+    /// message. Meant for signals that must not be lost, such as a guard's
+    /// release sent from `Drop`.
+    pub fn tell_urgent<M: Message>(&self, msg: M) -> Result<(), SendError<M>>
+    where
+        A: Handler<M>,
+    {
+        self.mailbox
+            .push_control(Control::Message(Box::new(Tell(msg))))
+            .map_err(|control| match control {
+                Control::Message(e) => SendError(unwrap_tell(e)),
+                _ => unreachable!("pushed a message, got a signal back"),
+            })
+    }
+
+    /// Sends a message and waits for the handler's reply.
+    ///
+    /// Fails at once with [`AskError::Closed`] when the actor has stopped,
+    /// with [`AskError::SelfAsk`] when called from the actor's own handler,
+    /// and with [`AskError::NoReply`] when the handler panics or the
+    /// instance stops before answering.
+    pub async fn ask<M: Message>(&self, msg: M) -> Result<M::Reply, AskError>
+    where
+        A: Handler<M>,
+    {
+        self.check_not_self()?;
+        let (port, reply) = ReplyTo::pair();
+        let envelope: Boxed<A> = Box::new(Ask(msg, port));
+        self.mailbox
+            .push(envelope)
+            .await
+            .map_err(|_| AskError::Closed)?;
+        reply.await
+    }
+
+    /// [`ask`](Self::ask) with a deadline. On timeout the reply port closes,
+    /// which the handler can see with [`ReplyTo::is_closed`].
+    pub async fn ask_timeout<M: Message>(
+        &self,
+        msg: M,
+        timeout: Duration,
+    ) -> Result<M::Reply, AskError>
+    where
+        A: Handler<M>,
+    {
+        rt::timeout(timeout, self.ask(msg))
+            .await
+            .unwrap_or(Err(AskError::Timeout))
+    }
+
+    /// Asks with a message that carries its own reply port, for handlers
+    /// that answer later (a deferred reply): the handler keeps the
+    /// [`ReplyTo`] and sends through it from another message, a timer or a
+    /// task.
+    ///
+    /// ```
+    /// use retinue::{Actor, Context, Handler, Message, ReplyTo};
+    ///
+    /// #[derive(Default)]
+    /// struct Turnstile { waiting: Vec<ReplyTo<u32>> }
+    /// impl Actor for Turnstile {}
+    ///
+    /// struct Wait(ReplyTo<u32>);
+    /// impl Message for Wait { type Reply = (); }
+    /// impl Handler<Wait> for Turnstile {
+    ///     async fn handle(&mut self, msg: Wait, _: &mut Context<Self>) {
+    ///         self.waiting.push(msg.0); // answer later
+    ///     }
+    /// }
+    ///
+    /// struct Open;
+    /// impl Message for Open { type Reply = (); }
+    /// impl Handler<Open> for Turnstile {
+    ///     async fn handle(&mut self, _: Open, _: &mut Context<Self>) {
+    ///         for (i, port) in self.waiting.drain(..).enumerate() {
+    ///             let _ = port.send(i as u32);
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let gate = retinue::spawn(Turnstile::default());
+    /// let waiter = {
+    ///     let gate = gate.clone();
+    ///     retinue::rt::spawn(async move { gate.ask_with(Wait).await })
+    /// };
+    /// while gate.mailbox_len() > 0 { retinue::rt::yield_now().await; }
+    /// gate.tell(Open).await.unwrap();
+    /// assert_eq!(waiter.await.unwrap(), Ok(0));
+    /// # });
+    /// ```
+    pub async fn ask_with<M, R>(&self, make: impl FnOnce(ReplyTo<R>) -> M) -> Result<R, AskError>
+    where
+        A: Handler<M>,
+        M: Message,
+        R: Send + 'static,
+    {
+        self.check_not_self()?;
+        let (port, reply) = ReplyTo::pair();
+        self.tell(make(port)).await.map_err(|_| AskError::Closed)?;
+        reply.await
+    }
+
+    fn check_not_self(&self) -> Result<(), AskError> {
+        if current::actor() == Some(self.id()) {
+            Err(AskError::SelfAsk)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Asks the actor to stop after the message in hand, with
+    /// [`ExitReason::Stopped`]. Queued ordinary messages are not handled by
+    /// this instance. Does nothing if it has already stopped.
+    pub fn stop(&self) {
+        self.stop_with(ExitReason::Stopped);
+    }
+
+    /// Like [`stop`](Self::stop), with the exit reason of your choice
+    /// (supervisors use [`ExitReason::Shutdown`]).
+    pub fn stop_with(&self, reason: ExitReason) {
+        let _ = self.mailbox.push_control(Control::Exit(reason));
+    }
+
+    /// Waits until the actor has stopped for good and returns why. Returns
+    /// at once if it already has.
+    pub async fn wait_stopped(&self) -> ExitReason {
+        self.mailbox.wait_closed().await
+    }
+
+    /// The final exit reason, if the actor has stopped for good.
+    pub fn exit_reason(&self) -> Option<ExitReason> {
+        self.mailbox.exit_reason()
+    }
+
+    /// Whether the actor can still receive messages.
+    pub fn is_alive(&self) -> bool {
+        !self.mailbox.is_closed()
+    }
+
+    /// How many ordinary messages are waiting.
+    pub fn mailbox_len(&self) -> usize {
+        self.mailbox.len()
+    }
+
+    /// The mailbox's capacity.
+    pub fn capacity(&self) -> Capacity {
+        self.mailbox.capacity()
+    }
+
+    /// An address that does not keep the actor reachable.
+    pub fn downgrade(&self) -> WeakAddr<A> {
+        WeakAddr {
+            mailbox: self.mailbox.clone(),
+        }
+    }
+
+    /// A type-erased address that accepts only `M`.
+    pub fn recipient<M: Message>(&self) -> Recipient<M>
+    where
+        A: Handler<M>,
+    {
+        Recipient::new(self.clone())
+    }
+}
+
+fn unwrap_tell<A: Actor, M: Message>(envelope: Boxed<A>) -> M {
+    match envelope.into_any().downcast::<Tell<M>>() {
+        Ok(tell) => tell.0,
+        Err(_) => unreachable!("a tell envelope came back as another type"),
+    }
+}
+
+impl<A: Actor> WeakAddr<A> {
+    /// A strong address, unless the actor has stopped for good.
+    pub fn upgrade(&self) -> Option<Addr<A>> {
+        if self.mailbox.is_closed() {
+            None
+        } else {
+            Some(Addr::from_mailbox(self.mailbox.clone()))
+        }
+    }
+
+    /// The actor's identity.
+    pub fn id(&self) -> ActorId {
+        self.mailbox.id()
+    }
+
+    /// Whether the actor can still receive messages.
+    pub fn is_alive(&self) -> bool {
+        !self.mailbox.is_closed()
+    }
+}
+
+impl<A> Clone for Addr<A> {
+    fn clone(&self) -> Self {
+        self.mailbox.add_sender();
+        Addr {
+            mailbox: self.mailbox.clone(),
+        }
+    }
+}
+
+impl<A> Drop for Addr<A> {
+    fn drop(&mut self) {
+        self.mailbox.remove_sender();
+    }
+}
+
+impl<A> Clone for WeakAddr<A> {
+    fn clone(&self) -> Self {
+        WeakAddr {
+            mailbox: self.mailbox.clone(),
+        }
+    }
+}
+
+impl<A> PartialEq for Addr<A> {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.mailbox, &other.mailbox)
+    }
+}
+
+impl<A> Eq for Addr<A> {}
+
+impl<A> Hash for Addr<A> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.mailbox.id().hash(state)
+    }
+}
+
+impl<A> fmt::Debug for Addr<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Addr<{}>({})", short_type_name::<A>(), self.mailbox.id())
+    }
+}
+
+impl<A> fmt::Debug for WeakAddr<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "WeakAddr<{}>({})", short_type_name::<A>(), self.mailbox.id())
+    }
+}
+
+/// The last path segment of a type's name, for logs and trees.
+pub fn short_type_name<T: ?Sized>() -> &'static str {
+    let full = std::any::type_name::<T>();
+    let base = full.split('<').next().unwrap_or(full);
+    let start = base.rfind("::").map_or(0, |i| i + 2);
+    &full[start..]
+}

@@ -1,0 +1,225 @@
+//! [`Inbox`]: the receiving end of a mailbox, and the loop that runs an
+//! actor instance on it.
+//!
+//! Splitting "mailbox + address" from "actor instance" is what lets a
+//! supervisor restart an actor behind the same address: it keeps the
+//! `Inbox`, builds a fresh actor and runs it on the same mailbox, and the
+//! messages that were waiting are handled by the new instance.
+//!
+//! Invariants:
+//! - One instance runs at a time (`start` borrows the inbox mutably).
+//! - Every panic in `started`, a handler or `stopped` is caught; the first
+//!   two end the instance with [`ExitReason::Panicked`].
+//! - The mailbox closes only through [`Inbox::close`] or when the inbox is
+//!   dropped (then with [`ExitReason::Killed`]): an instance ending does not
+//!   close it.
+
+use std::fmt;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use futures_lite::FutureExt;
+
+use crate::actor::Actor;
+use crate::addr::{ActorId, Addr};
+use crate::context::Context;
+use crate::current::Scoped;
+use crate::exit::ExitReason;
+use crate::mailbox::{Capacity, Control, Mailbox, Received};
+use crate::rt::panic_message;
+
+/// The receiving end of an actor's mailbox. Whoever holds it runs the
+/// actor; [`spawn`](crate::spawn) and supervisors are built on it.
+///
+/// ```
+/// use retinue::{Actor, Context, Handler, Inbox, Message, ExitReason};
+///
+/// struct Flaky;
+/// impl Actor for Flaky {}
+/// struct Work(u32);
+/// impl Message for Work { type Reply = u32; }
+/// impl Handler<Work> for Flaky {
+///     async fn handle(&mut self, msg: Work, _: &mut Context<Self>) -> u32 {
+///         if msg.0 == 0 { panic!("zero") }
+///         msg.0
+///     }
+/// }
+///
+/// # retinue::rt::block_on(async {
+/// let mut inbox = Inbox::<Flaky>::new();
+/// let addr = inbox.addr();
+/// let crash = retinue::rt::spawn({ let a = addr.clone(); async move { a.ask(Work(0)).await } });
+/// let queued = retinue::rt::spawn({ let a = addr.clone(); async move { a.ask(Work(7)).await } });
+/// while addr.mailbox_len() < 2 { retinue::rt::yield_now().await }
+///
+/// // The first instance panics on the first message...
+/// let reason = inbox.run(Flaky).await;
+/// assert!(matches!(reason, ExitReason::Panicked(_)));
+/// assert!(crash.await.unwrap().is_err());
+/// // ...and a fresh one, on the same mailbox, answers the queued one.
+/// retinue::rt::spawn(async move { inbox.run(Flaky).await });
+/// assert_eq!(queued.await.unwrap(), Ok(7));
+/// # });
+/// ```
+pub struct Inbox<A: Actor> {
+    mailbox: Arc<Mailbox<A>>,
+    closed: bool,
+}
+
+/// An instance that has started successfully; [`run`](Running::run) it.
+pub struct Running<'a, A: Actor> {
+    inbox: &'a mut Inbox<A>,
+    actor: A,
+    ctx: Context<A>,
+}
+
+impl<A: Actor> Inbox<A> {
+    /// A new mailbox with the actor's default capacity ([`Actor::CAPACITY`]).
+    pub fn new() -> Self {
+        Self::with_capacity(A::CAPACITY)
+    }
+
+    /// A new mailbox with the given capacity.
+    pub fn with_capacity(capacity: Capacity) -> Self {
+        Inbox {
+            mailbox: Arc::new(Mailbox::new(capacity)),
+            closed: false,
+        }
+    }
+
+    /// A strong address of this mailbox.
+    pub fn addr(&self) -> Addr<A> {
+        Addr::from_mailbox(self.mailbox.clone())
+    }
+
+    /// The identity every instance run here shares.
+    pub fn id(&self) -> ActorId {
+        self.mailbox.id()
+    }
+
+    /// How many ordinary messages are waiting.
+    pub fn len(&self) -> usize {
+        self.mailbox.len()
+    }
+
+    /// Whether no ordinary message is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// How many instances have been started here.
+    pub fn instances(&self) -> u64 {
+        self.mailbox.instances()
+    }
+
+    /// Runs `started` on a new instance. On success the instance is ready
+    /// to [`run`](Running::run); on failure (an error or a panic) the
+    /// instance is gone, `stopped` is not called, and the mailbox with its
+    /// queued messages is untouched.
+    pub async fn start(&mut self, mut actor: A) -> Result<Running<'_, A>, ExitReason> {
+        let instance = self.mailbox.next_instance();
+        let mut ctx = Context::new(self.mailbox.clone(), instance);
+        let started = Scoped::new(
+            self.id(),
+            AssertUnwindSafe(actor.started(&mut ctx)).catch_unwind(),
+        )
+        .await;
+        match started {
+            Ok(Ok(())) => Ok(Running {
+                inbox: self,
+                actor,
+                ctx,
+            }),
+            Ok(Err(err)) => Err(ExitReason::failed(err)),
+            Err(payload) => Err(ExitReason::Panicked(panic_message(&*payload))),
+        }
+    }
+
+    /// Starts and runs one instance to its end, and returns why it ended.
+    /// The mailbox stays open: call again to restart, or [`close`](Self::close).
+    pub async fn run(&mut self, actor: A) -> ExitReason {
+        match self.start(actor).await {
+            Ok(running) => running.run().await,
+            Err(reason) => reason,
+        }
+    }
+
+    /// Ends the mailbox for good: later sends fail, queued messages are
+    /// dropped (their askers get an error), and `reason` goes to
+    /// `wait_stopped` callers, watchers and links.
+    pub fn close(mut self, reason: ExitReason) {
+        self.closed = true;
+        self.mailbox.close(reason);
+    }
+}
+
+impl<A: Actor> Default for Inbox<A> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<A: Actor> Drop for Inbox<A> {
+    fn drop(&mut self) {
+        if !self.closed {
+            self.mailbox.close(ExitReason::Killed);
+        }
+    }
+}
+
+impl<A: Actor> fmt::Debug for Inbox<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Inbox")
+            .field("id", &self.id())
+            .field("len", &self.len())
+            .finish()
+    }
+}
+
+impl<A: Actor> Running<'_, A> {
+    /// Serves messages until the instance ends, runs `stopped`, and
+    /// returns the reason.
+    pub async fn run(mut self) -> ExitReason {
+        let id = self.inbox.id();
+        Scoped::new(id, async move {
+            let reason = self.serve().await;
+            let stopped = AssertUnwindSafe(self.actor.stopped(&mut self.ctx, &reason))
+                .catch_unwind()
+                .await;
+            if let Err(payload) = stopped {
+                tracing::warn!(actor = %id, panic = %panic_message(&*payload), "`stopped` panicked");
+            }
+            tracing::debug!(actor = %id, %reason, "actor instance ended");
+            reason
+        })
+        .await
+    }
+
+    async fn serve(&mut self) -> ExitReason {
+        let mailbox = self.inbox.mailbox.clone();
+        loop {
+            if let Some(reason) = self.ctx.exit_requested() {
+                return reason.clone();
+            }
+            let envelope = match mailbox.receive().await {
+                Received::Message(envelope) | Received::Control(Control::Message(envelope)) => {
+                    envelope
+                }
+                Received::Control(Control::Exit(reason)) => return reason,
+                Received::Control(Control::Fail { instance, reason }) => {
+                    if instance == self.ctx.instance() {
+                        return reason;
+                    }
+                    continue; // from a previous instance's task: stale
+                }
+                Received::Orphaned => return ExitReason::Normal,
+            };
+            let handled = AssertUnwindSafe(envelope.handle(&mut self.actor, &mut self.ctx))
+                .catch_unwind()
+                .await;
+            if let Err(payload) = handled {
+                return ExitReason::Panicked(panic_message(&*payload));
+            }
+        }
+    }
+}

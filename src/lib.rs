@@ -1,0 +1,60 @@
+//! # retinue
+//!
+//! An actor framework on async-std. Actors own their state and talk only
+//! through mailboxes: a typed [`Handler`] per message, [`Addr::tell`] with
+//! backpressure, [`Addr::ask`] with timeouts, deferred replies, caught
+//! panics, timers, streams and owned background tasks.
+//!
+//! ```
+//! use retinue::{Actor, Context, Handler, Message};
+//!
+//! struct Counter(u64);
+//! impl Actor for Counter {}
+//!
+//! struct Add(u64);
+//! impl Message for Add { type Reply = u64; }
+//!
+//! impl Handler<Add> for Counter {
+//!     async fn handle(&mut self, msg: Add, _ctx: &mut Context<Self>) -> u64 {
+//!         self.0 += msg.0;
+//!         self.0
+//!     }
+//! }
+//!
+//! retinue::rt::block_on(async {
+//!     let counter = retinue::spawn(Counter(0));
+//!     counter.tell(Add(1)).await.unwrap();
+//!     assert_eq!(counter.ask(Add(2)).await, Ok(3));
+//! });
+//! ```
+//!
+//! The runtime seam is [`rt`]: it is the only module that names async-std.
+
+#![warn(missing_docs)]
+
+mod actor;
+mod addr;
+mod context;
+mod current;
+mod envelope;
+mod error;
+mod exit;
+mod inbox;
+mod mailbox;
+mod owned;
+mod recipient;
+mod reply;
+pub mod rt;
+mod spawn;
+
+pub use actor::{Actor, Handler, Message};
+pub use addr::{ActorId, Addr, WeakAddr, short_type_name};
+pub use context::Context;
+pub use error::{AskError, BoxError, SendError, TrySendError};
+pub use exit::{Down, ExitReason, LinkedExit};
+pub use inbox::{Inbox, Running};
+pub use mailbox::Capacity;
+pub use owned::{StreamEnded, TaskHandle, TaskId};
+pub use recipient::Recipient;
+pub use reply::{Reply, ReplyTo};
+pub use spawn::{spawn, spawn_with};

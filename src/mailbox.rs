@@ -1,0 +1,357 @@
+//! The mailbox: one structure, two lanes, shared by every address of an
+//! actor and by whoever runs its instances.
+//!
+//! Invariants:
+//! - The **user lane** holds told and asked messages in arrival order. When
+//!   bounded, `queued` never exceeds `capacity`: a sender reserves a place
+//!   before pushing and the receiver frees it after popping. Places are a
+//!   counter, not preallocated slots, so an idle actor costs no queue memory
+//!   whatever its capacity.
+//! - The **control lane** is unbounded and always served first. Sending to
+//!   it never waits, so `Drop` code can use it (a guard's release), and it
+//!   never loses a signal while the mailbox is open.
+//! - The mailbox outlives actor instances: a supervisor runs a fresh
+//!   instance on the same mailbox after a crash, and queued messages wait
+//!   for it. Only [`Mailbox::close`] ends it, once; after that every push
+//!   fails, everything queued is dropped (so pending asks fail instead of
+//!   hanging) and the exit reason is published to waiters and watchers.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+use concurrent_queue::{ConcurrentQueue, PushError};
+use event_listener::{Event, listener};
+
+use crate::addr::ActorId;
+use crate::envelope::Boxed;
+use crate::exit::ExitReason;
+
+/// How many messages a mailbox's user lane holds before `tell` waits.
+///
+/// ```
+/// use retinue::Capacity;
+///
+/// assert_eq!(Capacity::DEFAULT, Capacity::Bounded(256));
+/// assert_eq!(Capacity::Bounded(0).normalized(), Capacity::Bounded(1));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Capacity {
+    /// At most this many queued messages; `tell` waits for room and
+    /// `try_tell` answers `Full`. Zero is treated as one.
+    Bounded(usize),
+    /// No limit: `tell` never waits. Use only where the senders are
+    /// themselves bounded, or memory is the limit.
+    Unbounded,
+}
+
+impl Capacity {
+    /// 256. Capacity costs no memory until messages are actually queued (the
+    /// bound is a counter), so the default is chosen for throughput: the
+    /// `mailbox` bench shows tell throughput flat from 256 up and falling
+    /// below it as the sender parks more often.
+    pub const DEFAULT: Capacity = Capacity::Bounded(256);
+
+    /// Zero-sized bounds become one.
+    pub fn normalized(self) -> Capacity {
+        match self {
+            Capacity::Bounded(0) => Capacity::Bounded(1),
+            other => other,
+        }
+    }
+
+    fn limit(self) -> usize {
+        match self.normalized() {
+            Capacity::Bounded(n) => n,
+            Capacity::Unbounded => usize::MAX,
+        }
+    }
+}
+
+impl Default for Capacity {
+    fn default() -> Self {
+        Capacity::DEFAULT
+    }
+}
+
+/// What the control lane carries.
+pub(crate) enum Control<A> {
+    /// End the current instance with this reason after the message in hand.
+    Exit(ExitReason),
+    /// End instance number `instance` (and no later one) with this reason:
+    /// a failure reported by one of its owned tasks.
+    Fail { instance: u64, reason: ExitReason },
+    /// An urgent message, served before the user lane.
+    Message(Boxed<A>),
+}
+
+/// What the receiver gets next.
+pub(crate) enum Received<A> {
+    Control(Control<A>),
+    Message(Boxed<A>),
+    /// No strong address is left and both lanes are empty: nobody can ever
+    /// send again.
+    Orphaned,
+}
+
+type Watcher = Box<dyn FnOnce(ActorId, &ExitReason) + Send>;
+
+struct ExitState {
+    reason: Option<ExitReason>,
+    watchers: Vec<Watcher>,
+}
+
+pub(crate) struct Mailbox<A> {
+    id: ActorId,
+    user: ConcurrentQueue<Boxed<A>>,
+    control: ConcurrentQueue<Control<A>>,
+    limit: usize,
+    queued: AtomicUsize,
+    instances: AtomicU64,
+    senders: AtomicUsize,
+    /// Wakes the receiver: a push, the last sender leaving, or close.
+    arrived: Event,
+    /// Wakes senders waiting for room.
+    room: Event,
+    exit: Mutex<ExitState>,
+    exited: Event,
+}
+
+/// Why a push did not happen; carries the envelope back.
+pub(crate) enum PushFailed<A> {
+    Full(Boxed<A>),
+    Closed(Boxed<A>),
+}
+
+impl<A> Mailbox<A> {
+    pub(crate) fn new(capacity: Capacity) -> Self {
+        Mailbox {
+            id: ActorId::next(),
+            user: ConcurrentQueue::unbounded(),
+            control: ConcurrentQueue::unbounded(),
+            limit: capacity.limit(),
+            queued: AtomicUsize::new(0),
+            instances: AtomicU64::new(0),
+            senders: AtomicUsize::new(0),
+            arrived: Event::new(),
+            room: Event::new(),
+            exit: Mutex::new(ExitState {
+                reason: None,
+                watchers: Vec::new(),
+            }),
+            exited: Event::new(),
+        }
+    }
+
+    pub(crate) fn id(&self) -> ActorId {
+        self.id
+    }
+
+    pub(crate) fn capacity(&self) -> Capacity {
+        if self.limit == usize::MAX {
+            Capacity::Unbounded
+        } else {
+            Capacity::Bounded(self.limit)
+        }
+    }
+
+    /// Counts a new instance starting on this mailbox; returns its number.
+    pub(crate) fn next_instance(&self) -> u64 {
+        self.instances.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// How many instances have started on this mailbox.
+    pub(crate) fn instances(&self) -> u64 {
+        self.instances.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.user.len()
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.user.is_closed()
+    }
+
+    // ----- senders -------------------------------------------------------
+
+    pub(crate) fn add_sender(&self) {
+        self.senders.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn remove_sender(&self) {
+        if self.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.arrived.notify(usize::MAX);
+        }
+    }
+
+    fn bounded(&self) -> bool {
+        self.limit != usize::MAX
+    }
+
+    fn try_reserve(&self) -> bool {
+        let mut queued = self.queued.load(Ordering::Relaxed);
+        loop {
+            if queued >= self.limit {
+                return false;
+            }
+            match self.queued.compare_exchange_weak(
+                queued,
+                queued + 1,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return true,
+                Err(now) => queued = now,
+            }
+        }
+    }
+
+    fn unreserve(&self) {
+        self.queued.fetch_sub(1, Ordering::AcqRel);
+        self.room.notify(1);
+    }
+
+    /// Pushes to the user lane if there is room right now.
+    pub(crate) fn try_push(&self, envelope: Boxed<A>) -> Result<(), PushFailed<A>> {
+        if self.is_closed() {
+            return Err(PushFailed::Closed(envelope));
+        }
+        if self.bounded() && !self.try_reserve() {
+            return Err(PushFailed::Full(envelope));
+        }
+        match self.user.push(envelope) {
+            Ok(()) => {
+                self.arrived.notify(1);
+                Ok(())
+            }
+            Err(PushError::Closed(envelope) | PushError::Full(envelope)) => {
+                if self.bounded() {
+                    self.unreserve();
+                }
+                Err(PushFailed::Closed(envelope))
+            }
+        }
+    }
+
+    /// Pushes to the user lane, waiting for room (backpressure).
+    pub(crate) async fn push(&self, mut envelope: Boxed<A>) -> Result<(), Boxed<A>> {
+        loop {
+            match self.try_push(envelope) {
+                Ok(()) => return Ok(()),
+                Err(PushFailed::Closed(e)) => return Err(e),
+                Err(PushFailed::Full(e)) => envelope = e,
+            }
+            listener!(self.room => room);
+            match self.try_push(envelope) {
+                Ok(()) => return Ok(()),
+                Err(PushFailed::Closed(e)) => return Err(e),
+                Err(PushFailed::Full(e)) => envelope = e,
+            }
+            room.await;
+        }
+    }
+
+    /// Pushes to the control lane; never waits.
+    pub(crate) fn push_control(&self, control: Control<A>) -> Result<(), Control<A>> {
+        match self.control.push(control) {
+            Ok(()) => {
+                self.arrived.notify(1);
+                Ok(())
+            }
+            Err(PushError::Closed(c) | PushError::Full(c)) => Err(c),
+        }
+    }
+
+    // ----- the receiver ----------------------------------------------------
+
+    fn try_receive(&self) -> Option<Received<A>> {
+        if let Ok(control) = self.control.pop() {
+            return Some(Received::Control(control));
+        }
+        if let Ok(envelope) = self.user.pop() {
+            if self.bounded() {
+                self.unreserve();
+            }
+            return Some(Received::Message(envelope));
+        }
+        if self.senders.load(Ordering::Acquire) == 0 {
+            return Some(Received::Orphaned);
+        }
+        None
+    }
+
+    /// The next thing for the actor: control first, then user messages.
+    pub(crate) async fn receive(&self) -> Received<A> {
+        loop {
+            if let Some(next) = self.try_receive() {
+                return next;
+            }
+            listener!(self.arrived => arrived);
+            if let Some(next) = self.try_receive() {
+                return next;
+            }
+            arrived.await;
+        }
+    }
+
+    // ----- the end -----------------------------------------------------------
+
+    /// Ends the mailbox for good. Returns false if it was already closed.
+    pub(crate) fn close(&self, reason: ExitReason) -> bool {
+        if !self.user.close() {
+            return false;
+        }
+        self.control.close();
+        // Dropping what is queued drops the ports of pending asks: they fail.
+        while self.user.pop().is_ok() {}
+        while self.control.pop().is_ok() {}
+        self.room.notify(usize::MAX);
+        let watchers = {
+            let mut exit = self.lock_exit();
+            exit.reason = Some(reason.clone());
+            std::mem::take(&mut exit.watchers)
+        };
+        self.exited.notify(usize::MAX);
+        for watcher in watchers {
+            watcher(self.id, &reason);
+        }
+        true
+    }
+
+    fn lock_exit(&self) -> MutexGuard<'_, ExitState> {
+        self.exit.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn exit_reason(&self) -> Option<ExitReason> {
+        self.lock_exit().reason.clone()
+    }
+
+    /// Calls `watcher` once with the final exit reason: later, or right now
+    /// when the mailbox is already closed.
+    pub(crate) fn on_exit(&self, watcher: Watcher) {
+        let reason = {
+            let mut exit = self.lock_exit();
+            match &exit.reason {
+                Some(reason) => reason.clone(),
+                None => {
+                    exit.watchers.push(watcher);
+                    return;
+                }
+            }
+        };
+        watcher(self.id, &reason);
+    }
+
+    pub(crate) async fn wait_closed(&self) -> ExitReason {
+        loop {
+            if let Some(reason) = self.exit_reason() {
+                return reason;
+            }
+            listener!(self.exited => exited);
+            if let Some(reason) = self.exit_reason() {
+                return reason;
+            }
+            exited.await;
+        }
+    }
+}

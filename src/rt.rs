@@ -1,0 +1,274 @@
+//! The runtime seam: the only module that names async-std.
+//!
+//! async-std is discontinued upstream. Everything retinue needs from an
+//! executor — spawning, sleeping, timeouts, blocking work and a `block_on`
+//! bridge — goes through this file, so moving to smol (or another executor)
+//! is a change to this one file.
+//!
+//! Invariants:
+//! - Every task spawned here is wrapped so that a panic is caught and
+//!   reported through its [`JoinHandle`] instead of unwinding an executor
+//!   thread.
+//! - [`JoinHandle::abort`] is synchronous: the task's future is dropped the
+//!   next time the executor looks at it, so `Drop` code may abort tasks.
+//! - [`live_tasks`] counts spawned futures that have not been dropped yet;
+//!   tests use it to prove that a shutdown leaves nothing running.
+//!
+//! # Example
+//!
+//! ```
+//! use std::time::Duration;
+//! use retinue::rt;
+//!
+//! rt::block_on(async {
+//!     let task = rt::spawn(async { 6 * 7 });
+//!     assert_eq!(task.await.unwrap(), 42);
+//!
+//!     let slow = rt::timeout(Duration::from_millis(10), rt::sleep(Duration::from_secs(60)));
+//!     assert!(slow.await.is_err());
+//! });
+//! ```
+
+use std::any::Any;
+use std::fmt;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use futures_lite::FutureExt;
+
+static LIVE_TASKS: AtomicUsize = AtomicUsize::new(0);
+
+/// How many tasks spawned through [`spawn`] are still alive (not yet
+/// finished, aborted and dropped).
+pub fn live_tasks() -> usize {
+    LIVE_TASKS.load(Ordering::SeqCst)
+}
+
+/// Why a task produced no value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JoinError {
+    /// The task was aborted before it finished.
+    Aborted,
+    /// The task panicked; the panic's message.
+    Panicked(String),
+}
+
+impl fmt::Display for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JoinError::Aborted => f.write_str("task was aborted"),
+            JoinError::Panicked(msg) => write!(f, "task panicked: {msg}"),
+        }
+    }
+}
+
+impl std::error::Error for JoinError {}
+
+/// Turns a panic payload into the message it carried.
+pub fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic with a non-string payload".to_string()
+    }
+}
+
+#[derive(Default)]
+struct AbortFlag {
+    aborted: AtomicBool,
+    finished: AtomicBool,
+    waker: Mutex<Option<Waker>>,
+}
+
+impl AbortFlag {
+    fn abort(&self) {
+        self.aborted.store(true, Ordering::SeqCst);
+        let waker = self.waker.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    fn register(&self, cx: &Context<'_>) {
+        let mut slot = self.waker.lock().unwrap_or_else(|e| e.into_inner());
+        match slot.as_ref() {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            _ => *slot = Some(cx.waker().clone()),
+        }
+    }
+}
+
+/// The future that actually runs on the executor: aborts, catches panics and
+/// keeps the live-task count.
+struct Guarded<F> {
+    future: Pin<Box<F>>,
+    flag: Arc<AbortFlag>,
+}
+
+impl<F> Drop for Guarded<F> {
+    fn drop(&mut self) {
+        self.flag.finished.store(true, Ordering::SeqCst);
+        LIVE_TASKS.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl<F: Future> Future for Guarded<F> {
+    type Output = Result<F::Output, JoinError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if self.flag.aborted.load(Ordering::SeqCst) {
+            return Poll::Ready(Err(JoinError::Aborted));
+        }
+        self.flag.register(cx);
+        if self.flag.aborted.load(Ordering::SeqCst) {
+            return Poll::Ready(Err(JoinError::Aborted));
+        }
+        let future = self.future.as_mut();
+        match std::panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+            Ok(Poll::Ready(value)) => Poll::Ready(Ok(value)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(payload) => Poll::Ready(Err(JoinError::Panicked(panic_message(&*payload)))),
+        }
+    }
+}
+
+/// A handle to a spawned task. Awaiting it gives the task's output;
+/// dropping it lets the task run on (detached).
+pub struct JoinHandle<T> {
+    inner: async_std::task::JoinHandle<Result<T, JoinError>>,
+    flag: Arc<AbortFlag>,
+}
+
+/// Aborts a task from anywhere, without awaiting. Cheap to clone.
+#[derive(Clone)]
+pub struct AbortHandle {
+    flag: Arc<AbortFlag>,
+}
+
+impl AbortHandle {
+    /// Asks the task to stop; its future is dropped at its next poll.
+    pub fn abort(&self) {
+        self.flag.abort();
+    }
+
+    /// Whether [`abort`](Self::abort) was called.
+    pub fn is_aborted(&self) -> bool {
+        self.flag.aborted.load(Ordering::SeqCst)
+    }
+
+    /// Whether the task's future is gone: it finished, panicked, or was
+    /// aborted and dropped.
+    pub fn is_finished(&self) -> bool {
+        self.flag.finished.load(Ordering::SeqCst)
+    }
+}
+
+impl<T> JoinHandle<T> {
+    /// Asks the task to stop; its future is dropped at its next poll, and
+    /// awaiting this handle then gives [`JoinError::Aborted`].
+    pub fn abort(&self) {
+        self.flag.abort();
+    }
+
+    /// A clonable handle that can only abort the task.
+    pub fn abort_handle(&self) -> AbortHandle {
+        AbortHandle {
+            flag: self.flag.clone(),
+        }
+    }
+}
+
+impl<T> Future for JoinHandle<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.inner).poll(cx)
+    }
+}
+
+impl<T> fmt::Debug for JoinHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinHandle").finish_non_exhaustive()
+    }
+}
+
+/// Spawns a task on the executor.
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let flag = Arc::new(AbortFlag::default());
+    LIVE_TASKS.fetch_add(1, Ordering::SeqCst);
+    let guarded = Guarded {
+        future: Box::pin(future),
+        flag: flag.clone(),
+    };
+    JoinHandle {
+        inner: async_std::task::spawn(guarded),
+        flag,
+    }
+}
+
+/// Runs blocking or CPU-heavy code on a thread pool meant for it, so that
+/// the executor's worker threads keep serving actors. A handler awaits it.
+///
+/// ```
+/// # retinue::rt::block_on(async {
+/// let sum = retinue::rt::spawn_blocking(|| (1..=100u64).sum::<u64>()).await;
+/// assert_eq!(sum, 5050);
+/// # });
+/// ```
+pub async fn spawn_blocking<F, T>(f: F) -> T
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    async_std::task::spawn_blocking(f).await
+}
+
+/// Runs a future to completion on the current thread: the bridge from plain
+/// synchronous code (a `main`, a test, a callback) into retinue.
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    async_std::task::block_on(future)
+}
+
+/// Waits for `duration`.
+pub async fn sleep(duration: Duration) {
+    async_std::task::sleep(duration).await
+}
+
+/// The error of [`timeout`]: the deadline passed first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Elapsed;
+
+impl fmt::Display for Elapsed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("deadline elapsed")
+    }
+}
+
+impl std::error::Error for Elapsed {}
+
+/// Runs `future` for at most `duration`; the future is dropped (cancelled)
+/// when the deadline passes first.
+pub async fn timeout<F: Future>(duration: Duration, future: F) -> Result<F::Output, Elapsed> {
+    async { Ok(future.await) }
+        .or(async {
+            sleep(duration).await;
+            Err(Elapsed)
+        })
+        .await
+}
+
+/// Lets other tasks run before continuing.
+pub async fn yield_now() {
+    futures_lite::future::yield_now().await
+}
