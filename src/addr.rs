@@ -178,37 +178,33 @@ impl<A: Actor> Addr<A> {
     /// ```
     /// use retinue::{Actor, Context, Handler, Message, ReplyTo};
     ///
+    /// /// Pairs up callers: the first waits until a second one arrives.
     /// #[derive(Default)]
-    /// struct Turnstile { waiting: Vec<ReplyTo<u32>> }
-    /// impl Actor for Turnstile {}
+    /// struct Matchmaker { waiting: Option<(u32, ReplyTo<u32>)> }
+    /// impl Actor for Matchmaker {}
     ///
-    /// struct Wait(ReplyTo<u32>);
-    /// impl Message for Wait { type Reply = (); }
-    /// impl Handler<Wait> for Turnstile {
-    ///     async fn handle(&mut self, msg: Wait, _: &mut Context<Self>) {
-    ///         self.waiting.push(msg.0); // answer later
-    ///     }
-    /// }
-    ///
-    /// struct Open;
-    /// impl Message for Open { type Reply = (); }
-    /// impl Handler<Open> for Turnstile {
-    ///     async fn handle(&mut self, _: Open, _: &mut Context<Self>) {
-    ///         for (i, port) in self.waiting.drain(..).enumerate() {
-    ///             let _ = port.send(i as u32);
+    /// struct Meet(u32, ReplyTo<u32>);
+    /// impl Message for Meet { type Reply = (); }
+    /// impl Handler<Meet> for Matchmaker {
+    ///     async fn handle(&mut self, Meet(me, port): Meet, _: &mut Context<Self>) {
+    ///         match self.waiting.take() {
+    ///             None => self.waiting = Some((me, port)), // answer later
+    ///             Some((other, other_port)) => {
+    ///                 let _ = other_port.send(me);
+    ///                 let _ = port.send(other);
+    ///             }
     ///         }
     ///     }
     /// }
     ///
     /// # retinue::rt::block_on(async {
-    /// let gate = retinue::spawn(Turnstile::default());
-    /// let waiter = {
-    ///     let gate = gate.clone();
-    ///     retinue::rt::spawn(async move { gate.ask_with(Wait).await })
+    /// let matchmaker = retinue::spawn(Matchmaker::default());
+    /// let first = {
+    ///     let m = matchmaker.clone();
+    ///     retinue::rt::spawn(async move { m.ask_with(|port| Meet(1, port)).await })
     /// };
-    /// while gate.mailbox_len() > 0 { retinue::rt::yield_now().await; }
-    /// gate.tell(Open).await.unwrap();
-    /// assert_eq!(waiter.await.unwrap(), Ok(0));
+    /// assert_eq!(matchmaker.ask_with(|port| Meet(2, port)).await, Ok(1));
+    /// assert_eq!(first.await.unwrap(), Ok(2));
     /// # });
     /// ```
     pub async fn ask_with<M, R>(&self, make: impl FnOnce(ReplyTo<R>) -> M) -> Result<R, AskError>
