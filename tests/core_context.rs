@@ -77,7 +77,9 @@ impl Handler<Setup> for Clockwork {
                 }));
             }
             Setup::PanickingInterval => {
-                ctx.interval(Duration::from_millis(1), || -> Tick { panic!("tick maker") });
+                ctx.interval(Duration::from_millis(1), || -> Tick {
+                    panic!("tick maker")
+                });
             }
             Setup::Background(tx) => {
                 ctx.spawn_task(async move {
@@ -143,8 +145,14 @@ fn an_interval_ticks_in_order_until_cancelled() {
         addr.tell(CancelTimer).await.unwrap();
         // Ticks already queued may still arrive before "cancelled"; none after.
         while events.recv().await.unwrap() != "cancelled" {}
-        addr.tell(Setup::After(Duration::from_millis(20))).await.unwrap();
-        assert_eq!(events.recv().await.unwrap(), "tick 1", "no interval tick in between");
+        addr.tell(Setup::After(Duration::from_millis(20)))
+            .await
+            .unwrap();
+        assert_eq!(
+            events.recv().await.unwrap(),
+            "tick 1",
+            "no interval tick in between"
+        );
     });
 }
 

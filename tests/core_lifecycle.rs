@@ -275,10 +275,15 @@ fn an_inbox_runs_a_fresh_instance_on_the_same_mailbox() {
         let (first, handled, _) = Probe::new();
         let handled_tx = first.handled.clone();
         addr.tell(Do::Panic).await.unwrap();
-        addr.tell(Do::Note("queued before the crash")).await.unwrap();
+        addr.tell(Do::Note("queued before the crash"))
+            .await
+            .unwrap();
         let reason = inbox.run(first).await;
         assert!(matches!(reason, ExitReason::Panicked(_)));
-        assert!(addr.is_alive(), "an instance ending does not close the mailbox");
+        assert!(
+            addr.is_alive(),
+            "an instance ending does not close the mailbox"
+        );
         assert_eq!(addr.mailbox_len(), 1, "the queued message survived");
 
         let (mut second, _, _) = Probe::new();
