@@ -240,6 +240,16 @@ impl<A: Actor> Addr<A> {
         let _ = self.mailbox.push_control(Control::Exit(reason));
     }
 
+    /// Stops instance number `instance` only (see [`Inbox::instances`](crate::Inbox::instances)):
+    /// if that instance has already ended, the signal is ignored rather
+    /// than stopping its replacement. Supervisors use it so that a shutdown
+    /// meant for a crashed instance never reaches the restarted one.
+    pub fn stop_instance(&self, instance: u64, reason: ExitReason) {
+        let _ = self
+            .mailbox
+            .push_control(Control::Fail { instance, reason });
+    }
+
     /// Waits until the actor has stopped for good and returns why. Returns
     /// at once if it already has.
     pub async fn wait_stopped(&self) -> ExitReason {

@@ -81,6 +81,11 @@ impl<A: Actor> Context<A> {
         self.request_exit(ExitReason::Normal);
     }
 
+    /// Ends this instance with `reason` once the current handler returns.
+    pub fn stop_with(&mut self, reason: ExitReason) {
+        self.request_exit(reason);
+    }
+
     /// Ends this instance with [`ExitReason::Failed`] once the current
     /// handler returns. A supervisor treats it as a crash.
     pub fn fail(&mut self, err: impl Into<BoxError>) {

@@ -34,8 +34,10 @@
 
 mod actor;
 mod addr;
+mod backoff;
 mod context;
 mod current;
+pub mod duration;
 mod envelope;
 mod error;
 mod exit;
@@ -46,8 +48,10 @@ mod recipient;
 mod reply;
 pub mod rt;
 mod spawn;
+pub mod supervisor;
 
 pub use actor::{Actor, Handler, Message};
+pub use backoff::{Backoff, Jitter};
 pub use addr::{ActorId, Addr, WeakAddr, short_type_name};
 pub use context::Context;
 pub use error::{AskError, BoxError, SendError, TrySendError};
@@ -58,3 +62,4 @@ pub use owned::{StreamEnded, TaskHandle, TaskId};
 pub use recipient::Recipient;
 pub use reply::{Reply, ReplyTo};
 pub use spawn::{spawn, spawn_with};
+pub use supervisor::System;

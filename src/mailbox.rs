@@ -80,7 +80,7 @@ pub(crate) enum Control<A> {
     /// End the current instance with this reason after the message in hand.
     Exit(ExitReason),
     /// End instance number `instance` (and no later one) with this reason:
-    /// a failure reported by one of its owned tasks.
+    /// a failure reported by one of its owned tasks, or a supervisor's stop.
     Fail { instance: u64, reason: ExitReason },
     /// An urgent message, served before the user lane.
     Message(Boxed<A>),

@@ -1,0 +1,363 @@
+//! [`SupervisorRef`]: the handle to a running supervisor, and the admin
+//! messages behind it (OTP's start_child, terminate_child, restart_child,
+//! delete_child, which_children, count_children).
+
+use std::any::Any;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::{Actor, ActorId, Addr, Context, ExitReason, Handler, Message};
+
+use super::error::SupervisorError;
+use super::spec::{ChildKind, ChildSpec, Restart};
+use super::supervisor::{ChildState, Supervisor};
+use super::tree::TreeNode;
+
+/// One child as `which_children` sees it.
+#[derive(Clone)]
+pub struct ChildInfo {
+    /// Its id.
+    pub id: String,
+    /// Its actor type's short name.
+    pub actor: &'static str,
+    /// Worker or supervisor.
+    pub kind: ChildKind,
+    /// Its restart type.
+    pub restart: Restart,
+    /// Where it is in its life.
+    pub state: ChildState,
+    /// How many times it has been restarted.
+    pub restarts: u32,
+    /// Its current mailbox's identity.
+    pub actor_id: ActorId,
+    addr: Arc<dyn Any + Send + Sync>,
+}
+
+impl ChildInfo {
+    /// Its address, if its actor type is `A`.
+    pub fn addr<A: Actor>(&self) -> Option<Addr<A>> {
+        self.addr.downcast_ref::<Addr<A>>().cloned()
+    }
+}
+
+impl fmt::Debug for ChildInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChildInfo")
+            .field("id", &self.id)
+            .field("actor", &self.actor)
+            .field("kind", &self.kind)
+            .field("state", &self.state)
+            .field("restarts", &self.restarts)
+            .finish()
+    }
+}
+
+/// OTP's count_children.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct ChildCounts {
+    /// All child specs.
+    pub specs: usize,
+    /// Children with a running instance.
+    pub active: usize,
+    /// Supervisor children.
+    pub supervisors: usize,
+    /// Worker children.
+    pub workers: usize,
+}
+
+pub(super) struct Ping;
+impl Message for Ping {
+    type Reply = ();
+}
+
+pub(super) struct StartChild(ChildSpec);
+impl Message for StartChild {
+    type Reply = Result<ChildInfo, SupervisorError>;
+}
+
+pub(super) enum Admin {
+    Terminate(String),
+    Restart(String),
+    Delete(String),
+}
+impl Message for Admin {
+    type Reply = Result<(), SupervisorError>;
+}
+
+pub(super) struct WhichChildren;
+impl Message for WhichChildren {
+    type Reply = Vec<ChildInfo>;
+}
+
+pub(super) struct Snapshot;
+impl Message for Snapshot {
+    type Reply = Vec<TreeNode>;
+}
+
+/// A handle to a running supervisor. Cheap to clone; like an [`Addr`], it
+/// keeps the supervisor reachable, and when the last handle and address
+/// are gone the supervisor shuts its tree down.
+#[derive(Clone)]
+pub struct SupervisorRef {
+    addr: Addr<Supervisor>,
+}
+
+impl Supervisor {
+    /// Spawns the supervisor and waits until every child has started.
+    /// If one fails to start, the ones already started are stopped and the
+    /// error says which child and why.
+    pub async fn spawn(self) -> Result<SupervisorRef, SupervisorError> {
+        SupervisorRef::wait_started(crate::spawn(self)).await
+    }
+}
+
+impl SupervisorRef {
+    /// Waits until the supervisor behind `addr` has started its children.
+    pub async fn wait_started(addr: Addr<Supervisor>) -> Result<SupervisorRef, SupervisorError> {
+        match addr.ask(Ping).await {
+            Ok(()) => Ok(SupervisorRef { addr }),
+            Err(_) => Err(match addr.wait_stopped().await {
+                ExitReason::Failed(err) => err
+                    .downcast_ref::<SupervisorError>()
+                    .cloned()
+                    .unwrap_or(SupervisorError::StartFailed {
+                        id: String::new(),
+                        reason: ExitReason::Failed(err),
+                    }),
+                _ => SupervisorError::Unavailable,
+            }),
+        }
+    }
+
+    /// The supervisor's address.
+    pub fn addr(&self) -> &Addr<Supervisor> {
+        &self.addr
+    }
+
+    /// Adds and starts a child (OTP's start_child). The child's address is
+    /// in the returned info.
+    pub async fn start_child(&self, spec: ChildSpec) -> Result<ChildInfo, SupervisorError> {
+        self.call(StartChild(spec)).await?
+    }
+
+    /// Stops a child for good and closes its mailbox; a temporary child is
+    /// also removed. Terminating a stopped child is not an error.
+    pub async fn terminate_child(&self, id: &str) -> Result<(), SupervisorError> {
+        self.call(Admin::Terminate(id.into())).await?
+    }
+
+    /// Starts a stopped child again, with a new mailbox.
+    pub async fn restart_child(&self, id: &str) -> Result<(), SupervisorError> {
+        self.call(Admin::Restart(id.into())).await?
+    }
+
+    /// Removes a stopped child's spec.
+    pub async fn delete_child(&self, id: &str) -> Result<(), SupervisorError> {
+        self.call(Admin::Delete(id.into())).await?
+    }
+
+    /// Every child, in start order.
+    pub async fn which_children(&self) -> Result<Vec<ChildInfo>, SupervisorError> {
+        self.call(WhichChildren).await
+    }
+
+    /// One child by id.
+    pub async fn child(&self, id: &str) -> Result<ChildInfo, SupervisorError> {
+        self.which_children()
+            .await?
+            .into_iter()
+            .find(|c| c.id == id)
+            .ok_or_else(|| SupervisorError::NotFound(id.into()))
+    }
+
+    /// OTP's count_children.
+    pub async fn count_children(&self) -> Result<ChildCounts, SupervisorError> {
+        let children = self.which_children().await?;
+        Ok(ChildCounts {
+            specs: children.len(),
+            active: children
+                .iter()
+                .filter(|c| c.state == ChildState::Running)
+                .count(),
+            supervisors: children
+                .iter()
+                .filter(|c| c.kind == ChildKind::Supervisor)
+                .count(),
+            workers: children
+                .iter()
+                .filter(|c| c.kind == ChildKind::Worker)
+                .count(),
+        })
+    }
+
+    /// A snapshot of the tree below this supervisor, named `name`.
+    pub async fn tree(&self, name: &str) -> Result<TreeNode, SupervisorError> {
+        Ok(TreeNode {
+            id: name.into(),
+            actor: "Supervisor".into(),
+            kind: ChildKind::Supervisor,
+            state: ChildState::Running,
+            restarts: 0,
+            mailbox: self.addr.mailbox_len(),
+            children: self.call(Snapshot).await?,
+        })
+    }
+
+    /// Stops the tree: children in reverse start order, each within its
+    /// shutdown time, recursively. Returns the supervisor's exit reason.
+    pub async fn shutdown(&self) -> ExitReason {
+        self.addr.stop_with(ExitReason::Shutdown);
+        self.addr.wait_stopped().await
+    }
+
+    async fn call<M: Message>(&self, msg: M) -> Result<M::Reply, SupervisorError>
+    where
+        Supervisor: Handler<M>,
+    {
+        self.addr
+            .ask(msg)
+            .await
+            .map_err(|_| SupervisorError::Unavailable)
+    }
+}
+
+impl fmt::Debug for SupervisorRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SupervisorRef({})", self.addr.id())
+    }
+}
+
+impl Supervisor {
+    fn info(&self, key: u64) -> Option<ChildInfo> {
+        let slot = self.slots.get(&key)?;
+        Some(ChildInfo {
+            id: slot.id.clone(),
+            actor: slot.child.actor_type(),
+            kind: slot.kind,
+            restart: slot.restart,
+            state: slot.state,
+            restarts: slot.restarts,
+            actor_id: slot.child.actor_id(),
+            addr: slot.child.addr_any(),
+        })
+    }
+
+    fn key_of(&self, id: &str) -> Result<u64, SupervisorError> {
+        self.keys
+            .get(id)
+            .copied()
+            .ok_or_else(|| SupervisorError::NotFound(id.into()))
+    }
+
+    fn is_live(&self, key: u64) -> bool {
+        self.slots
+            .get(&key)
+            .is_some_and(|s| s.state != ChildState::Stopped)
+    }
+}
+
+impl Handler<Ping> for Supervisor {
+    async fn handle(&mut self, _: Ping, _: &mut Context<Self>) {}
+}
+
+impl Handler<StartChild> for Supervisor {
+    async fn handle(
+        &mut self,
+        StartChild(spec): StartChild,
+        ctx: &mut Context<Self>,
+    ) -> Result<ChildInfo, SupervisorError> {
+        if let Some(&key) = self.keys.get(&spec.id) {
+            return Err(if self.is_live(key) {
+                SupervisorError::AlreadyStarted(spec.id)
+            } else {
+                SupervisorError::AlreadyPresent(spec.id)
+            });
+        }
+        self.validate(&spec)?;
+        let id = spec.id.clone();
+        let key = self.insert(spec);
+        if let Err(reason) = self.start_slot(key, ctx).await {
+            if let Some(mut slot) = self.remove(key) {
+                slot.child.close(reason.clone()).await;
+            }
+            return Err(SupervisorError::StartFailed { id, reason });
+        }
+        Ok(self.info(key).expect("the child was just inserted"))
+    }
+}
+
+impl Handler<Admin> for Supervisor {
+    async fn handle(&mut self, msg: Admin, ctx: &mut Context<Self>) -> Result<(), SupervisorError> {
+        match msg {
+            Admin::Terminate(id) => {
+                let key = self.key_of(&id)?;
+                self.terminate_slot(key, ExitReason::Shutdown).await;
+                Ok(())
+            }
+            Admin::Restart(id) => {
+                let key = self.key_of(&id)?;
+                if self.is_live(key) {
+                    return Err(SupervisorError::Running(id));
+                }
+                self.start_slot(key, ctx)
+                    .await
+                    .map_err(|reason| SupervisorError::StartFailed { id, reason })
+            }
+            Admin::Delete(id) => {
+                let key = self.key_of(&id)?;
+                if self.is_live(key) {
+                    return Err(SupervisorError::Running(id));
+                }
+                if let Some(mut slot) = self.remove(key) {
+                    slot.child.close(ExitReason::Shutdown).await;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Handler<WhichChildren> for Supervisor {
+    async fn handle(&mut self, _: WhichChildren, _: &mut Context<Self>) -> Vec<ChildInfo> {
+        self.slots.keys().filter_map(|&k| self.info(k)).collect()
+    }
+}
+
+/// How long a supervisor waits for a child supervisor's own snapshot.
+const SNAPSHOT_TIMEOUT: Duration = Duration::from_secs(2);
+
+impl Handler<Snapshot> for Supervisor {
+    async fn handle(&mut self, _: Snapshot, _: &mut Context<Self>) -> Vec<TreeNode> {
+        let pending: Vec<(TreeNode, Option<Addr<Supervisor>>)> = self
+            .slots
+            .values()
+            .map(|slot| {
+                let node = TreeNode {
+                    id: slot.id.clone(),
+                    actor: slot.child.actor_type().into(),
+                    kind: slot.kind,
+                    state: slot.state,
+                    restarts: slot.restarts,
+                    mailbox: slot.child.mailbox_len(),
+                    children: Vec::new(),
+                };
+                let running = slot.state == ChildState::Running;
+                (node, slot.child.supervisor_addr().filter(|_| running))
+            })
+            .collect();
+        let mut nodes = Vec::with_capacity(pending.len());
+        for (mut node, sup) in pending {
+            if let Some(sup) = sup {
+                node.children = sup
+                    .ask_timeout(Snapshot, SNAPSHOT_TIMEOUT)
+                    .await
+                    .unwrap_or_default();
+            }
+            nodes.push(node);
+        }
+        nodes
+    }
+}

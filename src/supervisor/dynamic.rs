@@ -1,0 +1,146 @@
+//! [`DynamicSupervisor`]: children started at run time from one template
+//! (OTP's simple_one_for_one, Elixir's DynamicSupervisor).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::{Actor, Addr, Capacity, ExitReason};
+
+use super::admin::SupervisorRef;
+use super::error::SupervisorError;
+use super::flags::{Flags, Strategy};
+use super::spec::{ChildSpec, Restart, Shutdown};
+use super::supervisor::Supervisor;
+
+/// The settings every child of a dynamic supervisor shares.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Template {
+    /// Restart type (default [`Restart::Transient`]: a child that finishes
+    /// its job normally goes away, one that crashes is restarted).
+    pub restart: Restart,
+    /// How children are stopped.
+    pub shutdown: Shutdown,
+    /// Mailbox capacity (default: the actor's own).
+    pub capacity: Option<Capacity>,
+    /// At most this many children at once.
+    pub max_children: Option<usize>,
+}
+
+impl Default for Template {
+    fn default() -> Self {
+        Template {
+            restart: Restart::Transient,
+            shutdown: Shutdown::WORKER_DEFAULT,
+            capacity: None,
+            max_children: None,
+        }
+    }
+}
+
+/// A one-for-one supervisor whose children are started on demand.
+///
+/// ```
+/// use retinue::{Actor, Context, Handler, Message};
+/// use retinue::supervisor::{DynamicSupervisor, Flags, Template};
+///
+/// struct Session { user: String }
+/// impl Actor for Session {}
+/// struct Who;
+/// impl Message for Who { type Reply = String; }
+/// impl Handler<Who> for Session {
+///     async fn handle(&mut self, _: Who, _: &mut Context<Self>) -> String { self.user.clone() }
+/// }
+///
+/// # retinue::rt::block_on(async {
+/// let sessions = DynamicSupervisor::spawn(Flags::default(), Template::default()).await.unwrap();
+/// let ada = sessions.start_child(|| Session { user: "ada".into() }).await.unwrap();
+/// assert_eq!(ada.ask(Who).await.unwrap(), "ada");
+/// assert_eq!(sessions.count().await.unwrap(), 1);
+/// sessions.shutdown().await;
+/// # });
+/// ```
+#[derive(Clone)]
+pub struct DynamicSupervisor {
+    sup: SupervisorRef,
+    template: Template,
+    next_id: Arc<AtomicU64>,
+}
+
+impl DynamicSupervisor {
+    /// Spawns an empty dynamic supervisor. The strategy in `flags` is
+    /// always one-for-one.
+    pub async fn spawn(flags: Flags, template: Template) -> Result<Self, SupervisorError> {
+        let flags = Flags {
+            strategy: Strategy::OneForOne,
+            ..flags
+        };
+        Ok(DynamicSupervisor {
+            sup: Supervisor::with_flags(flags).spawn().await?,
+            template,
+            next_id: Arc::new(AtomicU64::new(0)),
+        })
+    }
+
+    /// Starts a child built by `factory` (called again on each restart)
+    /// and returns its address.
+    pub async fn start_child<A, F>(&self, factory: F) -> Result<Addr<A>, SupervisorError>
+    where
+        A: Actor,
+        F: FnMut() -> A + Send + 'static,
+    {
+        if let Some(max) = self.template.max_children {
+            if self.count().await? >= max {
+                return Err(SupervisorError::MaxChildren(max));
+            }
+        }
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed).to_string();
+        let mut spec = ChildSpec::worker(id, factory)
+            .restart(self.template.restart)
+            .shutdown(self.template.shutdown);
+        if let Some(capacity) = self.template.capacity {
+            spec = spec.capacity(capacity);
+        }
+        let addr = spec.addr::<A>().expect("the spec was made for A");
+        self.sup.start_child(spec).await?;
+        Ok(addr)
+    }
+
+    /// Stops one child for good.
+    pub async fn terminate_child<A: Actor>(&self, child: &Addr<A>) -> Result<(), SupervisorError> {
+        let info = self
+            .sup
+            .which_children()
+            .await?
+            .into_iter()
+            .find(|c| c.actor_id == child.id())
+            .ok_or_else(|| SupervisorError::NotFound(child.id().to_string()))?;
+        self.sup.terminate_child(&info.id).await?;
+        // Permanent and transient specs stay after a terminate; a dynamic
+        // child is gone for good.
+        match self.sup.delete_child(&info.id).await {
+            Ok(()) | Err(SupervisorError::NotFound(_)) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// How many children are live (running or about to restart).
+    pub async fn count(&self) -> Result<usize, SupervisorError> {
+        Ok(self
+            .sup
+            .which_children()
+            .await?
+            .iter()
+            .filter(|c| c.state != super::ChildState::Stopped)
+            .count())
+    }
+
+    /// The underlying supervisor.
+    pub fn supervisor(&self) -> &SupervisorRef {
+        &self.sup
+    }
+
+    /// Stops every child (newest first) and the supervisor.
+    pub async fn shutdown(&self) -> ExitReason {
+        self.sup.shutdown().await
+    }
+}

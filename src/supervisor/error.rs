@@ -1,0 +1,68 @@
+//! The errors of supervisors and the system.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::ExitReason;
+
+/// What can go wrong when starting or administering a supervisor.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SupervisorError {
+    /// A child with this id is already running (`start_child`).
+    AlreadyStarted(String),
+    /// A child with this id exists but is not running (`start_child`).
+    AlreadyPresent(String),
+    /// The child is running, or waiting to restart
+    /// (`restart_child`, `delete_child`).
+    Running(String),
+    /// No child has this id.
+    NotFound(String),
+    /// The child's `started` (or its factory) failed.
+    StartFailed {
+        /// The child.
+        id: String,
+        /// Why it did not start.
+        reason: ExitReason,
+    },
+    /// The child specs do not make sense together; nothing was started.
+    InvalidSpec(String),
+    /// The dynamic supervisor already has its maximum number of children.
+    MaxChildren(usize),
+    /// More restarts than the intensity allows: the supervisor stopped its
+    /// children and failed.
+    IntensityExceeded {
+        /// The allowed restarts...
+        max_restarts: u32,
+        /// ...within this window.
+        within: Duration,
+    },
+    /// The supervisor is not running.
+    Unavailable,
+}
+
+impl fmt::Display for SupervisorError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SupervisorError::AlreadyStarted(id) => write!(f, "child {id:?} is already started"),
+            SupervisorError::AlreadyPresent(id) => write!(f, "child {id:?} is already present"),
+            SupervisorError::Running(id) => write!(f, "child {id:?} is running"),
+            SupervisorError::NotFound(id) => write!(f, "no child {id:?}"),
+            SupervisorError::StartFailed { id, reason } => {
+                write!(f, "child {id:?} failed to start: {reason}")
+            }
+            SupervisorError::InvalidSpec(why) => write!(f, "invalid child specs: {why}"),
+            SupervisorError::MaxChildren(max) => write!(f, "already {max} children (the maximum)"),
+            SupervisorError::IntensityExceeded {
+                max_restarts,
+                within,
+            } => write!(
+                f,
+                "more than {max_restarts} restarts within {}",
+                crate::duration::format(*within)
+            ),
+            SupervisorError::Unavailable => f.write_str("the supervisor is not running"),
+        }
+    }
+}
+
+impl std::error::Error for SupervisorError {}

@@ -1,0 +1,452 @@
+//! The [`Supervisor`] actor: starts its children in order, restarts them
+//! by strategy within the restart intensity, and stops them in reverse
+//! order.
+//!
+//! Invariants:
+//! - `slots` is ordered by start order (keys only grow), so "later
+//!   siblings" is a key range and shutdown order is reverse key order.
+//! - A slot is `Running` exactly while an instance it started is alive and
+//!   its exit has not been handled. Exit notices for any other instance are
+//!   stale and ignored, which makes the asynchronous notices and the
+//!   supervisor's own synchronous stops agree.
+//! - A slot in `Restarting` has a restart scheduled (backoff) and an open
+//!   mailbox: messages queue for the next instance.
+//! - A slot in `Stopped` has its mailbox closed for good; a later
+//!   `restart_child` gives it a new mailbox (and address).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Actor, BoxError, Context, ExitReason, Handler, Message};
+
+use super::child::{ErasedChild, ExitNotice};
+use super::error::SupervisorError;
+use super::flags::{AutoShutdown, Flags, Strategy};
+use super::intensity::Intensity;
+use super::spec::{ChildKind, ChildSpec, Restart, Shutdown};
+
+/// Where a child is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChildState {
+    /// An instance is running.
+    Running,
+    /// It exited and waits for a scheduled restart (backoff).
+    Restarting,
+    /// It is not running and will not be restarted unless asked.
+    Stopped,
+}
+
+pub(super) struct Slot {
+    pub(super) id: String,
+    pub(super) restart: Restart,
+    pub(super) shutdown: Shutdown,
+    pub(super) kind: ChildKind,
+    pub(super) significant: bool,
+    pub(super) child: Box<dyn ErasedChild>,
+    pub(super) state: ChildState,
+    pub(super) instance: u64,
+    pub(super) restarts: u32,
+    backoff_attempt: u32,
+    last_start: Option<Instant>,
+}
+
+/// A supervisor: an actor whose job is to keep its children running.
+///
+/// ```
+/// use retinue::{Actor, Context, Handler, Message};
+/// use retinue::supervisor::{ChildSpec, Strategy, Supervisor};
+///
+/// struct Worker;
+/// impl Actor for Worker {}
+/// struct Ping;
+/// impl Message for Ping { type Reply = &'static str; }
+/// impl Handler<Ping> for Worker {
+///     async fn handle(&mut self, _: Ping, _: &mut Context<Self>) -> &'static str { "pong" }
+/// }
+///
+/// # retinue::rt::block_on(async {
+/// let spec = ChildSpec::worker("worker", || Worker);
+/// let worker = spec.addr::<Worker>().unwrap();
+/// let sup = Supervisor::new(Strategy::OneForOne).child(spec).spawn().await.unwrap();
+/// assert_eq!(worker.ask(Ping).await, Ok("pong"));
+/// sup.shutdown().await;
+/// assert!(!worker.is_alive());
+/// # });
+/// ```
+pub struct Supervisor {
+    pub(super) flags: Flags,
+    pending: Vec<ChildSpec>,
+    pub(super) slots: BTreeMap<u64, Slot>,
+    pub(super) keys: HashMap<String, u64>,
+    next_key: u64,
+    intensity: Intensity,
+}
+
+/// A child instance ended (sent by its keeper).
+pub(super) struct ChildExited {
+    key: u64,
+    instance: u64,
+    reason: ExitReason,
+}
+impl Message for ChildExited {
+    type Reply = ();
+}
+
+/// A backoff delay has passed: restart these children, in order.
+pub(super) struct RestartGroup(Vec<u64>);
+impl Message for RestartGroup {
+    type Reply = ();
+}
+
+impl Supervisor {
+    /// A supervisor with default [`Flags`] and `strategy`.
+    pub fn new(strategy: Strategy) -> Self {
+        Self::with_flags(Flags::new(strategy))
+    }
+
+    /// A supervisor with these flags.
+    pub fn with_flags(flags: Flags) -> Self {
+        Supervisor {
+            intensity: Intensity::new(flags.max_restarts, flags.within),
+            flags,
+            pending: Vec::new(),
+            slots: BTreeMap::new(),
+            keys: HashMap::new(),
+            next_key: 0,
+        }
+    }
+
+    /// Adds a child, started after the ones added before it.
+    pub fn child(mut self, spec: ChildSpec) -> Self {
+        self.pending.push(spec);
+        self
+    }
+
+    /// The flags this supervisor runs with.
+    pub fn flags(&self) -> &Flags {
+        &self.flags
+    }
+
+    pub(super) fn validate(&self, spec: &ChildSpec) -> Result<(), SupervisorError> {
+        if spec.significant && spec.restart == Restart::Permanent {
+            return Err(SupervisorError::InvalidSpec(format!(
+                "child {:?} is significant and permanent; significant children must be transient or temporary",
+                spec.id
+            )));
+        }
+        if spec.significant && self.flags.auto_shutdown == AutoShutdown::Never {
+            return Err(SupervisorError::InvalidSpec(format!(
+                "child {:?} is significant but auto_shutdown is never",
+                spec.id
+            )));
+        }
+        Ok(())
+    }
+
+    pub(super) fn insert(&mut self, spec: ChildSpec) -> u64 {
+        let key = self.next_key;
+        self.next_key += 1;
+        self.keys.insert(spec.id.clone(), key);
+        self.slots.insert(
+            key,
+            Slot {
+                id: spec.id,
+                restart: spec.restart,
+                shutdown: spec.shutdown,
+                kind: spec.kind,
+                significant: spec.significant,
+                child: spec.child,
+                state: ChildState::Stopped,
+                instance: 0,
+                restarts: 0,
+                backoff_attempt: 0,
+                last_start: None,
+            },
+        );
+        key
+    }
+
+    fn notice(ctx: &Context<Self>, key: u64) -> ExitNotice {
+        let me = ctx.weak_addr();
+        Arc::new(move |instance, reason| {
+            if let Some(me) = me.upgrade() {
+                let _ = me.tell_urgent(ChildExited {
+                    key,
+                    instance,
+                    reason,
+                });
+            }
+        })
+    }
+
+    /// Starts the child in `key`; the error is its start failure.
+    pub(super) async fn start_slot(
+        &mut self,
+        key: u64,
+        ctx: &Context<Self>,
+    ) -> Result<(), ExitReason> {
+        let notice = Self::notice(ctx, key);
+        let Some(slot) = self.slots.get_mut(&key) else {
+            return Ok(());
+        };
+        match slot.child.start(notice).await {
+            Ok(instance) => {
+                slot.instance = instance;
+                slot.state = ChildState::Running;
+                slot.last_start = Some(Instant::now());
+                tracing::debug!(child = %slot.id, instance, "child started");
+                Ok(())
+            }
+            Err(reason) => {
+                slot.state = ChildState::Stopped;
+                tracing::warn!(child = %slot.id, %reason, "child failed to start");
+                Err(reason)
+            }
+        }
+    }
+
+    /// Stops the running instance in `key` (if any) by its shutdown policy.
+    pub(super) async fn stop_slot(&mut self, key: u64) -> Option<ExitReason> {
+        let slot = self.slots.get_mut(&key)?;
+        if slot.state != ChildState::Running {
+            return None;
+        }
+        let reason = slot.child.stop(slot.instance, slot.shutdown).await;
+        slot.state = ChildState::Stopped;
+        tracing::debug!(child = %slot.id, %reason, "child stopped");
+        Some(reason)
+    }
+
+    /// Stops `key` for good: its mailbox closes, and a temporary child is
+    /// forgotten.
+    pub(super) async fn terminate_slot(&mut self, key: u64, reason: ExitReason) {
+        let reason = self.stop_slot(key).await.unwrap_or(reason);
+        if let Some(slot) = self.slots.get_mut(&key) {
+            slot.state = ChildState::Stopped;
+            slot.child.close(reason).await;
+            if slot.restart == Restart::Temporary {
+                self.remove(key);
+            }
+        }
+    }
+
+    pub(super) fn remove(&mut self, key: u64) -> Option<Slot> {
+        let slot = self.slots.remove(&key)?;
+        self.keys.remove(&slot.id);
+        Some(slot)
+    }
+
+    /// Stops every child in reverse start order and closes its mailbox.
+    pub(super) async fn shutdown_all(&mut self) {
+        let keys: Vec<u64> = self.slots.keys().rev().copied().collect();
+        for key in keys {
+            self.terminate_slot(key, ExitReason::Shutdown).await;
+        }
+    }
+
+    async fn child_exited(&mut self, exit: ChildExited, ctx: &mut Context<Self>) {
+        let ChildExited {
+            key,
+            instance,
+            reason,
+        } = exit;
+        let Some(slot) = self.slots.get_mut(&key) else {
+            return;
+        };
+        if slot.state != ChildState::Running || slot.instance != instance {
+            return; // stale: already handled, or an older instance
+        }
+        slot.state = ChildState::Stopped;
+        if reason.is_abnormal() {
+            tracing::warn!(child = %slot.id, %reason, "child exited");
+        } else {
+            tracing::info!(child = %slot.id, %reason, "child exited");
+        }
+        let restart = match slot.restart {
+            Restart::Permanent => true,
+            Restart::Transient => reason.is_abnormal(),
+            Restart::Temporary => false,
+        };
+        if !restart {
+            let significant = slot.significant;
+            slot.child.close(reason).await;
+            if slot.restart == Restart::Temporary {
+                self.remove(key);
+            }
+            if significant {
+                self.auto_shutdown(ctx).await;
+            }
+            return;
+        }
+        if !self.intensity.allow(Instant::now()) {
+            self.escalate(ctx).await;
+            return;
+        }
+        let group = self.restart_group_of(key).await;
+        self.schedule_restart(key, group, ctx).await;
+    }
+
+    /// The children that restart with `key` under the strategy, in start
+    /// order; the running ones among them are stopped (in reverse order)
+    /// and temporary bystanders are removed.
+    async fn restart_group_of(&mut self, key: u64) -> Vec<u64> {
+        let group: Vec<u64> = match self.flags.strategy {
+            Strategy::OneForOne => vec![key],
+            Strategy::OneForAll => self.slots.keys().copied().collect(),
+            Strategy::RestForOne => self.slots.range(key..).map(|(k, _)| *k).collect(),
+        };
+        for &other in group.iter().rev().filter(|&&k| k != key) {
+            let temporary = self.slots.get(&other).map(|s| s.restart) == Some(Restart::Temporary);
+            if temporary {
+                self.terminate_slot(other, ExitReason::Shutdown).await;
+            } else {
+                self.stop_slot(other).await;
+            }
+        }
+        group
+            .into_iter()
+            .filter(|k| {
+                self.slots
+                    .get(k)
+                    .is_some_and(|s| s.state == ChildState::Stopped)
+            })
+            .collect()
+    }
+
+    /// Restarts `group` now, or after the backoff delay of `key`.
+    async fn schedule_restart(&mut self, key: u64, group: Vec<u64>, ctx: &mut Context<Self>) {
+        let delay = self.next_backoff(key);
+        for k in &group {
+            if let Some(slot) = self.slots.get_mut(k) {
+                slot.state = ChildState::Restarting;
+            }
+        }
+        if delay.is_zero() {
+            self.restart_group(group, ctx).await;
+        } else {
+            if let Some(slot) = self.slots.get(&key) {
+                tracing::info!(child = %slot.id, delay = ?delay, "restart backoff");
+            }
+            ctx.send_after(RestartGroup(group), delay);
+        }
+    }
+
+    fn next_backoff(&mut self, key: u64) -> Duration {
+        let Some(backoff) = &self.flags.backoff else {
+            return Duration::ZERO;
+        };
+        let Some(slot) = self.slots.get_mut(&key) else {
+            return Duration::ZERO;
+        };
+        if slot
+            .last_start
+            .is_some_and(|t| t.elapsed() >= self.flags.backoff_reset)
+        {
+            slot.backoff_attempt = 0;
+        }
+        let delay = backoff.delay(slot.backoff_attempt);
+        slot.backoff_attempt = slot.backoff_attempt.saturating_add(1);
+        delay
+    }
+
+    async fn restart_group(&mut self, group: Vec<u64>, ctx: &mut Context<Self>) {
+        for (i, &key) in group.iter().enumerate() {
+            let Some(slot) = self.slots.get_mut(&key) else {
+                continue;
+            };
+            if slot.state != ChildState::Restarting {
+                continue; // terminated by an admin call meanwhile
+            }
+            slot.restarts += 1;
+            tracing::info!(child = %slot.id, restarts = slot.restarts, "restarting child");
+            if self.start_slot(key, ctx).await.is_ok() {
+                continue;
+            }
+            // A failed restart counts as another exit of that child.
+            if !self.intensity.allow(Instant::now()) {
+                self.escalate(ctx).await;
+                return;
+            }
+            let rest = group[i..].to_vec();
+            for k in &rest {
+                if let Some(slot) = self.slots.get_mut(k) {
+                    slot.state = ChildState::Restarting;
+                }
+            }
+            let delay = self.next_backoff(key);
+            ctx.send_after(RestartGroup(rest), delay);
+            return;
+        }
+    }
+
+    async fn escalate(&mut self, ctx: &mut Context<Self>) {
+        let error = SupervisorError::IntensityExceeded {
+            max_restarts: self.flags.max_restarts,
+            within: self.flags.within,
+        };
+        tracing::error!(%error, "restart intensity exceeded; escalating");
+        self.shutdown_all().await;
+        ctx.fail(error);
+    }
+
+    async fn auto_shutdown(&mut self, ctx: &mut Context<Self>) {
+        let shut = match self.flags.auto_shutdown {
+            AutoShutdown::Never => false,
+            AutoShutdown::AnySignificant => true,
+            AutoShutdown::AllSignificant => !self
+                .slots
+                .values()
+                .any(|s| s.significant && s.state != ChildState::Stopped),
+        };
+        if shut {
+            tracing::info!("significant children exited; auto shutdown");
+            ctx.stop_with(ExitReason::Shutdown);
+        }
+    }
+}
+
+impl Actor for Supervisor {
+    async fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), BoxError> {
+        let specs = std::mem::take(&mut self.pending);
+        for spec in &specs {
+            self.validate(spec)?;
+            if specs.iter().filter(|s| s.id == spec.id).count() > 1 {
+                return Err(SupervisorError::InvalidSpec(format!(
+                    "duplicate child id {:?}",
+                    spec.id
+                ))
+                .into());
+            }
+        }
+        for spec in specs {
+            let id = spec.id.clone();
+            let key = self.insert(spec);
+            if let Err(reason) = self.start_slot(key, ctx).await {
+                self.shutdown_all().await;
+                return Err(SupervisorError::StartFailed { id, reason }.into());
+            }
+        }
+        Ok(())
+    }
+
+    async fn stopped(&mut self, _: &mut Context<Self>, reason: &ExitReason) {
+        tracing::debug!(%reason, "supervisor stopping its children");
+        self.shutdown_all().await;
+    }
+}
+
+impl Handler<ChildExited> for Supervisor {
+    async fn handle(&mut self, msg: ChildExited, ctx: &mut Context<Self>) {
+        self.child_exited(msg, ctx).await;
+    }
+}
+
+impl Handler<RestartGroup> for Supervisor {
+    async fn handle(&mut self, msg: RestartGroup, ctx: &mut Context<Self>) {
+        self.restart_group(msg.0, ctx).await;
+    }
+}
