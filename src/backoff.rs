@@ -60,7 +60,11 @@ impl Backoff {
     /// The same policy with another growth factor (values below 1 are
     /// taken as 1).
     pub fn factor(mut self, factor: f64) -> Self {
-        self.factor = if factor.is_finite() { factor.max(1.0) } else { 1.0 };
+        self.factor = if factor.is_finite() {
+            factor.max(1.0)
+        } else {
+            1.0
+        };
         self
     }
 

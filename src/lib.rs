@@ -51,8 +51,8 @@ mod spawn;
 pub mod supervisor;
 
 pub use actor::{Actor, Handler, Message};
-pub use backoff::{Backoff, Jitter};
 pub use addr::{ActorId, Addr, WeakAddr, short_type_name};
+pub use backoff::{Backoff, Jitter};
 pub use context::Context;
 pub use error::{AskError, BoxError, SendError, TrySendError};
 pub use exit::{Down, ExitReason, LinkedExit};

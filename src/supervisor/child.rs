@@ -157,7 +157,13 @@ impl<A: Actor> TypedChild<A> {
         };
         let (commands, rx) = async_channel::unbounded();
         let shared = Arc::new(Shared::default());
-        let task = rt::spawn(keep(inbox, self.factory.clone(), rx, shared.clone(), notice));
+        let task = rt::spawn(keep(
+            inbox,
+            self.factory.clone(),
+            rx,
+            shared.clone(),
+            notice,
+        ));
         self.keeper.insert(Keeper {
             commands,
             shared,
@@ -265,7 +271,10 @@ impl<A: Actor> ErasedChild for TypedChild<A> {
                 Shutdown::Brutal => shared.kill(instance),
                 Shutdown::Timeout(limit) => {
                     self.addr.stop_instance(instance, ExitReason::Shutdown);
-                    if rt::timeout(limit, shared.wait_exit(instance)).await.is_err() {
+                    if rt::timeout(limit, shared.wait_exit(instance))
+                        .await
+                        .is_err()
+                    {
                         shared.kill(instance);
                     }
                 }

@@ -3,7 +3,7 @@
 //! order.
 //!
 //! Invariants:
-//! - `slots` is ordered by start order (keys only grow), so "later
+//! - `slots` is ordered by start order (keys only grow, process-wide), so "later
 //!   siblings" is a key range and shutdown order is reverse key order.
 //! - A slot is `Running` exactly while an instance it started is alive and
 //!   its exit has not been handled. Exit notices for any other instance are
@@ -16,6 +16,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -82,7 +83,6 @@ pub struct Supervisor {
     pending: Vec<ChildSpec>,
     pub(super) slots: BTreeMap<u64, Slot>,
     pub(super) keys: HashMap<String, u64>,
-    next_key: u64,
     intensity: Intensity,
 }
 
@@ -116,7 +116,6 @@ impl Supervisor {
             pending: Vec::new(),
             slots: BTreeMap::new(),
             keys: HashMap::new(),
-            next_key: 0,
         }
     }
 
@@ -148,8 +147,11 @@ impl Supervisor {
     }
 
     pub(super) fn insert(&mut self, spec: ChildSpec) -> u64 {
-        let key = self.next_key;
-        self.next_key += 1;
+        // Keys come from one process-wide counter: a notice sent to the
+        // previous instance of this supervisor (same mailbox) can never
+        // match a slot of the current one.
+        static NEXT_KEY: AtomicU64 = AtomicU64::new(0);
+        let key = NEXT_KEY.fetch_add(1, Ordering::Relaxed);
         self.keys.insert(spec.id.clone(), key);
         self.slots.insert(
             key,

@@ -80,7 +80,11 @@ impl TreeNode {
     fn fmt_children(&self, f: &mut fmt::Formatter<'_>, prefix: &str) -> fmt::Result {
         for (i, child) in self.children.iter().enumerate() {
             let last = i + 1 == self.children.len();
-            let (branch, next) = if last { ("└── ", "    ") } else { ("├── ", "│   ") };
+            let (branch, next) = if last {
+                ("└── ", "    ")
+            } else {
+                ("├── ", "│   ")
+            };
             writeln!(f, "{prefix}{branch}{}", child.line())?;
             child.fmt_children(f, &format!("{prefix}{next}"))?;
         }
