@@ -169,10 +169,19 @@ impl Message for Sweep {
     type Reply = ();
 }
 
-/// Whole tokens available right now.
-pub struct Available;
-impl Message for Available {
-    type Reply = u32;
+/// A snapshot of a rate limiter's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimiterStatus {
+    /// Whole tokens in the bucket now.
+    pub available: u32,
+    /// Live queued waiters.
+    pub waiters: usize,
+}
+
+/// Ask for a [`RateLimiterStatus`].
+pub struct Status;
+impl Message for Status {
+    type Reply = RateLimiterStatus;
 }
 
 /// The token-bucket actor.
@@ -294,10 +303,14 @@ impl Handler<Sweep> for RateLimiterActor {
     }
 }
 
-impl Handler<Available> for RateLimiterActor {
-    async fn handle(&mut self, _: Available, _: &mut Context<Self>) -> u32 {
+impl Handler<Status> for RateLimiterActor {
+    async fn handle(&mut self, _: Status, _: &mut Context<Self>) -> RateLimiterStatus {
         self.refill();
-        self.tokens.floor() as u32
+        self.waiters.retain(|(_, port)| !port.is_closed());
+        RateLimiterStatus {
+            available: self.tokens.floor() as u32,
+            waiters: self.waiters.len(),
+        }
     }
 }
 
@@ -364,6 +377,11 @@ impl RateLimiter {
 
     /// Whole tokens in the bucket right now.
     pub async fn available(&self) -> Result<u32, RateLimiterError> {
-        Ok(self.addr.ask(Available).await?)
+        Ok(self.status().await?.available)
+    }
+
+    /// A snapshot of the state.
+    pub async fn status(&self) -> Result<RateLimiterStatus, RateLimiterError> {
+        Ok(self.addr.ask(Status).await?)
     }
 }
