@@ -119,23 +119,47 @@ fn main() {
     report(
         &format!("queue put+get, 1 producer / 1 consumer, capacity {CAP} (threads: {threads})"),
         &[
-            row("async-channel bounded", per_op(n, || channel_round(n)), "ns/item"),
-            row("retinue Queue::fifo", per_op(n, || queue_round(n)), "ns/item"),
+            row(
+                "async-channel bounded",
+                per_op(n, || channel_round(n)),
+                "ns/item",
+            ),
+            row(
+                "retinue Queue::fifo",
+                per_op(n, || queue_round(n)),
+                "ns/item",
+            ),
         ],
     );
     let n = scaled(40_000);
     report(
         &format!("semaphore acquire+release, 1 task (threads: {threads})"),
         &[
-            row("async-lock Semaphore", per_op(n, || lock_sem_round(n, 1, 1)), "ns/op"),
-            row("retinue Semaphore", per_op(n, || retinue_sem_round(n, 1, 1)), "ns/op"),
+            row(
+                "async-lock Semaphore",
+                per_op(n, || lock_sem_round(n, 1, 1)),
+                "ns/op",
+            ),
+            row(
+                "retinue Semaphore",
+                per_op(n, || retinue_sem_round(n, 1, 1)),
+                "ns/op",
+            ),
         ],
     );
     report(
         &format!("semaphore acquire+release, 4 tasks / 2 permits (threads: {threads})"),
         &[
-            row("async-lock Semaphore", per_op(n, || lock_sem_round(n, 4, 2)), "ns/op"),
-            row("retinue Semaphore", per_op(n, || retinue_sem_round(n, 4, 2)), "ns/op"),
+            row(
+                "async-lock Semaphore",
+                per_op(n, || lock_sem_round(n, 4, 2)),
+                "ns/op",
+            ),
+            row(
+                "retinue Semaphore",
+                per_op(n, || retinue_sem_round(n, 4, 2)),
+                "ns/op",
+            ),
         ],
     );
 }

@@ -46,9 +46,9 @@ pub enum Capacity {
 
 impl Capacity {
     /// 256. Capacity costs no memory until messages are actually queued (the
-    /// bound is a counter), so the default is chosen for throughput: the
-    /// `mailbox` bench shows tell throughput flat from 256 up and falling
-    /// below it as the sender parks more often.
+    ///      bound is a counter), so the default is chosen for throughput: the
+    ///      `mailbox` bench shows tell throughput flat from 256 up and falling
+    ///      below it as the sender parks more often.
     pub const DEFAULT: Capacity = Capacity::Bounded(256);
 
     /// Zero-sized bounds become one.

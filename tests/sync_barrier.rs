@@ -217,15 +217,23 @@ fn run_model(parties: usize, ops: Vec<Op>) {
         let mut pending: BTreeMap<u64, Pending> = BTreeMap::new();
         let mut got: BTreeMap<u64, Result<BarrierWaitResult, BarrierError>> = BTreeMap::new();
         let mut next = 0u64;
-        let trip = |waiting: &mut Vec<u64>,
-                    generation: &mut u64,
-                    expect: &mut BTreeMap<u64, Result<BarrierWaitResult, BarrierError>>| {
-            for (index, id) in waiting.drain(..).enumerate() {
-                let leader = index + 1 == parties;
-                expect.insert(id, Ok(BarrierWaitResult { index, leader, generation: *generation }));
-            }
-            *generation += 1;
-        };
+        let trip =
+            |waiting: &mut Vec<u64>,
+             generation: &mut u64,
+             expect: &mut BTreeMap<u64, Result<BarrierWaitResult, BarrierError>>| {
+                for (index, id) in waiting.drain(..).enumerate() {
+                    let leader = index + 1 == parties;
+                    expect.insert(
+                        id,
+                        Ok(BarrierWaitResult {
+                            index,
+                            leader,
+                            generation: *generation,
+                        }),
+                    );
+                }
+                *generation += 1;
+            };
         for op in ops {
             match op {
                 Op::Wait => {

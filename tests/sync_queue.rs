@@ -9,11 +9,17 @@ use futures_lite::StreamExt;
 use futures_lite::future::poll_once;
 use proptest::prelude::*;
 use retinue::rt;
-use retinue::sync::{GetError, PutError, Queue, QueueError, QueueOptions, QueueOrder, TryGetError, TryPutError};
+use retinue::sync::{
+    GetError, PutError, Queue, QueueError, QueueOptions, QueueOrder, TryGetError, TryPutError,
+};
 
 const LONG: Duration = Duration::from_secs(10);
 
-async fn until<T: Send + 'static>(q: &Queue<T>, what: &str, f: impl Fn(&retinue::sync::queue::QueueStatus) -> bool) {
+async fn until<T: Send + 'static>(
+    q: &Queue<T>,
+    what: &str,
+    f: impl Fn(&retinue::sync::queue::QueueStatus) -> bool,
+) {
     rt::timeout(LONG, async {
         while !f(&q.status().await.unwrap()) {
             rt::yield_now().await;
@@ -49,8 +55,15 @@ fn orders_fifo_lifo_priority() {
         while let Ok((_, name)) = by_key.try_get().await {
             keyed.push(name);
         }
-        assert_eq!(keyed, ["b", "d", "a", "c"], "smallest first, ties in put order");
-        let opts = QueueOptions { maxsize: 0, order: QueueOrder::Priority };
+        assert_eq!(
+            keyed,
+            ["b", "d", "a", "c"],
+            "smallest first, ties in put order"
+        );
+        let opts = QueueOptions {
+            maxsize: 0,
+            order: QueueOrder::Priority,
+        };
         let from_opts: Queue<i32> = Queue::new(opts);
         from_opts.put(5).await.unwrap();
         from_opts.put(-5).await.unwrap();
@@ -104,7 +117,10 @@ fn try_and_timeout_forms() {
     rt::block_on(async {
         let q = Queue::fifo(1);
         assert_eq!(q.try_get().await, Err(TryGetError::Empty));
-        assert_eq!(q.get_timeout(Duration::from_millis(10)).await, Err(GetError::Timeout));
+        assert_eq!(
+            q.get_timeout(Duration::from_millis(10)).await,
+            Err(GetError::Timeout)
+        );
         q.put(1).await.unwrap();
         match q.put_timeout(2, Duration::from_millis(10)).await {
             Err(PutError::Timeout(item)) => assert_eq!(item, 2),
@@ -130,7 +146,10 @@ fn task_done_and_join() {
             let q = q.clone();
             rt::spawn(async move { q.join().await })
         };
-        assert_eq!(q.join_timeout(Duration::from_millis(10)).await, Err(QueueError::Timeout));
+        assert_eq!(
+            q.join_timeout(Duration::from_millis(10)).await,
+            Err(QueueError::Timeout)
+        );
         q.get().await.unwrap();
         q.task_done().await.unwrap();
         q.get().await.unwrap();
@@ -151,9 +170,18 @@ fn shutdown_drain() {
         };
         until(&q, "one putter", |s| s.putters == 1).await;
         q.shutdown(false).await.unwrap();
-        assert!(matches!(blocked.await.unwrap(), Err(PutError::ShutDown("blocked"))));
-        assert!(matches!(q.put("late").await, Err(PutError::ShutDown("late"))));
-        assert!(matches!(q.try_put("late").await, Err(TryPutError::ShutDown("late"))));
+        assert!(matches!(
+            blocked.await.unwrap(),
+            Err(PutError::ShutDown("blocked"))
+        ));
+        assert!(matches!(
+            q.put("late").await,
+            Err(PutError::ShutDown("late"))
+        ));
+        assert!(matches!(
+            q.try_put("late").await,
+            Err(TryPutError::ShutDown("late"))
+        ));
         assert_eq!(q.get().await, Ok("kept"));
         assert_eq!(q.get().await, Err(GetError::ShutDown));
         assert_eq!(q.try_get().await, Err(TryGetError::ShutDown));
@@ -266,7 +294,13 @@ fn options_deserialize() {
         [("order", "priority")].into_iter(),
     ))
     .unwrap();
-    assert_eq!(opts, QueueOptions { maxsize: 0, order: QueueOrder::Priority });
+    assert_eq!(
+        opts,
+        QueueOptions {
+            maxsize: 0,
+            order: QueueOrder::Priority
+        }
+    );
 }
 
 #[test]
@@ -337,7 +371,11 @@ fn stress_every_item_got_exactly_once() {
             all.extend(c.await.unwrap());
         }
         all.sort_unstable();
-        assert_eq!(all, (0..PRODUCERS * PER).collect::<Vec<_>>(), "lost or duplicated");
+        assert_eq!(
+            all,
+            (0..PRODUCERS * PER).collect::<Vec<_>>(),
+            "lost or duplicated"
+        );
     });
 }
 
@@ -394,7 +432,11 @@ impl Model {
         self.unfinished += 1;
     }
     fn pop(&mut self) -> Option<u32> {
-        if self.lifo { self.items.pop_back() } else { self.items.pop_front() }
+        if self.lifo {
+            self.items.pop_back()
+        } else {
+            self.items.pop_front()
+        }
     }
     fn pump(&mut self) {
         loop {
@@ -429,8 +471,16 @@ impl Model {
 
 fn run_model(maxsize: usize, lifo: bool, ops: Vec<Op>) {
     rt::block_on(async move {
-        let q: Queue<u32> = if lifo { Queue::lifo(maxsize) } else { Queue::fifo(maxsize) };
-        let mut model = Model { lifo, maxsize, ..Model::default() };
+        let q: Queue<u32> = if lifo {
+            Queue::lifo(maxsize)
+        } else {
+            Queue::fifo(maxsize)
+        };
+        let mut model = Model {
+            lifo,
+            maxsize,
+            ..Model::default()
+        };
         let mut gets: BTreeMap<u64, PendingGet> = BTreeMap::new();
         let mut puts: BTreeMap<u64, PendingPut> = BTreeMap::new();
         let mut got: BTreeMap<u64, u32> = BTreeMap::new();
@@ -460,7 +510,7 @@ fn run_model(maxsize: usize, lifo: bool, ops: Vec<Op>) {
                     }
                     if let Op::PutThenCancelGet(k) = op {
                         // Drop a getter the model still has waiting, racing the hand-over.
-                        if let Some(&g) = model.getters.iter().nth(k) {
+                        if let Some(&g) = model.getters.get(k) {
                             gets.remove(&g);
                             model.getters.retain(|&x| x != g);
                         }
@@ -499,7 +549,11 @@ fn run_model(maxsize: usize, lifo: bool, ops: Vec<Op>) {
                 }
                 Op::TryGet => {
                     let real = q.try_get().await;
-                    let expect = if model.getters.is_empty() { model.pop() } else { None };
+                    let expect = if model.getters.is_empty() {
+                        model.pop()
+                    } else {
+                        None
+                    };
                     assert_eq!(real.ok(), expect, "try_get");
                     if let Some(v) = expect {
                         taken.push(v);
@@ -507,13 +561,13 @@ fn run_model(maxsize: usize, lifo: bool, ops: Vec<Op>) {
                     }
                 }
                 Op::CancelGet(k) => {
-                    if let Some(&g) = model.getters.iter().nth(k) {
+                    if let Some(&g) = model.getters.get(k) {
                         gets.remove(&g);
                         model.getters.retain(|&x| x != g);
                     }
                 }
                 Op::CancelPut(k) => {
-                    if let Some(&(p, v)) = model.putters.iter().nth(k) {
+                    if let Some(&(p, v)) = model.putters.get(k) {
                         puts.remove(&p);
                         model.putters.retain(|&(x, _)| x != p);
                         dropped_puts.push(v);
@@ -564,7 +618,11 @@ fn run_model(maxsize: usize, lifo: bool, ops: Vec<Op>) {
         seen.extend(dropped_puts);
         seen.extend(rejected);
         seen.sort_unstable();
-        assert_eq!(seen, (0..value).collect::<Vec<_>>(), "an item was lost or duplicated");
+        assert_eq!(
+            seen,
+            (0..value).collect::<Vec<_>>(),
+            "an item was lost or duplicated"
+        );
     });
 }
 

@@ -46,7 +46,10 @@ fn burst_then_would_block_and_misuse_errors() {
         assert_eq!(l.try_acquire(0).await, Err(RateLimiterError::ZeroTokens));
         assert_eq!(
             l.acquire(4).await,
-            Err(RateLimiterError::TooMany { requested: 4, burst: 3 })
+            Err(RateLimiterError::TooMany {
+                requested: 4,
+                burst: 3
+            })
         );
         l.try_acquire(2).await.unwrap();
         l.acquire(1).await.unwrap();
@@ -133,9 +136,10 @@ fn options_deserialize_human_durations() {
     .unwrap();
     assert_eq!(opts.period, Duration::from_millis(250));
     assert_eq!(opts.rate, 10);
-    let bad: Result<RateLimiterOptions, _> = serde::Deserialize::deserialize(
-        MapDeserializer::<_, Error>::new([("period", "5 parsecs")].into_iter()),
-    );
+    let bad: Result<RateLimiterOptions, _> =
+        serde::Deserialize::deserialize(MapDeserializer::<_, Error>::new(
+            [("period", "5 parsecs")].into_iter(),
+        ));
     assert!(bad.is_err());
 }
 
@@ -164,8 +168,8 @@ async fn check_rate_bound(rate: u32, period: Duration, burst: u32, tasks: u32, p
                     };
                     if r.is_ok() {
                         let total = granted.fetch_add(1, Ordering::SeqCst) + 1;
-                        let earned = start.elapsed().as_secs_f64() / period.as_secs_f64()
-                            * f64::from(rate);
+                        let earned =
+                            start.elapsed().as_secs_f64() / period.as_secs_f64() * f64::from(rate);
                         assert!(
                             f64::from(total) <= f64::from(burst) + earned + 1e-6,
                             "{total} grants after {:?} (rate {rate}/{period:?}, burst {burst})",

@@ -36,7 +36,10 @@ fn acquire_release_on_drop_and_introspection() {
         assert_eq!(a.permits() + b.permits(), 2);
         assert_eq!(sem.available().await, Ok(0));
         assert_eq!(sem.locked().await, Ok(true));
-        assert_eq!(sem.try_acquire(1).await.unwrap_err(), SemaphoreError::WouldBlock);
+        assert_eq!(
+            sem.try_acquire(1).await.unwrap_err(),
+            SemaphoreError::WouldBlock
+        );
         drop(a);
         assert_eq!(sem.available().await, Ok(1));
         drop(b);
@@ -48,11 +51,20 @@ fn acquire_release_on_drop_and_introspection() {
 fn misuse_is_a_typed_error() {
     rt::block_on(async {
         let sem = Semaphore::bounded(2);
-        assert_eq!(sem.acquire(0).await.unwrap_err(), SemaphoreError::ZeroPermits);
-        assert_eq!(sem.try_acquire(0).await.unwrap_err(), SemaphoreError::ZeroPermits);
+        assert_eq!(
+            sem.acquire(0).await.unwrap_err(),
+            SemaphoreError::ZeroPermits
+        );
+        assert_eq!(
+            sem.try_acquire(0).await.unwrap_err(),
+            SemaphoreError::ZeroPermits
+        );
         assert_eq!(
             sem.acquire(3).await.unwrap_err(),
-            SemaphoreError::TooMany { requested: 3, max: 2 }
+            SemaphoreError::TooMany {
+                requested: 3,
+                max: 2
+            }
         );
         assert_eq!(sem.release(1).await, Err(SemaphoreError::Overflow));
         assert_eq!(sem.release(0).await, Err(SemaphoreError::ZeroPermits));
@@ -96,7 +108,10 @@ fn fifo_big_request_at_head_blocks_smaller_ones() {
         };
         until_waiters(&sem, 2).await;
         // A new arrival does not overtake the queue either.
-        assert_eq!(sem.try_acquire(1).await.unwrap_err(), SemaphoreError::WouldBlock);
+        assert_eq!(
+            sem.try_acquire(1).await.unwrap_err(),
+            SemaphoreError::WouldBlock
+        );
         drop(held);
         assert_eq!(rx.recv().await, Ok("big"));
         let big = big.await.unwrap();
@@ -160,7 +175,11 @@ fn stopped_actor_fails_waiters_instead_of_hanging() {
         };
         until_waiters(&sem, 1).await;
         sem.addr().stop();
-        let err = rt::timeout(LONG, waiter).await.unwrap().unwrap().unwrap_err();
+        let err = rt::timeout(LONG, waiter)
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap_err();
         assert_eq!(err, SemaphoreError::Unavailable(AskError::NoReply));
         sem.addr().wait_stopped().await;
         assert_eq!(
@@ -336,7 +355,10 @@ fn run_model(initial: usize, ops: Vec<Op>) {
             // sent so far (same sender, and urgent ones are served first).
             let status = sem.status().await.unwrap();
             for (id, permit) in std::mem::take(&mut early) {
-                assert!(model.granted.contains(&id), "real granted {id} early, model did not");
+                assert!(
+                    model.granted.contains(&id),
+                    "real granted {id} early, model did not"
+                );
                 held.insert(id, permit);
             }
             let ids: Vec<u64> = pending.keys().copied().collect();
@@ -345,11 +367,17 @@ fn run_model(initial: usize, ops: Vec<Op>) {
                 if let Some(result) = poll_once(fut).await {
                     held.insert(id, result.expect("grant"));
                     pending.remove(&id);
-                    assert!(model.granted.contains(&id), "real granted {id}, model did not");
+                    assert!(
+                        model.granted.contains(&id),
+                        "real granted {id}, model did not"
+                    );
                 }
             }
             for id in &model.granted {
-                assert!(!pending.contains_key(id), "model granted {id}, real did not");
+                assert!(
+                    !pending.contains_key(id),
+                    "model granted {id}, real did not"
+                );
             }
             let real = sem.status().await.unwrap();
             assert_eq!(real.available, model.available);
