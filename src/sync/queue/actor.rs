@@ -1,10 +1,11 @@
-//! The queue actor, its messages and the self-returning [`Delivered`] item.
+//! The queue actor: storage, waiting getters and putters, `join` accounting.
 //!
 //! Invariants (of [`QueueActor`]):
 //! - Every item the actor accepted is, at every moment, in exactly one
-//!   place: the store, a `Delivered` inside a reply slot or a getter's
-//!   hands, or a `GiveBack` message in the control lane on its way back to
-//!   the store. Nothing else can drop it except `shutdown(immediate)`.
+//!   place: the store, a `Delivered`/`DeliveredBatch` inside a reply slot
+//!   or a getter's hands, or a give-back message in the control lane on its
+//!   way back to the store. Nothing else can drop it except
+//!   `shutdown(immediate)`.
 //! - `unfinished` = items accepted − `task_done` calls − items dropped by an
 //!   immediate shutdown; joiners are released exactly when it reaches 0.
 //! - After `pump`, no live getter waits while items are stored, and no
@@ -13,157 +14,72 @@
 //! - Getters and putters are each served FIFO in order of receipt; a new
 //!   `try_put`/`put` never overtakes a queued putter, a new `get` never
 //!   overtakes a queued getter.
-//! - A give-back may push the store one past `maxsize` for a moment: an
-//!   item is never dropped to honour the bound.
+//! - A give-back may push the store past `maxsize` for a moment: an item is
+//!   never dropped to honour the bound.
 //! - No handler panics on any input.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 
+use super::delivered::{Delivered, DeliveredBatch};
+use super::messages::{
+    Get, GetMany, GetManyReply, GetReply, GiveBack, GiveBackMany, Join, Put, PutMany, QueueStatus,
+    Shutdown, Status, TaskDone, TryGetNow, TryPut, WithdrawPut,
+};
 use super::store::{Compare, Store};
 use super::{GetError, PutError, QueueError, QueueOptions, QueueOrder, TryGetError, TryPutError};
 use crate::sync::cancel_sweep::next_epoch;
-use crate::{Actor, Context, Handler, Message, ReplyTo, WeakAddr};
+use crate::{Actor, Context, Handler, ReplyTo};
 
-/// An item on its way to a getter. If it is dropped before
-/// [`into_inner`](Self::into_inner) — the getter gave up while it was in
-/// flight — it sends itself back to the front of its queue through the
-/// control lane (never waits, never refused while the queue lives).
-pub struct Delivered<T: Send + 'static> {
-    item: Option<T>,
-    home: WeakAddr<QueueActor<T>>,
-    epoch: u64,
+enum Getter<T: Send + 'static> {
+    One(ReplyTo<GetReply<T>>),
+    Many(usize, ReplyTo<GetManyReply<T>>),
 }
 
-impl<T: Send + 'static> Delivered<T> {
-    /// Takes the item; from here on it is the caller's.
-    pub fn into_inner(mut self) -> T {
-        match self.item.take() {
-            Some(item) => item,
-            None => unreachable!("a Delivered holds its item until into_inner or drop"),
+impl<T: Send + 'static> Getter<T> {
+    fn is_closed(&self) -> bool {
+        match self {
+            Getter::One(p) => p.is_closed(),
+            Getter::Many(_, p) => p.is_closed(),
         }
     }
 
-    fn take(&mut self) -> Option<T> {
-        self.item.take()
+    fn fail(self, err: GetError) {
+        match self {
+            Getter::One(p) => drop(p.send(Err(err))),
+            Getter::Many(_, p) => drop(p.send(Err(err))),
+        }
     }
 }
 
-impl<T: Send + 'static> Drop for Delivered<T> {
-    fn drop(&mut self) {
-        if let Some(item) = self.item.take() {
-            if let Some(addr) = self.home.upgrade() {
-                let _ = addr.tell_urgent(GiveBack {
-                    item,
-                    epoch: self.epoch,
-                });
+enum Putter<T> {
+    One {
+        id: u64,
+        item: T,
+        port: ReplyTo<Result<(), PutError<T>>>,
+    },
+    Many {
+        items: VecDeque<T>,
+        port: ReplyTo<Result<(), PutError<Vec<T>>>>,
+    },
+}
+
+impl<T> Putter<T> {
+    fn is_closed(&self) -> bool {
+        match self {
+            Putter::One { port, .. } => port.is_closed(),
+            Putter::Many { port, .. } => port.is_closed(),
+        }
+    }
+
+    fn fail_shut_down(self) {
+        match self {
+            Putter::One { item, port, .. } => drop(port.send(Err(PutError::ShutDown(item)))),
+            Putter::Many { items, port } => {
+                drop(port.send(Err(PutError::ShutDown(items.into()))));
             }
         }
     }
-}
-
-pub(crate) type GetReply<T> = Result<Delivered<T>, GetError>;
-
-/// Put an item, waiting for room (answered through `port`).
-pub struct Put<T> {
-    pub(crate) item: T,
-    pub(crate) id: u64,
-    pub(crate) port: ReplyTo<Result<(), PutError<T>>>,
-}
-impl<T: Send + 'static> Message for Put<T> {
-    type Reply = ();
-}
-
-/// Put an item only if there is room now.
-pub struct TryPut<T> {
-    pub(crate) item: T,
-    pub(crate) port: ReplyTo<Result<(), TryPutError<T>>>,
-}
-impl<T: Send + 'static> Message for TryPut<T> {
-    type Reply = ();
-}
-
-/// Take back a parked put, typed: the item if it was still parked.
-pub struct WithdrawPut<T>(
-    pub(crate) u64,
-    pub(crate) std::marker::PhantomData<fn() -> T>,
-);
-impl<T: Send + 'static> Message for WithdrawPut<T> {
-    type Reply = Option<T>;
-}
-
-/// Wait for an item (answered through `port`).
-pub struct Get<T: Send + 'static> {
-    pub(crate) port: ReplyTo<GetReply<T>>,
-}
-impl<T: Send + 'static> Message for Get<T> {
-    type Reply = ();
-}
-
-/// Take an item if one is there now (typed reply).
-pub struct TryGetNow<T>(pub(crate) std::marker::PhantomData<fn() -> T>);
-impl<T: Send + 'static> Message for TryGetNow<T> {
-    type Reply = Result<Delivered<T>, TryGetError>;
-}
-
-/// An undelivered item coming home (from `Delivered::drop`).
-pub struct GiveBack<T> {
-    item: T,
-    epoch: u64,
-}
-impl<T: Send + 'static> Message for GiveBack<T> {
-    type Reply = ();
-}
-
-/// Mark one item as processed.
-pub struct TaskDone;
-impl Message for TaskDone {
-    type Reply = Result<(), QueueError>;
-}
-
-/// Wait until every accepted item has been marked done.
-pub struct Join {
-    pub(crate) port: ReplyTo<()>,
-}
-impl Message for Join {
-    type Reply = ();
-}
-
-/// Shut the queue down (drain or immediate).
-pub struct Shutdown {
-    pub(crate) immediate: bool,
-}
-impl Message for Shutdown {
-    type Reply = ();
-}
-
-/// A snapshot of a queue's state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct QueueStatus {
-    /// Items stored now.
-    pub len: usize,
-    /// The bound (0 = unbounded).
-    pub maxsize: usize,
-    /// Items accepted and not yet marked done.
-    pub unfinished: usize,
-    /// Live getters waiting.
-    pub getters: usize,
-    /// Live putters waiting.
-    pub putters: usize,
-    /// Whether `shutdown` was called.
-    pub shut_down: bool,
-}
-
-/// Ask for a [`QueueStatus`].
-pub struct Status;
-impl Message for Status {
-    type Reply = QueueStatus;
-}
-
-struct Putter<T> {
-    id: u64,
-    item: T,
-    port: ReplyTo<Result<(), PutError<T>>>,
 }
 
 /// The queue actor. `T` is the item type.
@@ -173,7 +89,7 @@ pub struct QueueActor<T: Send + 'static> {
     unfinished: usize,
     shut_down: bool,
     immediate: bool,
-    getters: VecDeque<ReplyTo<GetReply<T>>>,
+    getters: VecDeque<Getter<T>>,
     putters: VecDeque<Putter<T>>,
     joiners: Vec<ReplyTo<()>>,
     epoch: u64,
@@ -232,20 +148,6 @@ impl<T: Send + 'static> QueueActor<T> {
         self.maxsize == 0 || self.store.len() < self.maxsize
     }
 
-    fn deliver(&self, ctx: &Context<Self>, item: T) -> Delivered<T> {
-        Delivered {
-            item: Some(item),
-            home: ctx.weak_addr(),
-            epoch: self.epoch,
-        }
-    }
-
-    fn prune(&mut self) {
-        self.getters.retain(|p| !p.is_closed());
-        self.putters.retain(|p| !p.port.is_closed());
-        self.joiners.retain(|p| !p.is_closed());
-    }
-
     fn accept(&mut self, item: T) {
         self.store.push_back(item);
         self.unfinished = self.unfinished.saturating_add(1);
@@ -260,55 +162,132 @@ impl<T: Send + 'static> QueueActor<T> {
         }
     }
 
+    /// Returns items (in their original order) to the front of the store.
+    fn restore(&mut self, items: Vec<T>) {
+        for item in items.into_iter().rev() {
+            self.store.push_front(item);
+        }
+    }
+
+    /// Hands stored items to the first live getter; false if none is left.
+    fn serve_one_getter(&mut self, ctx: &Context<Self>) -> bool {
+        let Some(getter) = self.getters.pop_front() else {
+            return false;
+        };
+        match getter {
+            Getter::One(port) if !port.is_closed() => {
+                if let Some(item) = self.store.pop() {
+                    let delivered = Delivered::new(item, ctx.weak_addr(), self.epoch);
+                    if let Err(Ok(mut back)) = port.send(Ok(delivered)) {
+                        self.restore(back.take().into_iter().collect());
+                    }
+                }
+            }
+            Getter::Many(max, port) if !port.is_closed() => {
+                let mut items = Vec::with_capacity(max.min(self.store.len()));
+                while items.len() < max {
+                    match self.store.pop() {
+                        Some(item) => items.push(item),
+                        None => break,
+                    }
+                }
+                let batch = DeliveredBatch::new(items, ctx.weak_addr(), self.epoch);
+                if let Err(Ok(mut back)) = port.send(Ok(batch)) {
+                    self.restore(back.take());
+                }
+            }
+            _ => {} // gave up: skip
+        }
+        true
+    }
+
+    /// Gives room to the first live putter; false if none is left.
+    fn serve_one_putter(&mut self) -> bool {
+        let Some(front) = self.putters.front_mut() else {
+            return false;
+        };
+        if front.is_closed() {
+            // The putter gave up: its (remaining) put never happens.
+            self.putters.pop_front();
+            return true;
+        }
+        match front {
+            Putter::One { .. } => {
+                if let Some(Putter::One { item, port, .. }) = self.putters.pop_front() {
+                    self.accept(item);
+                    let _ = port.send(Ok(()));
+                }
+            }
+            Putter::Many { items, .. } => {
+                let next = items.pop_front();
+                let done = items.is_empty();
+                if let Some(item) = next {
+                    self.accept(item);
+                }
+                if done {
+                    if let Some(Putter::Many { port, .. }) = self.putters.pop_front() {
+                        let _ = port.send(Ok(()));
+                    }
+                }
+            }
+        }
+        true
+    }
+
     /// Restores the invariants: items go to live getters, room goes to live
     /// putters, and after a shutdown getters of an empty queue fail.
     fn pump(&mut self, ctx: &Context<Self>) {
         loop {
             let mut progressed = false;
-            while !self.store.is_empty() {
-                let Some(port) = self.getters.pop_front() else {
-                    break;
-                };
-                if port.is_closed() {
-                    continue;
-                }
-                let Some(item) = self.store.pop() else {
-                    break;
-                };
+            while !self.store.is_empty() && self.serve_one_getter(ctx) {
                 progressed = true;
-                if let Err(Ok(mut back)) = port.send(Ok(self.deliver(ctx, item))) {
-                    if let Some(item) = back.take() {
-                        self.store.push_front(item);
-                    }
-                }
             }
-            while self.has_room() && !self.shut_down {
-                let Some(putter) = self.putters.pop_front() else {
-                    break;
-                };
-                if putter.port.is_closed() {
-                    continue; // the putter gave up: its put never happened
-                }
+            while self.has_room() && !self.shut_down && self.serve_one_putter() {
                 progressed = true;
-                self.accept(putter.item);
-                let _ = putter.port.send(Ok(()));
             }
             if !progressed {
                 break;
             }
         }
         if self.shut_down && self.store.is_empty() {
-            for port in self.getters.drain(..) {
-                let _ = port.send(Err(GetError::ShutDown));
+            for getter in self.getters.drain(..) {
+                getter.fail(GetError::ShutDown);
             }
         }
     }
 
     fn putters_waiting(&mut self) -> bool {
-        while self.putters.front().is_some_and(|p| p.port.is_closed()) {
+        while self.putters.front().is_some_and(Putter::is_closed) {
             self.putters.pop_front();
         }
         !self.putters.is_empty()
+    }
+
+    fn push_getter(&mut self, getter: Getter<T>, ctx: &Context<Self>) {
+        let n = self.getters.len();
+        if n >= 64 && n.is_power_of_two() {
+            // Amortised cleanup of getters that gave up on an empty queue.
+            self.getters.retain(|g| !g.is_closed());
+        }
+        self.getters.push_back(getter);
+        self.pump(ctx);
+    }
+
+    fn give_back(&mut self, items: Vec<T>, epoch: u64, ctx: &Context<Self>) {
+        let ours = epoch == self.epoch;
+        if self.immediate {
+            // An immediate shutdown drops remaining items, counting them done.
+            if ours {
+                self.finish(items.len());
+            }
+            return;
+        }
+        if !ours {
+            // Taken from a previous instance: this one counts them as new.
+            self.unfinished = self.unfinished.saturating_add(items.len());
+        }
+        self.restore(items);
+        self.pump(ctx);
     }
 }
 
@@ -324,7 +303,7 @@ impl<T: Send + 'static> Handler<Put<T>> for QueueActor<T> {
             return;
         }
         if self.putters_waiting() || !self.has_room() {
-            self.putters.push_back(Putter {
+            self.putters.push_back(Putter::One {
                 id: msg.id,
                 item: msg.item,
                 port: msg.port,
@@ -334,6 +313,33 @@ impl<T: Send + 'static> Handler<Put<T>> for QueueActor<T> {
         self.accept(msg.item);
         let _ = msg.port.send(Ok(()));
         self.pump(ctx);
+    }
+}
+
+impl<T: Send + 'static> Handler<PutMany<T>> for QueueActor<T> {
+    async fn handle(&mut self, msg: PutMany<T>, ctx: &mut Context<Self>) {
+        if msg.port.is_closed() {
+            return;
+        }
+        if self.shut_down {
+            let _ = msg.port.send(Err(PutError::ShutDown(msg.items)));
+            return;
+        }
+        self.putters_waiting();
+        self.putters.push_back(Putter::Many {
+            items: msg.items.into(),
+            port: msg.port,
+        });
+        self.pump(ctx);
+        // An empty batch is answered by the pump like any other putter.
+        if self.putters.back().is_some_and(|p| match p {
+            Putter::Many { items, .. } => items.is_empty(),
+            Putter::One { .. } => false,
+        }) {
+            if let Some(Putter::Many { port, .. }) = self.putters.pop_back() {
+                let _ = port.send(Ok(()));
+            }
+        }
     }
 }
 
@@ -353,23 +359,32 @@ impl<T: Send + 'static> Handler<TryPut<T>> for QueueActor<T> {
 
 impl<T: Send + 'static> Handler<WithdrawPut<T>> for QueueActor<T> {
     async fn handle(&mut self, msg: WithdrawPut<T>, _: &mut Context<Self>) -> Option<T> {
-        let at = self.putters.iter().position(|p| p.id == msg.0)?;
-        self.putters.remove(at).map(|p| p.item)
+        let at = self
+            .putters
+            .iter()
+            .position(|p| matches!(p, Putter::One { id, .. } if *id == msg.0))?;
+        match self.putters.remove(at) {
+            Some(Putter::One { item, .. }) => Some(item),
+            _ => None,
+        }
     }
 }
 
 impl<T: Send + 'static> Handler<Get<T>> for QueueActor<T> {
     async fn handle(&mut self, msg: Get<T>, ctx: &mut Context<Self>) {
-        if msg.port.is_closed() {
-            return;
+        if !msg.port.is_closed() {
+            self.push_getter(Getter::One(msg.port), ctx);
         }
-        let n = self.getters.len();
-        if n >= 64 && n.is_power_of_two() {
-            // Amortised cleanup of getters that gave up on an empty queue.
-            self.getters.retain(|p| !p.is_closed());
+    }
+}
+
+impl<T: Send + 'static> Handler<GetMany<T>> for QueueActor<T> {
+    async fn handle(&mut self, msg: GetMany<T>, ctx: &mut Context<Self>) {
+        if msg.max == 0 {
+            let _ = msg.port.send(Err(GetError::ZeroCount));
+        } else if !msg.port.is_closed() {
+            self.push_getter(Getter::Many(msg.max, msg.port), ctx);
         }
-        self.getters.push_back(msg.port);
-        self.pump(ctx);
     }
 }
 
@@ -387,7 +402,7 @@ impl<T: Send + 'static> Handler<TryGetNow<T>> for QueueActor<T> {
                 TryGetError::Empty
             });
         };
-        let delivered = self.deliver(ctx, item);
+        let delivered = Delivered::new(item, ctx.weak_addr(), self.epoch);
         self.pump(ctx);
         Ok(delivered)
     }
@@ -395,20 +410,13 @@ impl<T: Send + 'static> Handler<TryGetNow<T>> for QueueActor<T> {
 
 impl<T: Send + 'static> Handler<GiveBack<T>> for QueueActor<T> {
     async fn handle(&mut self, msg: GiveBack<T>, ctx: &mut Context<Self>) {
-        let ours = msg.epoch == self.epoch;
-        if self.immediate {
-            // An immediate shutdown drops remaining items, counting them done.
-            if ours {
-                self.finish(1);
-            }
-            return;
-        }
-        self.store.push_front(msg.item);
-        if !ours {
-            // Taken from a previous instance: this one counts it as new.
-            self.unfinished = self.unfinished.saturating_add(1);
-        }
-        self.pump(ctx);
+        self.give_back(vec![msg.item], msg.epoch, ctx);
+    }
+}
+
+impl<T: Send + 'static> Handler<GiveBackMany<T>> for QueueActor<T> {
+    async fn handle(&mut self, msg: GiveBackMany<T>, ctx: &mut Context<Self>) {
+        self.give_back(msg.items, msg.epoch, ctx);
     }
 }
 
@@ -436,7 +444,7 @@ impl<T: Send + 'static> Handler<Shutdown> for QueueActor<T> {
     async fn handle(&mut self, msg: Shutdown, ctx: &mut Context<Self>) {
         self.shut_down = true;
         for putter in self.putters.drain(..) {
-            let _ = putter.port.send(Err(PutError::ShutDown(putter.item)));
+            putter.fail_shut_down();
         }
         if msg.immediate && !self.immediate {
             self.immediate = true;
@@ -449,7 +457,9 @@ impl<T: Send + 'static> Handler<Shutdown> for QueueActor<T> {
 
 impl<T: Send + 'static> Handler<Status> for QueueActor<T> {
     async fn handle(&mut self, _: Status, _: &mut Context<Self>) -> QueueStatus {
-        self.prune();
+        self.getters.retain(|g| !g.is_closed());
+        self.putters.retain(|p| !p.is_closed());
+        self.joiners.retain(|p| !p.is_closed());
         QueueStatus {
             len: self.store.len(),
             maxsize: self.maxsize,

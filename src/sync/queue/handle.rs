@@ -13,8 +13,9 @@ use std::time::Duration;
 
 use futures_lite::Stream;
 
-use super::actor::{
-    Get, Join, Put, QueueActor, QueueStatus, Shutdown, Status, TaskDone, TryGetNow, TryPut,
+use super::actor::QueueActor;
+use super::messages::{
+    Get, GetMany, Join, Put, PutMany, QueueStatus, Shutdown, Status, TaskDone, TryGetNow, TryPut,
     WithdrawPut,
 };
 use super::{GetError, PutError, QueueError, QueueOptions, QueueOrder, TryGetError, TryPutError};
@@ -174,6 +175,42 @@ impl<T: Send + 'static> Queue<T> {
     pub async fn get(&self) -> Result<T, GetError> {
         let delivered = self.addr.ask_with(|port| Get { port }).await??;
         Ok(delivered.into_inner())
+    }
+
+    /// Puts several items in order as one message, waiting for room as
+    /// needed (FIFO among putters: the batch is one putter). On shutdown the
+    /// items not yet accepted come back in [`PutError::ShutDown`]. If this
+    /// future is dropped, items not yet accepted are dropped.
+    ///
+    /// ```
+    /// # retinue::rt::block_on(async {
+    /// let queue = retinue::sync::Queue::fifo(2);
+    /// let q = queue.clone();
+    /// let producer = retinue::rt::spawn(async move { q.put_many(vec![1, 2, 3, 4, 5]).await });
+    /// let mut got = Vec::new();
+    /// while got.len() < 5 {
+    ///     got.extend(queue.get_many(8).await.unwrap());
+    /// }
+    /// assert_eq!(got, [1, 2, 3, 4, 5]);
+    /// producer.await.unwrap().unwrap();
+    /// # });
+    /// ```
+    pub async fn put_many(&self, items: Vec<T>) -> Result<(), PutError<Vec<T>>> {
+        let (port, reply) = ReplyTo::pair();
+        if let Err(SendError(msg)) = self.addr.tell(PutMany { items, port }).await {
+            return Err(PutError::Closed(msg.items));
+        }
+        reply.await.unwrap_or_else(|e| Err(PutError::Unavailable(e)))
+    }
+
+    /// Waits for at least one item, then takes up to `max` (in queue
+    /// order) in one message. Cancellation-safe like [`get`](Self::get).
+    pub async fn get_many(&self, max: usize) -> Result<Vec<T>, GetError> {
+        if max == 0 {
+            return Err(GetError::ZeroCount);
+        }
+        let batch = self.addr.ask_with(|port| GetMany { max, port }).await??;
+        Ok(batch.into_inner())
     }
 
     /// Takes an item if there is one now.

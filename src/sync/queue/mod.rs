@@ -24,11 +24,18 @@
 //! dropped with it; [`Queue::put_timeout`], [`Queue::try_put`] and every
 //! error caused by a shutdown or a dead actor give the item back instead.
 //!
+//! Batches: [`Queue::put_many`] and [`Queue::get_many`] move many items per
+//! message (same guarantees: a [`DeliveredBatch`] returns all its items, in
+//! order, if it reaches nobody). They exist for throughput: each single
+//! `put`/`get` is one actor round trip.
+//!
 //! Restarts: a supervised queue that restarts starts empty; items handed
 //! out by the previous instance that come back are accepted as new items.
 
 mod actor;
+mod delivered;
 mod handle;
+mod messages;
 mod store;
 
 use std::fmt;
@@ -37,9 +44,11 @@ use serde::Deserialize;
 
 use crate::AskError;
 
-pub use actor::{
-    Delivered, Get, GiveBack, Join, Put, QueueActor, QueueStatus, Shutdown, Status, TaskDone,
-    TryGetNow, TryPut, WithdrawPut,
+pub use actor::QueueActor;
+pub use delivered::{Delivered, DeliveredBatch};
+pub use messages::{
+    Get, GetMany, GiveBack, GiveBackMany, Join, Put, PutMany, QueueStatus, Shutdown, Status,
+    TaskDone, TryGetNow, TryPut, WithdrawPut,
 };
 pub use handle::{Queue, QueueStream};
 pub use store::QueueOrder;
@@ -147,6 +156,8 @@ pub enum GetError {
     ShutDown,
     /// `get_timeout`: no item within the deadline.
     Timeout,
+    /// `get_many(0)`: a batch of zero items makes no sense.
+    ZeroCount,
     /// The actor is gone, or stopped/restarted before answering.
     Unavailable(AskError),
 }
@@ -200,6 +211,7 @@ impl fmt::Display for GetError {
         match self {
             GetError::ShutDown => f.write_str("the queue is shut down"),
             GetError::Timeout => f.write_str("no item within the deadline"),
+            GetError::ZeroCount => f.write_str("a batch of zero items was requested"),
             GetError::Unavailable(e) => write!(f, "queue unavailable: {e}"),
         }
     }
