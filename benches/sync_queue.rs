@@ -1,8 +1,8 @@
 //! Queue and Semaphore benchmarks against raw baselines in the same run.
 //!
 //! - Queue: one producer task puts N u64 items, one consumer task gets them
-//!   (put + get per item), vs a raw async-channel of the same capacity.
-//!   Target: <= 3x the channel.
+//!   (put + get per item, and in batches of 64), vs a raw async-channel of
+//!   the same capacity. Target: <= 3x the channel.
 //! - Semaphore: acquire(1) + drop in a loop, uncontended and with 4
 //!   contending tasks over 2 permits, vs async-lock's Semaphore. Reported.
 //!
@@ -58,6 +58,38 @@ fn queue_round(n: u64) -> std::time::Duration {
             let mut sum = 0u64;
             for _ in 0..n {
                 sum += q.get().await.unwrap();
+            }
+            sum
+        });
+        producer.await.unwrap();
+        std::hint::black_box(consumer.await.unwrap());
+        start.elapsed()
+    })
+}
+
+const BATCH: u64 = 64;
+
+fn queue_batch_round(n: u64) -> std::time::Duration {
+    rt::block_on(async move {
+        let q: Queue<u64> = Queue::fifo(CAP);
+        let start = Instant::now();
+        let producer = {
+            let q = q.clone();
+            rt::spawn(async move {
+                let mut i = 0;
+                while i < n {
+                    let end = (i + BATCH).min(n);
+                    q.put_many((i..end).collect()).await.unwrap();
+                    i = end;
+                }
+            })
+        };
+        let consumer = rt::spawn(async move {
+            let (mut sum, mut got) = (0u64, 0u64);
+            while got < n {
+                let items = q.get_many(BATCH as usize).await.unwrap();
+                got += items.len() as u64;
+                sum += items.into_iter().sum::<u64>();
             }
             sum
         });
@@ -125,8 +157,13 @@ fn main() {
                 "ns/item",
             ),
             row(
-                "retinue Queue::fifo",
+                "retinue Queue::fifo put/get",
                 per_op(n, || queue_round(n)),
+                "ns/item",
+            ),
+            row(
+                format!("retinue Queue::fifo put_many/get_many({BATCH})"),
+                per_op(n, || queue_batch_round(n)),
                 "ns/item",
             ),
         ],

@@ -257,6 +257,44 @@ fn cancelled_getter_loses_no_item_whichever_side_of_the_race() {
 }
 
 #[test]
+fn batches_keep_order_and_come_back_whole() {
+    rt::block_on(async {
+        let q = Queue::fifo(0);
+        assert_eq!(q.get_many(0).await, Err(GetError::ZeroCount));
+        q.put_many(vec![1, 2, 3, 4]).await.unwrap();
+        // A batch stored in a reply slot and never taken comes back, in order.
+        let mut get = Box::pin(q.get_many(3));
+        let _ = poll_once(&mut get).await; // may or may not be ready yet
+        q.status().await.unwrap();
+        drop(get);
+        until(&q, "batch back", |s| s.len == 4).await;
+        assert_eq!(q.get_many(10).await, Ok(vec![1, 2, 3, 4]));
+        assert_eq!(q.status().await.unwrap().unfinished, 4);
+    });
+}
+
+#[test]
+fn put_many_waits_for_room_and_shutdown_returns_the_rest() {
+    rt::block_on(async {
+        let q = Queue::fifo(2);
+        let producer = {
+            let q = q.clone();
+            rt::spawn(async move { q.put_many(vec!["a", "b", "c", "d", "e"]).await })
+        };
+        until(&q, "batch parked", |s| s.len == 2 && s.putters == 1).await;
+        assert_eq!(q.get().await, Ok("a"));
+        until(&q, "room refilled", |s| s.len == 2).await;
+        q.shutdown(false).await.unwrap();
+        match producer.await.unwrap() {
+            Err(PutError::ShutDown(rest)) => assert_eq!(rest, ["d", "e"]),
+            other => panic!("expected the rest back, got {other:?}"),
+        }
+        assert_eq!(q.get_many(5).await, Ok(vec!["b", "c"]));
+        assert_eq!(q.get_many(5).await, Err(GetError::ShutDown));
+    });
+}
+
+#[test]
 fn stream_consumes_until_drained_shutdown() {
     rt::block_on(async {
         let q = Queue::fifo(2);
@@ -315,7 +353,12 @@ fn stress_every_item_got_exactly_once() {
                 rt::spawn(async move {
                     for i in 0..PER {
                         let item = p * PER + i;
-                        if i % 5 == 0 {
+                        if p == 0 && i % 10 == 0 {
+                            // A batch of ten.
+                            q.put_many((item..item + 10).collect()).await.unwrap();
+                        } else if p == 0 {
+                            // covered by the batch
+                        } else if i % 5 == 0 {
                             // Some puts time out and are retried with the returned item.
                             let mut item = item;
                             loop {
@@ -340,6 +383,19 @@ fn stress_every_item_got_exactly_once() {
                     let mut n = 0u32;
                     loop {
                         n += 1;
+                        if c == 0 && n % 2 == 0 {
+                            match q.get_many(7).await {
+                                Ok(items) => {
+                                    for item in items {
+                                        got.push(item);
+                                        q.task_done().await.unwrap();
+                                    }
+                                    continue;
+                                }
+                                Err(GetError::ShutDown) => return got,
+                                Err(e) => panic!("{e}"),
+                            }
+                        }
                         let r = if (n + c) % 3 == 0 {
                             // Cancelled gets (tiny timeouts) must not lose items.
                             match q.get_timeout(Duration::from_micros(20)).await {
@@ -384,8 +440,12 @@ fn stress_every_item_got_exactly_once() {
 #[derive(Debug, Clone)]
 enum Op {
     Put,
+    /// put_many of this many fresh values.
+    PutMany(usize),
     TryPut,
     Get,
+    /// get_many(max).
+    GetMany(usize),
     TryGet,
     CancelGet(usize),
     CancelPut(usize),
@@ -398,8 +458,10 @@ enum Op {
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         4 => Just(Op::Put),
+        2 => (0..4usize).prop_map(Op::PutMany),
         1 => Just(Op::TryPut),
         4 => Just(Op::Get),
+        2 => (1..4usize).prop_map(Op::GetMany),
         1 => Just(Op::TryGet),
         1 => (0..3usize).prop_map(Op::CancelGet),
         1 => (0..3usize).prop_map(Op::CancelPut),
@@ -408,18 +470,20 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-type PendingGet = Pin<Box<dyn Future<Output = Result<u32, GetError>> + Send>>;
-type PendingPut = Pin<Box<dyn Future<Output = Result<(), PutError<u32>>> + Send>>;
+type PendingGet = Pin<Box<dyn Future<Output = Result<Vec<u32>, GetError>> + Send>>;
+type PendingPut = Pin<Box<dyn Future<Output = Result<(), ()>> + Send>>;
 
 #[derive(Default)]
 struct Model {
     lifo: bool,
     maxsize: usize,
     items: VecDeque<u32>,
-    getters: VecDeque<u64>,
-    putters: VecDeque<(u64, u32)>,
+    /// (id, max items)
+    getters: VecDeque<(u64, usize)>,
+    /// (id, values not yet accepted)
+    putters: VecDeque<(u64, VecDeque<u32>)>,
     unfinished: usize,
-    got: BTreeMap<u64, u32>,
+    got: BTreeMap<u64, Vec<u32>>,
     put_ok: BTreeSet<u64>,
 }
 
@@ -442,15 +506,27 @@ impl Model {
         loop {
             let mut progressed = false;
             while !self.items.is_empty() && !self.getters.is_empty() {
-                let g = self.getters.pop_front().unwrap();
-                let v = self.pop().unwrap();
-                self.got.insert(g, v);
+                let (g, max) = self.getters.pop_front().unwrap();
+                let mut batch = Vec::new();
+                while batch.len() < max {
+                    match self.pop() {
+                        Some(v) => batch.push(v),
+                        None => break,
+                    }
+                }
+                self.got.insert(g, batch);
                 progressed = true;
             }
             while self.room() && !self.putters.is_empty() {
-                let (p, v) = self.putters.pop_front().unwrap();
-                self.push(v);
-                self.put_ok.insert(p);
+                let (p, values) = self.putters.front_mut().unwrap();
+                let p = *p;
+                if let Some(v) = values.pop_front() {
+                    self.push(v);
+                }
+                if self.putters.front().unwrap().1.is_empty() {
+                    self.putters.pop_front();
+                    self.put_ok.insert(p);
+                }
                 progressed = true;
             }
             if !progressed {
@@ -458,12 +534,12 @@ impl Model {
             }
         }
     }
-    fn put(&mut self, id: u64, v: u32) {
-        if !self.putters.is_empty() || !self.room() {
-            self.putters.push_back((id, v));
-        } else {
-            self.push(v);
+    fn put(&mut self, id: u64, values: Vec<u32>) {
+        if values.is_empty() {
+            // An empty batch is answered at once, even behind other putters.
             self.put_ok.insert(id);
+        } else {
+            self.putters.push_back((id, values.into()));
         }
         self.pump();
     }
@@ -483,7 +559,7 @@ fn run_model(maxsize: usize, lifo: bool, ops: Vec<Op>) {
         };
         let mut gets: BTreeMap<u64, PendingGet> = BTreeMap::new();
         let mut puts: BTreeMap<u64, PendingPut> = BTreeMap::new();
-        let mut got: BTreeMap<u64, u32> = BTreeMap::new();
+        let mut got: BTreeMap<u64, Vec<u32>> = BTreeMap::new();
         let mut put_ok: BTreeSet<u64> = BTreeSet::new();
         let mut taken: Vec<u32> = Vec::new(); // try_get results
         let mut dropped_puts: Vec<u32> = Vec::new();
@@ -493,12 +569,19 @@ fn run_model(maxsize: usize, lifo: bool, ops: Vec<Op>) {
         let mut value = 0u32;
         for op in ops {
             match op {
-                Op::Put | Op::PutThenCancelGet(_) => {
-                    let (id, v) = (next, value);
+                Op::Put | Op::PutThenCancelGet(_) | Op::PutMany(_) => {
+                    let id = next;
                     next += 1;
-                    value += 1;
+                    let count = if let Op::PutMany(k) = op { k } else { 1 };
+                    let values: Vec<u32> = (value..value + count as u32).collect();
+                    value += count as u32;
                     let qq = q.clone();
-                    let mut fut: PendingPut = Box::pin(async move { qq.put(v).await });
+                    let vs = values.clone();
+                    let mut fut: PendingPut = if let Op::PutMany(_) = op {
+                        Box::pin(async move { qq.put_many(vs).await.map_err(|_| ()) })
+                    } else {
+                        Box::pin(async move { qq.put(vs[0]).await.map_err(|_| ()) })
+                    };
                     match poll_once(&mut fut).await {
                         Some(r) => {
                             r.unwrap();
@@ -510,12 +593,12 @@ fn run_model(maxsize: usize, lifo: bool, ops: Vec<Op>) {
                     }
                     if let Op::PutThenCancelGet(k) = op {
                         // Drop a getter the model still has waiting, racing the hand-over.
-                        if let Some(&g) = model.getters.get(k) {
+                        if let Some(&(g, _)) = model.getters.get(k) {
                             gets.remove(&g);
-                            model.getters.retain(|&x| x != g);
+                            model.getters.retain(|&(x, _)| x != g);
                         }
                     }
-                    model.put(id, v);
+                    model.put(id, values);
                 }
                 Op::TryPut => {
                     let v = value;
@@ -531,11 +614,14 @@ fn run_model(maxsize: usize, lifo: bool, ops: Vec<Op>) {
                         rejected.push(v);
                     }
                 }
-                Op::Get => {
+                Op::Get | Op::GetMany(_) => {
                     let id = next;
                     next += 1;
                     let qq = q.clone();
-                    let mut fut: PendingGet = Box::pin(async move { qq.get().await });
+                    let (max, mut fut): (usize, PendingGet) = match op {
+                        Op::GetMany(max) => (max, Box::pin(async move { qq.get_many(max).await })),
+                        _ => (1, Box::pin(async move { qq.get().await.map(|v| vec![v]) })),
+                    };
                     match poll_once(&mut fut).await {
                         Some(r) => {
                             got.insert(id, r.unwrap());
@@ -544,7 +630,7 @@ fn run_model(maxsize: usize, lifo: bool, ops: Vec<Op>) {
                             gets.insert(id, fut);
                         }
                     }
-                    model.getters.push_back(id);
+                    model.getters.push_back((id, max));
                     model.pump();
                 }
                 Op::TryGet => {
@@ -561,16 +647,16 @@ fn run_model(maxsize: usize, lifo: bool, ops: Vec<Op>) {
                     }
                 }
                 Op::CancelGet(k) => {
-                    if let Some(&g) = model.getters.get(k) {
+                    if let Some(&(g, _)) = model.getters.get(k) {
                         gets.remove(&g);
-                        model.getters.retain(|&x| x != g);
+                        model.getters.retain(|&(x, _)| x != g);
                     }
                 }
                 Op::CancelPut(k) => {
-                    if let Some(&(p, v)) = model.putters.get(k) {
+                    if let Some((p, values)) = model.putters.get(k).cloned() {
                         puts.remove(&p);
-                        model.putters.retain(|&(x, _)| x != p);
-                        dropped_puts.push(v);
+                        model.putters.retain(|(x, _)| *x != p);
+                        dropped_puts.extend(values);
                     }
                 }
                 Op::TaskDone => {
@@ -605,7 +691,7 @@ fn run_model(maxsize: usize, lifo: bool, ops: Vec<Op>) {
         // try_put, or dropped with a cancelled put.
         drop(gets);
         drop(puts);
-        dropped_puts.extend(model.putters.iter().map(|&(_, v)| v));
+        dropped_puts.extend(model.putters.iter().flat_map(|(_, vs)| vs.iter().copied()));
         while let Ok(v) = q.try_get().await {
             accepted.push(v);
         }
@@ -614,7 +700,13 @@ fn run_model(maxsize: usize, lifo: bool, ops: Vec<Op>) {
             expect_rest.push(v);
         }
         assert_eq!(accepted, expect_rest, "stored items in order");
-        let mut seen: Vec<u32> = got.values().copied().chain(taken).chain(accepted).collect();
+        let mut seen: Vec<u32> = got
+            .values()
+            .flatten()
+            .copied()
+            .chain(taken)
+            .chain(accepted)
+            .collect();
         seen.extend(dropped_puts);
         seen.extend(rejected);
         seen.sort_unstable();

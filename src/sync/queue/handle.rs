@@ -200,7 +200,9 @@ impl<T: Send + 'static> Queue<T> {
         if let Err(SendError(msg)) = self.addr.tell(PutMany { items, port }).await {
             return Err(PutError::Closed(msg.items));
         }
-        reply.await.unwrap_or_else(|e| Err(PutError::Unavailable(e)))
+        reply
+            .await
+            .unwrap_or_else(|e| Err(PutError::Unavailable(e)))
     }
 
     /// Waits for at least one item, then takes up to `max` (in queue

@@ -46,11 +46,11 @@ use crate::AskError;
 
 pub use actor::QueueActor;
 pub use delivered::{Delivered, DeliveredBatch};
+pub use handle::{Queue, QueueStream};
 pub use messages::{
     Get, GetMany, GiveBack, GiveBackMany, Join, Put, PutMany, QueueStatus, Shutdown, Status,
     TaskDone, TryGetNow, TryPut, WithdrawPut,
 };
-pub use handle::{Queue, QueueStream};
 pub use store::QueueOrder;
 
 /// Options of a [`QueueActor`] (deserializable from config files).
