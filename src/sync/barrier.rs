@@ -138,7 +138,22 @@ impl Message for Status {
     type Reply = BarrierStatus;
 }
 
-/// The barrier actor.
+/// The barrier actor. Spawn it yourself (or under a supervisor) and wrap its
+/// address with [`Barrier::from_addr`].
+///
+/// ```
+/// use retinue::sync::{Barrier, BarrierActor, BarrierError, BarrierOptions};
+///
+/// assert_eq!(
+///     BarrierActor::new(BarrierOptions { parties: 0 }).err(),
+///     Some(BarrierError::ZeroParties)
+/// );
+/// # retinue::rt::block_on(async {
+/// let actor = BarrierActor::new(BarrierOptions { parties: 1 }).unwrap();
+/// let barrier = Barrier::from_addr(retinue::spawn(actor));
+/// assert!(barrier.wait().await.unwrap().leader);
+/// # });
+/// ```
 pub struct BarrierActor {
     parties: usize,
     generation: u64,

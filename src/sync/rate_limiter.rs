@@ -184,7 +184,20 @@ impl Message for Status {
     type Reply = RateLimiterStatus;
 }
 
-/// The token-bucket actor.
+/// The token-bucket actor. Spawn it yourself (or under a supervisor) and
+/// wrap its address with [`RateLimiter::from_addr`].
+///
+/// ```
+/// use std::time::Duration;
+/// use retinue::sync::{RateLimiter, RateLimiterActor, RateLimiterOptions};
+///
+/// # retinue::rt::block_on(async {
+/// let opts = RateLimiterOptions { rate: 5, period: Duration::from_secs(1), burst: Some(1) };
+/// let limiter = RateLimiter::from_addr(retinue::spawn(RateLimiterActor::new(opts).unwrap()));
+/// limiter.acquire(1).await.unwrap(); // the bucket starts full
+/// assert_eq!(limiter.available().await, Ok(0));
+/// # });
+/// ```
 pub struct RateLimiterActor {
     per_sec: f64,
     burst: u32,
@@ -238,7 +251,10 @@ impl RateLimiterActor {
             timer.cancel();
         }
         loop {
-            self.waiters.retain(|(_, port)| !port.is_closed());
+            // Dead waiters are dropped as they reach the head (O(1) each).
+            while self.waiters.front().is_some_and(|(_, p)| p.is_closed()) {
+                self.waiters.pop_front();
+            }
             let Some(&(n, _)) = self.waiters.front() else {
                 return;
             };
@@ -281,8 +297,8 @@ impl Handler<TryAcquire> for RateLimiterActor {
     async fn handle(&mut self, msg: TryAcquire, _: &mut Context<Self>) -> Grant {
         self.check(msg.0)?;
         self.refill();
-        self.waiters.retain(|(_, port)| !port.is_closed());
-        if !self.waiters.is_empty() || f64::from(msg.0) > self.tokens {
+        let queued = self.waiters.iter().any(|(_, port)| !port.is_closed());
+        if queued || f64::from(msg.0) > self.tokens {
             return Err(RateLimiterError::WouldBlock);
         }
         self.tokens -= f64::from(msg.0);

@@ -197,6 +197,20 @@ impl Message for Status {
 
 /// The semaphore actor. Spawn it yourself (or under a supervisor) and wrap
 /// its address with [`Semaphore::from_addr`].
+///
+/// ```
+/// use retinue::sync::{Semaphore, SemaphoreActor, SemaphoreOptions};
+///
+/// # retinue::rt::block_on(async {
+/// let opts = SemaphoreOptions { permits: 2, bounded: true };
+/// let addr = retinue::spawn(SemaphoreActor::new(opts)); // or a supervisor's child
+/// let sem = Semaphore::from_addr(addr);
+/// let permit = sem.acquire(2).await.unwrap();
+/// assert_eq!(sem.available().await, Ok(0));
+/// drop(permit);
+/// assert_eq!(sem.available().await, Ok(2));
+/// # });
+/// ```
 pub struct SemaphoreActor {
     opts: SemaphoreOptions,
     available: usize,
@@ -246,7 +260,10 @@ impl SemaphoreActor {
     /// Serves waiters from the head while the head can be satisfied.
     fn serve(&mut self, ctx: &Context<Self>) {
         loop {
-            self.waiters.retain(|(_, port)| !port.is_closed());
+            // Dead waiters are dropped as they reach the head (O(1) each).
+            while self.waiters.front().is_some_and(|(_, p)| p.is_closed()) {
+                self.waiters.pop_front();
+            }
             let Some((n, _)) = self.waiters.front() else {
                 return;
             };
@@ -285,8 +302,8 @@ impl Handler<Acquire> for SemaphoreActor {
 impl Handler<TryAcquire> for SemaphoreActor {
     async fn handle(&mut self, msg: TryAcquire, ctx: &mut Context<Self>) -> Grant {
         self.check(msg.0)?;
-        self.waiters.retain(|(_, port)| !port.is_closed());
-        if !self.waiters.is_empty() || msg.0 > self.available {
+        let queued = self.waiters.iter().any(|(_, port)| !port.is_closed());
+        if queued || msg.0 > self.available {
             return Err(SemaphoreError::WouldBlock);
         }
         self.available -= msg.0;

@@ -82,7 +82,24 @@ impl<T> Putter<T> {
     }
 }
 
-/// The queue actor. `T` is the item type.
+/// The queue actor. `T` is the item type. Spawn it yourself (or under a
+/// supervisor) and wrap its address with [`Queue::from_addr`](super::Queue::from_addr).
+///
+/// ```
+/// use retinue::sync::{Queue, QueueActor, QueueError, QueueOptions, QueueOrder};
+///
+/// // Items without an order cannot go in a priority queue: a typed error.
+/// struct Job;
+/// let opts = QueueOptions { maxsize: 8, order: QueueOrder::Priority };
+/// assert_eq!(QueueActor::<Job>::unordered(opts).err(), Some(QueueError::NoPriority));
+///
+/// # retinue::rt::block_on(async {
+/// let queue = Queue::from_addr(retinue::spawn(QueueActor::<u32>::new(opts)));
+/// queue.put(3).await.unwrap();
+/// queue.put(1).await.unwrap();
+/// assert_eq!(queue.get().await, Ok(1)); // smallest first
+/// # });
+/// ```
 pub struct QueueActor<T: Send + 'static> {
     store: Store<T>,
     maxsize: usize,
