@@ -204,3 +204,140 @@ proptest! {
         rt::block_on(check_rate_bound(rate, Duration::from_millis(period_ms), burst, tasks, per_task));
     }
 }
+
+// ---- model-based property test (time frozen) -------------------------------
+//
+// With a rate of one token per hour, no whole token refills during a test
+// case, so the limiter must behave exactly like this sequential model: a
+// bucket of `burst` tokens, FIFO waiters (a head that does not fit blocks),
+// `try_acquire` never overtaking, and cancelled waiters skipped.
+
+mod model {
+    use std::collections::BTreeMap;
+    use std::future::Future;
+    use std::pin::Pin;
+
+    use futures_lite::future::poll_once;
+    use proptest::prelude::*;
+    use retinue::rt;
+    use retinue::sync::{RateLimiter, RateLimiterError, RateLimiterOptions};
+
+    use super::HOUR;
+
+    #[derive(Debug, Clone)]
+    pub enum Op {
+        Acquire(u32),
+        TryAcquire(u32),
+        Cancel(usize),
+    }
+
+    pub fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            3 => (1..=4u32).prop_map(Op::Acquire),
+            2 => (1..=3u32).prop_map(Op::TryAcquire),
+            2 => (0..4usize).prop_map(Op::Cancel),
+        ]
+    }
+
+    type Pending = Pin<Box<dyn Future<Output = Result<(), RateLimiterError>> + Send>>;
+
+    pub fn run(burst: u32, ops: Vec<Op>) {
+        rt::block_on(async move {
+            let l = RateLimiter::with_options(RateLimiterOptions {
+                rate: 1,
+                period: HOUR,
+                burst: Some(burst),
+            })
+            .unwrap();
+            let mut tokens = burst;
+            let mut queue: Vec<(u64, u32)> = Vec::new();
+            let mut granted: Vec<u64> = Vec::new();
+            let mut pending: BTreeMap<u64, Pending> = BTreeMap::new();
+            let mut done: Vec<u64> = Vec::new();
+            let mut next = 0u64;
+            for op in ops {
+                match op {
+                    Op::Acquire(n) => {
+                        let id = next;
+                        next += 1;
+                        let ll = l.clone();
+                        let mut fut: Pending = Box::pin(async move { ll.acquire(n).await });
+                        if n > burst {
+                            let e = RateLimiterError::TooMany {
+                                requested: n,
+                                burst,
+                            };
+                            assert_eq!(fut.await, Err(e));
+                            continue;
+                        }
+                        match poll_once(&mut fut).await {
+                            Some(r) => {
+                                r.unwrap();
+                                done.push(id);
+                            }
+                            None => {
+                                pending.insert(id, fut);
+                            }
+                        }
+                        queue.push((id, n));
+                    }
+                    Op::TryAcquire(n) => {
+                        let real = l.try_acquire(n).await;
+                        let model = if n > burst {
+                            Err(RateLimiterError::TooMany {
+                                requested: n,
+                                burst,
+                            })
+                        } else if queue.is_empty() && n <= tokens {
+                            tokens -= n;
+                            Ok(())
+                        } else {
+                            Err(RateLimiterError::WouldBlock)
+                        };
+                        assert_eq!(real, model, "try_acquire({n})");
+                    }
+                    Op::Cancel(k) => {
+                        if let Some(&(id, _)) = queue.get(k) {
+                            if pending.remove(&id).is_some() {
+                                queue.retain(|&(w, _)| w != id);
+                            }
+                        }
+                    }
+                }
+                while let Some(&(id, n)) = queue.first() {
+                    if n > tokens {
+                        break;
+                    }
+                    tokens -= n;
+                    queue.remove(0);
+                    granted.push(id);
+                }
+                let status = l.status().await.unwrap();
+                for id in pending.keys().copied().collect::<Vec<_>>() {
+                    if let Some(r) = poll_once(pending.get_mut(&id).unwrap()).await {
+                        pending.remove(&id);
+                        match r {
+                            Ok(()) => done.push(id),
+                            Err(e) => panic!("waiter {id}: {e}"),
+                        }
+                    }
+                }
+                let mut real_done = done.clone();
+                real_done.sort_unstable();
+                let mut model_done = granted.clone();
+                model_done.sort_unstable();
+                assert_eq!(real_done, model_done, "granted waiters");
+                assert_eq!(status.available, tokens);
+                assert_eq!(status.waiters, queue.len());
+            }
+        });
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
+    #[test]
+    fn model_fifo_bucket_with_cancellation(burst in 1..4u32, ops in prop::collection::vec(model::op(), 1..40)) {
+        model::run(burst, ops);
+    }
+}
