@@ -261,8 +261,10 @@ impl RateLimiterActor {
             let need = f64::from(n);
             if need > self.tokens {
                 let secs = (need - self.tokens) / self.per_sec;
-                let delay =
-                    Duration::from_secs_f64(secs.clamp(0.0, 1e9)) + Duration::from_micros(200);
+                // Finite and positive by construction; never panic anyway.
+                let delay = Duration::try_from_secs_f64(secs.clamp(0.0, 1e9))
+                    .unwrap_or(Duration::from_secs(1))
+                    + Duration::from_micros(200);
                 self.timer = Some(ctx.send_after(Wake, delay));
                 return;
             }
