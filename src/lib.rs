@@ -49,6 +49,7 @@ mod reply;
 pub mod rt;
 mod spawn;
 pub mod supervisor;
+pub mod sync;
 
 pub use actor::{Actor, Handler, Message};
 pub use addr::{ActorId, Addr, WeakAddr, short_type_name};

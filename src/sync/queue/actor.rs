@@ -1,0 +1,489 @@
+//! The queue actor: storage, waiting getters and putters, `join` accounting.
+//!
+//! Invariants (of [`QueueActor`]):
+//! - Every item the actor accepted is, at every moment, in exactly one
+//!   place: the store, a `Delivered`/`DeliveredBatch` inside a reply slot
+//!   or a getter's hands, or a give-back message in the control lane on its
+//!   way back to the store. Nothing else can drop it except
+//!   `shutdown(immediate)`.
+//! - `unfinished` = items accepted − `task_done` calls − items dropped by an
+//!   immediate shutdown; joiners are released exactly when it reaches 0.
+//! - After `pump`, no live getter waits while items are stored, and no
+//!   live putter waits while there is room (so "put hands its item straight
+//!   to a waiting getter": the put and the delivery happen in one handler).
+//! - Getters and putters are each served FIFO in order of receipt; a new
+//!   `try_put`/`put` never overtakes a queued putter, a new `get` never
+//!   overtakes a queued getter.
+//! - A give-back may push the store past `maxsize` for a moment: an item is
+//!   never dropped to honour the bound.
+//! - No handler panics on any input.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use super::delivered::{Delivered, DeliveredBatch};
+use super::messages::{
+    Get, GetMany, GetManyReply, GetReply, GiveBack, GiveBackMany, Join, Put, PutMany, QueueStatus,
+    Shutdown, Status, TaskDone, TryGetNow, TryPut, WithdrawPut,
+};
+use super::store::{Compare, Store};
+use super::{GetError, PutError, QueueError, QueueOptions, QueueOrder, TryGetError, TryPutError};
+use crate::sync::cancel_sweep::next_epoch;
+use crate::{Actor, Context, Handler, ReplyTo};
+
+enum Getter<T: Send + 'static> {
+    One(ReplyTo<GetReply<T>>),
+    Many(usize, ReplyTo<GetManyReply<T>>),
+}
+
+impl<T: Send + 'static> Getter<T> {
+    fn is_closed(&self) -> bool {
+        match self {
+            Getter::One(p) => p.is_closed(),
+            Getter::Many(_, p) => p.is_closed(),
+        }
+    }
+
+    fn fail(self, err: GetError) {
+        match self {
+            Getter::One(p) => drop(p.send(Err(err))),
+            Getter::Many(_, p) => drop(p.send(Err(err))),
+        }
+    }
+}
+
+enum Putter<T> {
+    One {
+        id: u64,
+        item: T,
+        port: ReplyTo<Result<(), PutError<T>>>,
+    },
+    Many {
+        items: VecDeque<T>,
+        port: ReplyTo<Result<(), PutError<Vec<T>>>>,
+    },
+}
+
+impl<T> Putter<T> {
+    fn is_closed(&self) -> bool {
+        match self {
+            Putter::One { port, .. } => port.is_closed(),
+            Putter::Many { port, .. } => port.is_closed(),
+        }
+    }
+
+    fn fail_shut_down(self) {
+        match self {
+            Putter::One { item, port, .. } => drop(port.send(Err(PutError::ShutDown(item)))),
+            Putter::Many { items, port } => {
+                drop(port.send(Err(PutError::ShutDown(items.into()))));
+            }
+        }
+    }
+}
+
+/// The queue actor. `T` is the item type. Spawn it yourself (or under a
+/// supervisor) and wrap its address with [`Queue::from_addr`](super::Queue::from_addr).
+///
+/// ```
+/// use retinue::sync::{Queue, QueueActor, QueueError, QueueOptions, QueueOrder};
+///
+/// // Items without an order cannot go in a priority queue: a typed error.
+/// struct Job;
+/// let opts = QueueOptions { maxsize: 8, order: QueueOrder::Priority };
+/// assert_eq!(QueueActor::<Job>::unordered(opts).err(), Some(QueueError::NoPriority));
+///
+/// # retinue::rt::block_on(async {
+/// let queue = Queue::from_addr(retinue::spawn(QueueActor::<u32>::new(opts)));
+/// queue.put(3).await.unwrap();
+/// queue.put(1).await.unwrap();
+/// assert_eq!(queue.get().await, Ok(1)); // smallest first
+/// # });
+/// ```
+pub struct QueueActor<T: Send + 'static> {
+    store: Store<T>,
+    maxsize: usize,
+    unfinished: usize,
+    shut_down: bool,
+    immediate: bool,
+    getters: VecDeque<Getter<T>>,
+    putters: VecDeque<Putter<T>>,
+    joiners: Vec<ReplyTo<()>>,
+    epoch: u64,
+}
+
+impl<T: Send + 'static> QueueActor<T> {
+    /// A queue in `opts.order`; priority order uses `T`'s `Ord` (smallest first).
+    pub fn new(opts: QueueOptions) -> Self
+    where
+        T: Ord,
+    {
+        Self::with_compare(opts, T::cmp)
+    }
+
+    /// A queue whose priority order (if `opts.order` is
+    /// [`QueueOrder::Priority`]) compares items with `cmp` (`Less` first).
+    pub fn with_compare(
+        opts: QueueOptions,
+        cmp: impl Fn(&T, &T) -> std::cmp::Ordering + Send + Sync + 'static,
+    ) -> Self {
+        Self::build(opts, Some(Arc::new(cmp)))
+    }
+
+    /// A queue whose priority order is by `key(item)` (smallest first).
+    pub fn with_key<K: Ord>(
+        opts: QueueOptions,
+        key: impl Fn(&T) -> K + Send + Sync + 'static,
+    ) -> Self {
+        Self::with_compare(opts, move |a, b| key(a).cmp(&key(b)))
+    }
+
+    /// A FIFO or LIFO queue for items with no order; fails with
+    /// [`QueueError::NoPriority`] if `opts.order` is priority.
+    pub fn unordered(opts: QueueOptions) -> Result<Self, QueueError> {
+        if opts.order == QueueOrder::Priority {
+            return Err(QueueError::NoPriority);
+        }
+        Ok(Self::build(opts, None))
+    }
+
+    fn build(opts: QueueOptions, cmp: Option<Compare<T>>) -> Self {
+        QueueActor {
+            store: Store::new(opts.order, cmp),
+            maxsize: opts.maxsize,
+            unfinished: 0,
+            shut_down: false,
+            immediate: false,
+            getters: VecDeque::new(),
+            putters: VecDeque::new(),
+            joiners: Vec::new(),
+            epoch: next_epoch(),
+        }
+    }
+
+    fn has_room(&self) -> bool {
+        self.maxsize == 0 || self.store.len() < self.maxsize
+    }
+
+    fn accept(&mut self, item: T) {
+        self.store.push_back(item);
+        self.unfinished = self.unfinished.saturating_add(1);
+    }
+
+    fn finish(&mut self, n: usize) {
+        self.unfinished = self.unfinished.saturating_sub(n);
+        if self.unfinished == 0 {
+            for port in self.joiners.drain(..) {
+                let _ = port.send(());
+            }
+        }
+    }
+
+    /// Returns items (in their original order) to the front of the store.
+    fn restore(&mut self, items: Vec<T>) {
+        for item in items.into_iter().rev() {
+            self.store.push_front(item);
+        }
+    }
+
+    /// Hands stored items to the first live getter; false if none is left.
+    fn serve_one_getter(&mut self, ctx: &Context<Self>) -> bool {
+        let Some(getter) = self.getters.pop_front() else {
+            return false;
+        };
+        match getter {
+            Getter::One(port) if !port.is_closed() => {
+                if let Some(item) = self.store.pop() {
+                    let delivered = Delivered::new(item, ctx.weak_addr(), self.epoch);
+                    if let Err(Ok(mut back)) = port.send(Ok(delivered)) {
+                        self.restore(back.take().into_iter().collect());
+                    }
+                }
+            }
+            Getter::Many(max, port) if !port.is_closed() => {
+                let mut items = Vec::with_capacity(max.min(self.store.len()));
+                while items.len() < max {
+                    match self.store.pop() {
+                        Some(item) => items.push(item),
+                        None => break,
+                    }
+                }
+                let batch = DeliveredBatch::new(items, ctx.weak_addr(), self.epoch);
+                if let Err(Ok(mut back)) = port.send(Ok(batch)) {
+                    self.restore(back.take());
+                }
+            }
+            _ => {} // gave up: skip
+        }
+        true
+    }
+
+    /// Gives room to the first live putter; false if none is left.
+    fn serve_one_putter(&mut self) -> bool {
+        let Some(front) = self.putters.front_mut() else {
+            return false;
+        };
+        if front.is_closed() {
+            // The putter gave up: its (remaining) put never happens.
+            self.putters.pop_front();
+            return true;
+        }
+        match front {
+            Putter::One { .. } => {
+                if let Some(Putter::One { item, port, .. }) = self.putters.pop_front() {
+                    self.accept(item);
+                    let _ = port.send(Ok(()));
+                }
+            }
+            Putter::Many { items, .. } => {
+                let next = items.pop_front();
+                let done = items.is_empty();
+                if let Some(item) = next {
+                    self.accept(item);
+                }
+                if done {
+                    if let Some(Putter::Many { port, .. }) = self.putters.pop_front() {
+                        let _ = port.send(Ok(()));
+                    }
+                }
+            }
+        }
+        true
+    }
+
+    /// Restores the invariants: items go to live getters, room goes to live
+    /// putters, and after a shutdown getters of an empty queue fail.
+    fn pump(&mut self, ctx: &Context<Self>) {
+        loop {
+            let mut progressed = false;
+            while !self.store.is_empty() && self.serve_one_getter(ctx) {
+                progressed = true;
+            }
+            while self.has_room() && !self.shut_down && self.serve_one_putter() {
+                progressed = true;
+            }
+            if !progressed {
+                break;
+            }
+        }
+        if self.shut_down && self.store.is_empty() {
+            for getter in self.getters.drain(..) {
+                getter.fail(GetError::ShutDown);
+            }
+        }
+    }
+
+    fn putters_waiting(&mut self) -> bool {
+        while self.putters.front().is_some_and(Putter::is_closed) {
+            self.putters.pop_front();
+        }
+        !self.putters.is_empty()
+    }
+
+    fn push_getter(&mut self, getter: Getter<T>, ctx: &Context<Self>) {
+        let n = self.getters.len();
+        if n >= 64 && n.is_power_of_two() {
+            // Amortised cleanup of getters that gave up on an empty queue.
+            self.getters.retain(|g| !g.is_closed());
+        }
+        self.getters.push_back(getter);
+        self.pump(ctx);
+    }
+
+    fn give_back(&mut self, items: Vec<T>, epoch: u64, ctx: &Context<Self>) {
+        let ours = epoch == self.epoch;
+        if self.immediate {
+            // An immediate shutdown drops remaining items, counting them done.
+            if ours {
+                self.finish(items.len());
+            }
+            return;
+        }
+        if !ours {
+            // Taken from a previous instance: this one counts them as new.
+            self.unfinished = self.unfinished.saturating_add(items.len());
+        }
+        self.restore(items);
+        self.pump(ctx);
+    }
+}
+
+impl<T: Send + 'static> Actor for QueueActor<T> {}
+
+impl<T: Send + 'static> Handler<Put<T>> for QueueActor<T> {
+    async fn handle(&mut self, msg: Put<T>, ctx: &mut Context<Self>) {
+        if msg.port.is_closed() {
+            return; // the putter gave up before its put was seen
+        }
+        if self.shut_down {
+            let _ = msg.port.send(Err(PutError::ShutDown(msg.item)));
+            return;
+        }
+        if self.putters_waiting() || !self.has_room() {
+            self.putters.push_back(Putter::One {
+                id: msg.id,
+                item: msg.item,
+                port: msg.port,
+            });
+            return;
+        }
+        self.accept(msg.item);
+        let _ = msg.port.send(Ok(()));
+        self.pump(ctx);
+    }
+}
+
+impl<T: Send + 'static> Handler<PutMany<T>> for QueueActor<T> {
+    async fn handle(&mut self, msg: PutMany<T>, ctx: &mut Context<Self>) {
+        if msg.port.is_closed() {
+            return;
+        }
+        if self.shut_down {
+            let _ = msg.port.send(Err(PutError::ShutDown(msg.items)));
+            return;
+        }
+        self.putters_waiting();
+        self.putters.push_back(Putter::Many {
+            items: msg.items.into(),
+            port: msg.port,
+        });
+        self.pump(ctx);
+        // An empty batch is answered by the pump like any other putter.
+        if self.putters.back().is_some_and(|p| match p {
+            Putter::Many { items, .. } => items.is_empty(),
+            Putter::One { .. } => false,
+        }) {
+            if let Some(Putter::Many { port, .. }) = self.putters.pop_back() {
+                let _ = port.send(Ok(()));
+            }
+        }
+    }
+}
+
+impl<T: Send + 'static> Handler<TryPut<T>> for QueueActor<T> {
+    async fn handle(&mut self, msg: TryPut<T>, ctx: &mut Context<Self>) {
+        if self.shut_down {
+            let _ = msg.port.send(Err(TryPutError::ShutDown(msg.item)));
+        } else if self.putters_waiting() || !self.has_room() {
+            let _ = msg.port.send(Err(TryPutError::Full(msg.item)));
+        } else {
+            self.accept(msg.item);
+            let _ = msg.port.send(Ok(()));
+            self.pump(ctx);
+        }
+    }
+}
+
+impl<T: Send + 'static> Handler<WithdrawPut<T>> for QueueActor<T> {
+    async fn handle(&mut self, msg: WithdrawPut<T>, _: &mut Context<Self>) -> Option<T> {
+        let at = self
+            .putters
+            .iter()
+            .position(|p| matches!(p, Putter::One { id, .. } if *id == msg.0))?;
+        match self.putters.remove(at) {
+            Some(Putter::One { item, .. }) => Some(item),
+            _ => None,
+        }
+    }
+}
+
+impl<T: Send + 'static> Handler<Get<T>> for QueueActor<T> {
+    async fn handle(&mut self, msg: Get<T>, ctx: &mut Context<Self>) {
+        if !msg.port.is_closed() {
+            self.push_getter(Getter::One(msg.port), ctx);
+        }
+    }
+}
+
+impl<T: Send + 'static> Handler<GetMany<T>> for QueueActor<T> {
+    async fn handle(&mut self, msg: GetMany<T>, ctx: &mut Context<Self>) {
+        if msg.max == 0 {
+            let _ = msg.port.send(Err(GetError::ZeroCount));
+        } else if !msg.port.is_closed() {
+            self.push_getter(Getter::Many(msg.max, msg.port), ctx);
+        }
+    }
+}
+
+impl<T: Send + 'static> Handler<TryGetNow<T>> for QueueActor<T> {
+    async fn handle(
+        &mut self,
+        _: TryGetNow<T>,
+        ctx: &mut Context<Self>,
+    ) -> Result<Delivered<T>, TryGetError> {
+        // A live queued getter means the store is empty (pump invariant).
+        let Some(item) = self.store.pop() else {
+            return Err(if self.shut_down {
+                TryGetError::ShutDown
+            } else {
+                TryGetError::Empty
+            });
+        };
+        let delivered = Delivered::new(item, ctx.weak_addr(), self.epoch);
+        self.pump(ctx);
+        Ok(delivered)
+    }
+}
+
+impl<T: Send + 'static> Handler<GiveBack<T>> for QueueActor<T> {
+    async fn handle(&mut self, msg: GiveBack<T>, ctx: &mut Context<Self>) {
+        self.give_back(vec![msg.item], msg.epoch, ctx);
+    }
+}
+
+impl<T: Send + 'static> Handler<GiveBackMany<T>> for QueueActor<T> {
+    async fn handle(&mut self, msg: GiveBackMany<T>, ctx: &mut Context<Self>) {
+        self.give_back(msg.items, msg.epoch, ctx);
+    }
+}
+
+impl<T: Send + 'static> Handler<TaskDone> for QueueActor<T> {
+    async fn handle(&mut self, _: TaskDone, _: &mut Context<Self>) -> Result<(), QueueError> {
+        if self.unfinished == 0 {
+            return Err(QueueError::TaskDoneTooMany);
+        }
+        self.finish(1);
+        Ok(())
+    }
+}
+
+impl<T: Send + 'static> Handler<Join> for QueueActor<T> {
+    async fn handle(&mut self, msg: Join, _: &mut Context<Self>) {
+        if self.unfinished == 0 {
+            let _ = msg.port.send(());
+        } else if !msg.port.is_closed() {
+            self.joiners.push(msg.port);
+        }
+    }
+}
+
+impl<T: Send + 'static> Handler<Shutdown> for QueueActor<T> {
+    async fn handle(&mut self, msg: Shutdown, ctx: &mut Context<Self>) {
+        self.shut_down = true;
+        for putter in self.putters.drain(..) {
+            putter.fail_shut_down();
+        }
+        if msg.immediate && !self.immediate {
+            self.immediate = true;
+            let dropped = self.store.clear();
+            self.finish(dropped);
+        }
+        self.pump(ctx);
+    }
+}
+
+impl<T: Send + 'static> Handler<Status> for QueueActor<T> {
+    async fn handle(&mut self, _: Status, _: &mut Context<Self>) -> QueueStatus {
+        self.getters.retain(|g| !g.is_closed());
+        self.putters.retain(|p| !p.is_closed());
+        self.joiners.retain(|p| !p.is_closed());
+        QueueStatus {
+            len: self.store.len(),
+            maxsize: self.maxsize,
+            unfinished: self.unfinished,
+            getters: self.getters.len(),
+            putters: self.putters.len(),
+            shut_down: self.shut_down,
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! The queue actor's protocol: one message type per operation.
+//!
+//! Invariant: every message that carries items either delivers them to the
+//! actor or, when the actor is gone, gives them back through
+//! [`SendError`](crate::SendError) to the handle, which returns them in the
+//! error; the deferred replies carry the items back on every refusal.
+
+use std::marker::PhantomData;
+
+use super::delivered::{Delivered, DeliveredBatch};
+use super::{GetError, PutError, QueueError, TryGetError, TryPutError};
+use crate::{Message, ReplyTo};
+
+pub(crate) type GetReply<T> = Result<Delivered<T>, GetError>;
+pub(crate) type GetManyReply<T> = Result<DeliveredBatch<T>, GetError>;
+
+/// Put an item, waiting for room (answered through `port`).
+pub struct Put<T> {
+    pub(crate) item: T,
+    pub(crate) id: u64,
+    pub(crate) port: ReplyTo<Result<(), PutError<T>>>,
+}
+impl<T: Send + 'static> Message for Put<T> {
+    type Reply = ();
+}
+
+/// Put several items in order, waiting for room as needed.
+pub struct PutMany<T> {
+    pub(crate) items: Vec<T>,
+    pub(crate) port: ReplyTo<Result<(), PutError<Vec<T>>>>,
+}
+impl<T: Send + 'static> Message for PutMany<T> {
+    type Reply = ();
+}
+
+/// Put an item only if there is room now.
+pub struct TryPut<T> {
+    pub(crate) item: T,
+    pub(crate) port: ReplyTo<Result<(), TryPutError<T>>>,
+}
+impl<T: Send + 'static> Message for TryPut<T> {
+    type Reply = ();
+}
+
+/// Take back a parked put (`put_timeout`): the item if it was still parked.
+pub struct WithdrawPut<T>(pub(crate) u64, pub(crate) PhantomData<fn() -> T>);
+impl<T: Send + 'static> Message for WithdrawPut<T> {
+    type Reply = Option<T>;
+}
+
+/// Wait for an item (answered through `port`).
+pub struct Get<T: Send + 'static> {
+    pub(crate) port: ReplyTo<GetReply<T>>,
+}
+impl<T: Send + 'static> Message for Get<T> {
+    type Reply = ();
+}
+
+/// Wait for at least one item, take up to `max`.
+pub struct GetMany<T: Send + 'static> {
+    pub(crate) max: usize,
+    pub(crate) port: ReplyTo<GetManyReply<T>>,
+}
+impl<T: Send + 'static> Message for GetMany<T> {
+    type Reply = ();
+}
+
+/// Take an item if one is there now.
+pub struct TryGetNow<T>(pub(crate) PhantomData<fn() -> T>);
+impl<T: Send + 'static> Message for TryGetNow<T> {
+    type Reply = Result<Delivered<T>, TryGetError>;
+}
+
+/// An undelivered item coming home (from `Delivered::drop`).
+pub struct GiveBack<T> {
+    pub(crate) item: T,
+    pub(crate) epoch: u64,
+}
+impl<T: Send + 'static> Message for GiveBack<T> {
+    type Reply = ();
+}
+
+/// Undelivered items coming home (from `DeliveredBatch::drop`), in order.
+pub struct GiveBackMany<T> {
+    pub(crate) items: Vec<T>,
+    pub(crate) epoch: u64,
+}
+impl<T: Send + 'static> Message for GiveBackMany<T> {
+    type Reply = ();
+}
+
+/// Mark one item as processed.
+pub struct TaskDone;
+impl Message for TaskDone {
+    type Reply = Result<(), QueueError>;
+}
+
+/// Wait until every accepted item has been marked done.
+pub struct Join {
+    pub(crate) port: ReplyTo<()>,
+}
+impl Message for Join {
+    type Reply = ();
+}
+
+/// Shut the queue down (drain or immediate).
+pub struct Shutdown {
+    pub(crate) immediate: bool,
+}
+impl Message for Shutdown {
+    type Reply = ();
+}
+
+/// A snapshot of a queue's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueStatus {
+    /// Items stored now.
+    pub len: usize,
+    /// The bound (0 = unbounded).
+    pub maxsize: usize,
+    /// Items accepted and not yet marked done.
+    pub unfinished: usize,
+    /// Live getters waiting.
+    pub getters: usize,
+    /// Live putters waiting.
+    pub putters: usize,
+    /// Whether `shutdown` was called.
+    pub shut_down: bool,
+}
+
+/// Ask for a [`QueueStatus`].
+pub struct Status;
+impl Message for Status {
+    type Reply = QueueStatus;
+}

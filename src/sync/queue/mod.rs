@@ -1,0 +1,244 @@
+//! [`Queue`]: an asyncio-style queue (FIFO, LIFO or priority) as an actor.
+//!
+//! # Why items are never lost or duplicated
+//!
+//! Every item the actor hands out travels inside a [`Delivered`]: a small
+//! owner whose `Drop` sends an untaken item back to the front of its queue
+//! through the control lane (`tell_urgent`: never waits, never refused
+//! while the queue is alive). That covers every way a getter can vanish:
+//! - before the actor answers: `ReplyTo::send` returns the `Delivered`, and
+//!   the actor puts the item back itself, synchronously, in the same handler;
+//! - after the answer was stored but before the getter took it: the reply
+//!   slot drops the `Delivered`, which sends the item home;
+//! - after the getter took it: [`Delivered::into_inner`] disarmed it in the
+//!   same poll that returned the item, so it is the caller's.
+//!
+//! Nothing is ever copied, so nothing can be delivered twice; the actor's
+//! `unfinished` count is not touched by a give-back (the item is still
+//! pending), so `join` stays exact. This is provably lossless without any
+//! acknowledgement round trip, which keeps a get at one ask.
+//!
+//! Puts: an item is in the queue exactly when `put` said `Ok` (or in the one
+//! race where the putter's future was dropped after its put was accepted).
+//! A put whose future is dropped while parked never happens, and its item is
+//! dropped with it; [`Queue::put_timeout`], [`Queue::try_put`] and every
+//! error caused by a shutdown or a dead actor give the item back instead.
+//!
+//! Batches: [`Queue::put_many`] and [`Queue::get_many`] move many items per
+//! message (same guarantees: a [`DeliveredBatch`] returns all its items, in
+//! order, if it reaches nobody). They exist for throughput: each single
+//! `put`/`get` is one actor round trip.
+//!
+//! Restarts: a supervised queue that restarts starts empty; items handed
+//! out by the previous instance that come back are accepted as new items.
+
+mod actor;
+mod delivered;
+mod handle;
+mod messages;
+mod store;
+
+use std::fmt;
+
+use serde::Deserialize;
+
+use crate::AskError;
+
+pub use actor::QueueActor;
+pub use delivered::{Delivered, DeliveredBatch};
+pub use handle::{Queue, QueueStream};
+pub use messages::{
+    Get, GetMany, GiveBack, GiveBackMany, Join, Put, PutMany, QueueStatus, Shutdown, Status,
+    TaskDone, TryGetNow, TryPut, WithdrawPut,
+};
+pub use store::QueueOrder;
+
+/// Options of a [`QueueActor`] (deserializable from config files).
+///
+/// ```
+/// use retinue::sync::{QueueOptions, QueueOrder};
+/// let opts = QueueOptions::default();
+/// assert_eq!(opts.maxsize, 0); // unbounded
+/// assert_eq!(opts.order, QueueOrder::Fifo);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QueueOptions {
+    /// Most items stored at once; `0` (the default) means unbounded.
+    pub maxsize: usize,
+    /// `"fifo"` (default), `"lifo"` or `"priority"`.
+    pub order: QueueOrder,
+}
+
+/// Misuse of a queue, or a queue that is gone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueueError {
+    /// `task_done` called more times than items were put.
+    TaskDoneTooMany,
+    /// A priority queue was requested for items with no order.
+    NoPriority,
+    /// `join_timeout`: unfinished items remained at the deadline.
+    Timeout,
+    /// The actor is gone, or stopped/restarted before answering.
+    Unavailable(AskError),
+}
+
+impl fmt::Display for QueueError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            QueueError::TaskDoneTooMany => f.write_str("task_done called too many times"),
+            QueueError::NoPriority => f.write_str("a priority queue needs an item order"),
+            QueueError::Timeout => f.write_str("items still unfinished at the deadline"),
+            QueueError::Unavailable(e) => write!(f, "queue unavailable: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for QueueError {}
+
+impl From<AskError> for QueueError {
+    fn from(e: AskError) -> Self {
+        QueueError::Unavailable(e)
+    }
+}
+
+/// Why a `put` failed; carries the item back whenever it still exists.
+#[derive(PartialEq, Eq)]
+pub enum PutError<T> {
+    /// The queue is shut down (now or while the put waited).
+    ShutDown(T),
+    /// `put_timeout`: no room within the deadline; the put was withdrawn.
+    Timeout(T),
+    /// The actor has stopped for good; the put was never delivered.
+    Closed(T),
+    /// The actor took the put but stopped (or restarted) before answering;
+    /// the item went down with that instance.
+    Unavailable(AskError),
+}
+
+impl<T> PutError<T> {
+    /// The item, if the error carries it.
+    pub fn into_item(self) -> Option<T> {
+        match self {
+            PutError::ShutDown(t) | PutError::Timeout(t) | PutError::Closed(t) => Some(t),
+            PutError::Unavailable(_) => None,
+        }
+    }
+}
+
+/// Why a `try_put` failed; carries the item back whenever it still exists.
+#[derive(PartialEq, Eq)]
+pub enum TryPutError<T> {
+    /// No room right now (or putters are queued ahead).
+    Full(T),
+    /// The queue is shut down.
+    ShutDown(T),
+    /// The actor has stopped for good.
+    Closed(T),
+    /// The actor stopped before answering.
+    Unavailable(AskError),
+}
+
+impl<T> TryPutError<T> {
+    /// The item, if the error carries it.
+    pub fn into_item(self) -> Option<T> {
+        match self {
+            TryPutError::Full(t) | TryPutError::ShutDown(t) | TryPutError::Closed(t) => Some(t),
+            TryPutError::Unavailable(_) => None,
+        }
+    }
+}
+
+/// Why a `get` failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GetError {
+    /// The queue is shut down and (for a drain) empty.
+    ShutDown,
+    /// `get_timeout`: no item within the deadline.
+    Timeout,
+    /// `get_many(0)`: a batch of zero items makes no sense.
+    ZeroCount,
+    /// The actor is gone, or stopped/restarted before answering.
+    Unavailable(AskError),
+}
+
+/// Why a `try_get` failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TryGetError {
+    /// No item right now.
+    Empty,
+    /// The queue is shut down and empty.
+    ShutDown,
+    /// The actor is gone, or stopped/restarted before answering.
+    Unavailable(AskError),
+}
+
+macro_rules! item_error_fmt {
+    ($ty:ident { $($variant:ident => $text:expr),* $(,)? }) => {
+        impl<T> fmt::Debug for $ty<T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                match self {
+                    $($ty::$variant(..) => f.write_str(concat!(stringify!($variant), "(..)")),)*
+                    $ty::Unavailable(e) => write!(f, "Unavailable({e:?})"),
+                }
+            }
+        }
+        impl<T> fmt::Display for $ty<T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                match self {
+                    $($ty::$variant(..) => f.write_str($text),)*
+                    $ty::Unavailable(e) => write!(f, "queue unavailable: {e}"),
+                }
+            }
+        }
+        impl<T> std::error::Error for $ty<T> {}
+    };
+}
+
+item_error_fmt!(PutError {
+    ShutDown => "the queue is shut down",
+    Timeout => "no room in the queue within the deadline",
+    Closed => "the queue actor has stopped",
+});
+item_error_fmt!(TryPutError {
+    Full => "the queue is full",
+    ShutDown => "the queue is shut down",
+    Closed => "the queue actor has stopped",
+});
+
+impl fmt::Display for GetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GetError::ShutDown => f.write_str("the queue is shut down"),
+            GetError::Timeout => f.write_str("no item within the deadline"),
+            GetError::ZeroCount => f.write_str("a batch of zero items was requested"),
+            GetError::Unavailable(e) => write!(f, "queue unavailable: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for GetError {}
+
+impl From<AskError> for GetError {
+    fn from(e: AskError) -> Self {
+        GetError::Unavailable(e)
+    }
+}
+
+impl fmt::Display for TryGetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TryGetError::Empty => f.write_str("the queue is empty"),
+            TryGetError::ShutDown => f.write_str("the queue is shut down"),
+            TryGetError::Unavailable(e) => write!(f, "queue unavailable: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for TryGetError {}
+
+impl From<AskError> for TryGetError {
+    fn from(e: AskError) -> Self {
+        TryGetError::Unavailable(e)
+    }
+}

@@ -1,0 +1,452 @@
+//! [`Semaphore`]: counting permits as an actor.
+//!
+//! Invariants (of [`SemaphoreActor`]):
+//! - `available` plus the permits held by live guards (and grants in flight)
+//!   equals the initial count plus net explicit `release`s; in bounded mode
+//!   `available` never exceeds the initial count.
+//! - Waiters are served strictly FIFO in order of receipt: a request at the
+//!   head that cannot be satisfied yet blocks every request behind it (no
+//!   starvation of big requests), and `try_acquire` never overtakes a live
+//!   queued waiter.
+//! - A grant that reaches nobody (`ReplyTo::send` gives it back) is taken
+//!   back at once; a grant stored in an abandoned reply is dropped there and
+//!   its guard releases through the control lane. An abandoned waiter sends
+//!   a sweep (see `cancel_sweep`) so it never blocks the queue.
+//! - Guards carry the instance's epoch: after a supervisor restart, releases
+//!   of guards granted by the old instance are ignored (the new instance
+//!   starts from its configured count).
+//! - No handler panics: every count is checked, arithmetic saturates.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::cancel_sweep::{ask_swept, next_epoch};
+use crate::{Actor, Addr, AskError, Context, Handler, Message, ReplyTo};
+
+/// Options of a [`SemaphoreActor`] (deserializable from config files).
+///
+/// ```
+/// let opts = retinue::sync::SemaphoreOptions::default();
+/// assert_eq!(opts.permits, 1);
+/// assert!(!opts.bounded);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SemaphoreOptions {
+    /// Initial number of permits (default `1`; `0` is allowed).
+    pub permits: usize,
+    /// Bounded mode (default `false`): `release` beyond the initial count
+    /// is rejected with [`SemaphoreError::Overflow`], and requests for more
+    /// than the initial count with [`SemaphoreError::TooMany`].
+    pub bounded: bool,
+}
+
+impl Default for SemaphoreOptions {
+    fn default() -> Self {
+        SemaphoreOptions {
+            permits: 1,
+            bounded: false,
+        }
+    }
+}
+
+/// Why a semaphore operation failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SemaphoreError {
+    /// `acquire(0)` / `release(0)`: a count of zero makes no sense.
+    ZeroPermits,
+    /// More permits requested than a bounded semaphore can ever hold.
+    TooMany {
+        /// Permits asked for.
+        requested: usize,
+        /// The bound (the initial count).
+        max: usize,
+    },
+    /// `try_acquire`: not enough permits right now, or waiters are queued.
+    WouldBlock,
+    /// A bounded semaphore was asked to release beyond its initial count.
+    Overflow,
+    /// `acquire_timeout`: the deadline passed first.
+    Timeout,
+    /// The actor is gone, or stopped/restarted before answering; retry
+    /// against the same address if it is supervised.
+    Unavailable(AskError),
+}
+
+impl fmt::Display for SemaphoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SemaphoreError::ZeroPermits => f.write_str("a permit count of zero is not allowed"),
+            SemaphoreError::TooMany { requested, max } => {
+                write!(f, "requested {requested} permits, the bound is {max}")
+            }
+            SemaphoreError::WouldBlock => f.write_str("no permits available right now"),
+            SemaphoreError::Overflow => f.write_str("release beyond the bounded semaphore's count"),
+            SemaphoreError::Timeout => f.write_str("no permits within the deadline"),
+            SemaphoreError::Unavailable(e) => write!(f, "semaphore unavailable: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for SemaphoreError {}
+
+impl From<AskError> for SemaphoreError {
+    fn from(e: AskError) -> Self {
+        SemaphoreError::Unavailable(e)
+    }
+}
+
+/// Permits held; dropping it returns them (control lane, never lost).
+#[must_use = "dropping the permit releases it at once"]
+pub struct SemaphorePermit {
+    addr: Addr<SemaphoreActor>,
+    permits: usize,
+    epoch: u64,
+}
+
+impl SemaphorePermit {
+    /// How many permits this guard holds.
+    pub fn permits(&self) -> usize {
+        self.permits
+    }
+
+    /// Keeps the permits consumed: nothing is released on drop.
+    pub fn forget(mut self) {
+        self.permits = 0;
+    }
+}
+
+impl Drop for SemaphorePermit {
+    fn drop(&mut self) {
+        if self.permits > 0 {
+            let _ = self.addr.tell_urgent(ReleaseGuard {
+                permits: self.permits,
+                epoch: self.epoch,
+            });
+        }
+    }
+}
+
+impl fmt::Debug for SemaphorePermit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SemaphorePermit")
+            .field("permits", &self.permits)
+            .finish()
+    }
+}
+
+/// A snapshot of a semaphore's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SemaphoreStatus {
+    /// Permits free right now.
+    pub available: usize,
+    /// Live queued waiters.
+    pub waiters: usize,
+    /// Zero permits free, or waiters queued.
+    pub locked: bool,
+}
+
+type Grant = Result<SemaphorePermit, SemaphoreError>;
+
+/// Request `permits`, answered later through `port` (FIFO).
+pub struct Acquire {
+    /// Permits wanted.
+    pub permits: usize,
+    /// Where the grant goes.
+    pub port: ReplyTo<Grant>,
+}
+impl Message for Acquire {
+    type Reply = ();
+}
+
+/// Take that many permits now or fail with [`SemaphoreError::WouldBlock`].
+pub struct TryAcquire(pub usize);
+impl Message for TryAcquire {
+    type Reply = Grant;
+}
+
+/// Add permits (explicit release, e.g. after [`SemaphorePermit::forget`]).
+pub struct Release(pub usize);
+impl Message for Release {
+    type Reply = Result<(), SemaphoreError>;
+}
+
+/// A guard's release (sent by `Drop` through the control lane).
+pub struct ReleaseGuard {
+    permits: usize,
+    epoch: u64,
+}
+impl Message for ReleaseGuard {
+    type Reply = ();
+}
+
+/// Prune abandoned waiters and serve the queue (sent when a wait is dropped).
+pub struct Sweep;
+impl Message for Sweep {
+    type Reply = ();
+}
+
+/// Ask for a [`SemaphoreStatus`].
+pub struct Status;
+impl Message for Status {
+    type Reply = SemaphoreStatus;
+}
+
+/// The semaphore actor. Spawn it yourself (or under a supervisor) and wrap
+/// its address with [`Semaphore::from_addr`].
+///
+/// ```
+/// use retinue::sync::{Semaphore, SemaphoreActor, SemaphoreOptions};
+///
+/// # retinue::rt::block_on(async {
+/// let opts = SemaphoreOptions { permits: 2, bounded: true };
+/// let addr = retinue::spawn(SemaphoreActor::new(opts)); // or a supervisor's child
+/// let sem = Semaphore::from_addr(addr);
+/// let permit = sem.acquire(2).await.unwrap();
+/// assert_eq!(sem.available().await, Ok(0));
+/// drop(permit);
+/// assert_eq!(sem.available().await, Ok(2));
+/// # });
+/// ```
+pub struct SemaphoreActor {
+    opts: SemaphoreOptions,
+    available: usize,
+    waiters: VecDeque<(usize, ReplyTo<Grant>)>,
+    epoch: u64,
+}
+
+impl SemaphoreActor {
+    /// A semaphore with `opts.permits` free permits.
+    pub fn new(opts: SemaphoreOptions) -> Self {
+        SemaphoreActor {
+            available: opts.permits,
+            opts,
+            waiters: VecDeque::new(),
+            epoch: next_epoch(),
+        }
+    }
+
+    fn check(&self, n: usize) -> Result<(), SemaphoreError> {
+        if n == 0 {
+            return Err(SemaphoreError::ZeroPermits);
+        }
+        if self.opts.bounded && n > self.opts.permits {
+            return Err(SemaphoreError::TooMany {
+                requested: n,
+                max: self.opts.permits,
+            });
+        }
+        Ok(())
+    }
+
+    fn permit(&self, ctx: &Context<Self>, permits: usize) -> SemaphorePermit {
+        SemaphorePermit {
+            addr: ctx.addr(),
+            permits,
+            epoch: self.epoch,
+        }
+    }
+
+    fn add(&mut self, n: usize) {
+        self.available = self.available.saturating_add(n);
+        if self.opts.bounded {
+            self.available = self.available.min(self.opts.permits);
+        }
+    }
+
+    /// Serves waiters from the head while the head can be satisfied.
+    fn serve(&mut self, ctx: &Context<Self>) {
+        loop {
+            // Dead waiters are dropped as they reach the head (O(1) each).
+            while self.waiters.front().is_some_and(|(_, p)| p.is_closed()) {
+                self.waiters.pop_front();
+            }
+            let Some((n, _)) = self.waiters.front() else {
+                return;
+            };
+            let n = *n;
+            if n > self.available {
+                return;
+            }
+            let Some((_, port)) = self.waiters.pop_front() else {
+                return;
+            };
+            self.available -= n;
+            if let Err(Ok(mut back)) = port.send(Ok(self.permit(ctx, n))) {
+                back.permits = 0;
+                self.available += n;
+            }
+        }
+    }
+}
+
+impl Actor for SemaphoreActor {}
+
+impl Handler<Acquire> for SemaphoreActor {
+    async fn handle(&mut self, msg: Acquire, ctx: &mut Context<Self>) {
+        if msg.port.is_closed() {
+            return;
+        }
+        if let Err(e) = self.check(msg.permits) {
+            let _ = msg.port.send(Err(e));
+            return;
+        }
+        self.waiters.push_back((msg.permits, msg.port));
+        self.serve(ctx);
+    }
+}
+
+impl Handler<TryAcquire> for SemaphoreActor {
+    async fn handle(&mut self, msg: TryAcquire, ctx: &mut Context<Self>) -> Grant {
+        self.check(msg.0)?;
+        let queued = self.waiters.iter().any(|(_, port)| !port.is_closed());
+        if queued || msg.0 > self.available {
+            return Err(SemaphoreError::WouldBlock);
+        }
+        self.available -= msg.0;
+        Ok(self.permit(ctx, msg.0))
+    }
+}
+
+impl Handler<Release> for SemaphoreActor {
+    async fn handle(
+        &mut self,
+        msg: Release,
+        ctx: &mut Context<Self>,
+    ) -> Result<(), SemaphoreError> {
+        if msg.0 == 0 {
+            return Err(SemaphoreError::ZeroPermits);
+        }
+        if self.opts.bounded && self.available.saturating_add(msg.0) > self.opts.permits {
+            return Err(SemaphoreError::Overflow);
+        }
+        self.add(msg.0);
+        self.serve(ctx);
+        Ok(())
+    }
+}
+
+impl Handler<ReleaseGuard> for SemaphoreActor {
+    async fn handle(&mut self, msg: ReleaseGuard, ctx: &mut Context<Self>) {
+        if msg.epoch != self.epoch {
+            return; // granted by a previous instance: this one starts afresh
+        }
+        self.add(msg.permits);
+        self.serve(ctx);
+    }
+}
+
+impl Handler<Sweep> for SemaphoreActor {
+    async fn handle(&mut self, _: Sweep, ctx: &mut Context<Self>) {
+        self.serve(ctx);
+    }
+}
+
+impl Handler<Status> for SemaphoreActor {
+    async fn handle(&mut self, _: Status, _: &mut Context<Self>) -> SemaphoreStatus {
+        self.waiters.retain(|(_, port)| !port.is_closed());
+        SemaphoreStatus {
+            available: self.available,
+            waiters: self.waiters.len(),
+            locked: self.available == 0 || !self.waiters.is_empty(),
+        }
+    }
+}
+
+/// A clonable handle to a semaphore actor.
+///
+/// ```
+/// use retinue::sync::{Semaphore, SemaphoreError};
+///
+/// # retinue::rt::block_on(async {
+/// let sem = Semaphore::new(2);
+/// let a = sem.acquire(1).await.unwrap();
+/// let b = sem.acquire(1).await.unwrap();
+/// assert_eq!(sem.try_acquire(1).await.unwrap_err(), SemaphoreError::WouldBlock);
+/// drop(a); // released through the control lane
+/// let c = sem.acquire(1).await.unwrap();
+/// assert_eq!(sem.available().await, Ok(0));
+/// # drop((b, c));
+/// # });
+/// ```
+#[derive(Clone, Debug)]
+pub struct Semaphore {
+    addr: Addr<SemaphoreActor>,
+}
+
+impl Semaphore {
+    /// Spawns an unbounded-mode semaphore with `permits` free permits.
+    pub fn new(permits: usize) -> Self {
+        Self::with_options(SemaphoreOptions {
+            permits,
+            bounded: false,
+        })
+    }
+
+    /// Spawns a bounded semaphore: releases beyond `permits` are rejected.
+    pub fn bounded(permits: usize) -> Self {
+        Self::with_options(SemaphoreOptions {
+            permits,
+            bounded: true,
+        })
+    }
+
+    /// Spawns a semaphore with these options.
+    pub fn with_options(opts: SemaphoreOptions) -> Self {
+        Self::from_addr(crate::spawn(SemaphoreActor::new(opts)))
+    }
+
+    /// Wraps the address of an existing (e.g. supervised) semaphore actor.
+    pub fn from_addr(addr: Addr<SemaphoreActor>) -> Self {
+        Semaphore { addr }
+    }
+
+    /// The actor's address.
+    pub fn addr(&self) -> &Addr<SemaphoreActor> {
+        &self.addr
+    }
+
+    /// Waits (FIFO) for `n` permits.
+    pub async fn acquire(&self, n: usize) -> Result<SemaphorePermit, SemaphoreError> {
+        ask_swept(&self.addr, |port| Acquire { permits: n, port }, Sweep).await?
+    }
+
+    /// Takes `n` permits now, or fails with [`SemaphoreError::WouldBlock`].
+    pub async fn try_acquire(&self, n: usize) -> Result<SemaphorePermit, SemaphoreError> {
+        self.addr.ask(TryAcquire(n)).await?
+    }
+
+    /// [`acquire`](Self::acquire) with a deadline ([`SemaphoreError::Timeout`]).
+    pub async fn acquire_timeout(
+        &self,
+        n: usize,
+        timeout: Duration,
+    ) -> Result<SemaphorePermit, SemaphoreError> {
+        crate::rt::timeout(timeout, self.acquire(n))
+            .await
+            .unwrap_or(Err(SemaphoreError::Timeout))
+    }
+
+    /// Adds `n` permits (bounded mode: never beyond the initial count).
+    pub async fn release(&self, n: usize) -> Result<(), SemaphoreError> {
+        self.addr.ask(Release(n)).await?
+    }
+
+    /// Permits free right now.
+    pub async fn available(&self) -> Result<usize, SemaphoreError> {
+        Ok(self.status().await?.available)
+    }
+
+    /// Whether an `acquire(1)` would wait: zero permits, or waiters queued.
+    pub async fn locked(&self) -> Result<bool, SemaphoreError> {
+        Ok(self.status().await?.locked)
+    }
+
+    /// A snapshot of the state.
+    pub async fn status(&self) -> Result<SemaphoreStatus, SemaphoreError> {
+        Ok(self.addr.ask(Status).await?)
+    }
+}
