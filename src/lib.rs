@@ -36,6 +36,7 @@ mod actor;
 mod addr;
 mod context;
 mod current;
+pub mod duration;
 mod envelope;
 mod error;
 mod exit;
@@ -46,6 +47,8 @@ mod recipient;
 mod reply;
 pub mod rt;
 mod spawn;
+pub mod sync;
+pub mod task;
 
 pub use actor::{Actor, Handler, Message};
 pub use addr::{ActorId, Addr, WeakAddr, short_type_name};

@@ -1,0 +1,9 @@
+//! Coordination protocols as actors: each primitive is an actor plus a small clonable handle.
+
+mod breaker;
+pub use breaker::{
+    BreakerConfig, CallError, CircuitBreaker, Clock, ConfigError, ManualClock, Metrics,
+    Sleep,
+    OpenBackoff, Outcome, Rejected, SlowCalls, State, Subscription, SystemClock, Transition,
+    TripPolicy, Window,
+};
