@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::{Actor, Context, Handler, Message, TaskHandle, WeakAddr};
+use crate::{Actor, Context, Handler, Message, ReplyTo, TaskHandle, WeakAddr};
 
 use super::clock::Clock;
 use super::config::{BreakerConfig, TripPolicy};
@@ -277,13 +277,30 @@ pub(super) struct Permit {
 
 impl Permit {
     /// Reports the outcome; consumes the permit without the cancel report.
-    pub fn report(mut self, outcome: Outcome, slow: bool, fallback: &crate::Addr<Books>) {
+    ///
+    /// A plain success is fire-and-forget (one control-lane message). A
+    /// failure, a slow call or a trial waits until the actor has recorded
+    /// it, so the caller's next call already sees any transition it caused.
+    /// The report is delivered before the wait: cancelling the wait loses
+    /// nothing.
+    pub async fn report(mut self, outcome: Outcome, slow: bool, addr: &crate::Addr<Books>) {
         self.addr = None;
-        let _ = fallback.tell_urgent(Record {
+        let needs_ack = self.trial || slow || outcome == Outcome::Failure;
+        let (ack, reply) = if needs_ack {
+            let (port, reply) = ReplyTo::pair();
+            (Some(port), Some(reply))
+        } else {
+            (None, None)
+        };
+        let sent = addr.tell_urgent(Record {
             epoch: self.epoch,
             trial: self.trial,
             result: Recorded::Done { outcome, slow },
+            ack,
         });
+        if let (Ok(()), Some(reply)) = (sent, reply) {
+            let _ = reply.await;
+        }
     }
 }
 
@@ -294,6 +311,7 @@ impl Drop for Permit {
                 epoch: self.epoch,
                 trial: self.trial,
                 result: Recorded::Cancelled,
+                ack: None,
             });
         }
     }
@@ -341,14 +359,20 @@ pub(super) struct Record {
     pub epoch: u64,
     pub trial: bool,
     pub result: Recorded,
+    /// Answered once recorded, when the reporter waits for it.
+    pub ack: Option<ReplyTo<()>>,
 }
 impl Message for Record {
     type Reply = ();
 }
 
 impl Handler<Record> for Books {
-    async fn handle(&mut self, msg: Record, ctx: &mut Context<Self>) {
+    async fn handle(&mut self, mut msg: Record, ctx: &mut Context<Self>) {
+        let ack = msg.ack.take();
         self.record(msg, ctx);
+        if let Some(ack) = ack {
+            let _ = ack.send(());
+        }
     }
 }
 

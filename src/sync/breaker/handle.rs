@@ -5,6 +5,8 @@
 //! - In the closed and disabled states a call is admitted from the
 //!   published state word without asking the actor (one atomic load); its
 //!   outcome is reported with one `tell_urgent`. Other states ask.
+//! - A failure, slow call or trial outcome is acknowledged before `call`
+//!   returns: the caller's next call sees the transition it caused.
 //! - A call that is abandoned by its caller (future dropped) reports
 //!   nothing but the release of its trial slot, if it held one.
 //! - A call past `call_timeout` is dropped, recorded as a failure, and
@@ -160,11 +162,11 @@ impl CircuitBreaker {
         let slow = self.slow_threshold.is_some_and(|t| elapsed > t);
         match result {
             Some(result) => {
-                permit.report(classify(&result), slow, &self.addr);
+                permit.report(classify(&result), slow, &self.addr).await;
                 result.map_err(CallError::Inner)
             }
             None => {
-                permit.report(Outcome::Failure, slow, &self.addr);
+                permit.report(Outcome::Failure, slow, &self.addr).await;
                 Err(CallError::Timeout(self.call_timeout.unwrap_or_default()))
             }
         }
