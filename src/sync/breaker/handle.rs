@@ -6,7 +6,10 @@
 //!   published state word without asking the actor (one atomic load); its
 //!   outcome is reported with one `tell_urgent`. Other states ask.
 //! - A failure, slow call or trial outcome is acknowledged before `call`
-//!   returns: the caller's next call sees the transition it caused.
+//!   returns: the caller's next call sees the transition it caused. A
+//!   plain success is not (it stays one message); the rare trip it can
+//!   cause under a failure-rate policy is visible once the actor has
+//!   read it (any later ask, e.g. `metrics`, is served after it).
 //! - A call that is abandoned by its caller (future dropped) reports
 //!   nothing but the release of its trial slot, if it held one.
 //! - A call past `call_timeout` is dropped, recorded as a failure, and
