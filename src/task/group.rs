@@ -351,10 +351,11 @@ impl<E: Send + 'static> Spawner<E> {
             Phase::Finished => return Err(SpawnError::Finished),
         }
         let addr = crate::spawn(actor);
-        let watched = addr.clone();
+        // Built outside the future: even a child aborted before its first
+        // poll stops the actor when its future is dropped.
+        let mut stop = StopOnDrop(Some(addr.clone()));
         let shared = self.shared.clone();
         let spawned = self.spawn(async move {
-            let mut stop = StopOnDrop(Some(watched));
             let reason = match &stop.0 {
                 Some(addr) => addr.wait_stopped().await,
                 None => return Ok(()),
