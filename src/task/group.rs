@@ -360,7 +360,7 @@ impl<E: Send + 'static> Spawner<E> {
                 Some(addr) => addr.wait_stopped().await,
                 None => return Ok(()),
             };
-            stop.0 = None;
+            drop(stop.0.take()); // it stopped on its own: nothing to stop
             if reason.is_abnormal() {
                 shared.fail(TaskError::Exited(reason));
             }
