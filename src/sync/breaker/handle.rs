@@ -148,7 +148,8 @@ impl CircuitBreaker {
                 Err(_) => return Err(CallError::Unavailable),
             }
         };
-        let start = self.clock.now();
+        // Time is read only when slow calls are watched.
+        let start = self.slow_threshold.map(|_| self.clock.now());
         let result = match self.call_timeout {
             None => Some(f().await),
             Some(limit) => {
@@ -161,8 +162,12 @@ impl CircuitBreaker {
                     .await
             }
         };
-        let elapsed = self.clock.now().saturating_duration_since(start);
-        let slow = self.slow_threshold.is_some_and(|t| elapsed > t);
+        let slow = match (start, self.slow_threshold) {
+            (Some(start), Some(threshold)) => {
+                self.clock.now().saturating_duration_since(start) > threshold
+            }
+            _ => false,
+        };
         match result {
             Some(result) => {
                 permit.report(classify(&result), slow, &self.addr).await;
