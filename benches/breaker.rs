@@ -137,7 +137,11 @@ fn main() {
     report(
         "per future, 100 futures at a time (ns/future)",
         &[
-            row("rt::spawn each + await handles (baseline)", loop_spawn, "ns/op"),
+            row(
+                "rt::spawn each + await handles (baseline)",
+                loop_spawn,
+                "ns/op",
+            ),
             row("gather (fail-fast, argument order)", gathered, "ns/op"),
         ],
     );

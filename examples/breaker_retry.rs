@@ -56,7 +56,9 @@ fn main() {
         let policy = Retry::new()
             .max_attempts(5)
             .backoff(Backoff::exponential(Duration::from_millis(20)).jitter(Jitter::None))
-            .on_rejected(OnRejected::Wait { max: Duration::from_secs(1) })
+            .on_rejected(OnRejected::Wait {
+                max: Duration::from_secs(1),
+            })
             .on_retry(move |attempt, delay| {
                 let ms = start.elapsed().as_millis();
                 println!("  [{ms:>4} ms] attempt {attempt} did not succeed; next in {delay:.0?}");

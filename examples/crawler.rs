@@ -90,12 +90,21 @@ fn main() {
         let group: Group<String> = Group::new();
         crawl.visit(&group.spawner(), "/".to_string());
         match group.join().await {
-            Ok(()) => println!("crawled {} pages", crawl.seen.lock().expect("not poisoned").len()),
+            Ok(()) => println!(
+                "crawled {} pages",
+                crawl.seen.lock().expect("not poisoned").len()
+            ),
             Err(e) => println!("crawl failed: {e}"),
         }
 
         println!("\nfastest mirrors (150 ms deadline):");
-        let mirrors = [("eu", 60u64), ("us", 20), ("asia", 400), ("local", 5), ("mars", 5_000)];
+        let mirrors = [
+            ("eu", 60u64),
+            ("us", 20),
+            ("asia", 400),
+            ("local", 5),
+            ("mars", 5_000),
+        ];
         let start = Instant::now();
         let mut answers = as_completed(mirrors.map(|(name, ms)| async move {
             rt::sleep(Duration::from_millis(ms)).await;
@@ -106,7 +115,9 @@ fn main() {
             let ms = start.elapsed().as_millis();
             match item {
                 Completion::Done { value, .. } => println!("  [{ms:>4} ms] {value} answered"),
-                Completion::Panicked { index, message } => println!("  mirror #{index} crashed: {message}"),
+                Completion::Panicked { index, message } => {
+                    println!("  mirror #{index} crashed: {message}")
+                }
                 Completion::DeadlineExceeded { pending } => {
                     println!("  [{ms:>4} ms] deadline: {pending} slow mirrors cancelled")
                 }

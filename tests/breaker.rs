@@ -201,7 +201,11 @@ fn slow_calls_trip_on_their_own_rate() {
             p.started.recv().await.unwrap();
             clock.advance(ms(501));
             p.release.send(Ok(i)).await.unwrap();
-            assert_eq!(p.task.await.unwrap(), Ok(i), "slow calls still return their value");
+            assert_eq!(
+                p.task.await.unwrap(),
+                Ok(i),
+                "slow calls still return their value"
+            );
         }
         let m = b.metrics().await.unwrap();
         assert_eq!((m.slow, m.failures, m.slow_rate), (2, 0, Some(1.0)));
@@ -214,23 +218,37 @@ fn classification_ignores_some_errors_and_fails_some_values() {
     run(async {
         let b = CircuitBreaker::spawn_with_clock(consecutive(2), ManualClock::new()).unwrap();
         let classify = |r: &Result<u32, u32>| match r {
-            Ok(0) => Outcome::Failure,   // an empty answer is a failure
+            Ok(0) => Outcome::Failure, // an empty answer is a failure
             Ok(_) => Outcome::Success,
             Err(404) => Outcome::Ignore, // not the service's fault
             Err(409) => Outcome::Success,
             Err(_) => Outcome::Failure,
         };
         for _ in 0..5 {
-            let r = b.call_with(classify, || async { Err::<u32, u32>(404) }).await;
+            let r = b
+                .call_with(classify, || async { Err::<u32, u32>(404) })
+                .await;
             assert_eq!(r, Err(CallError::Inner(404)));
         }
         let m = b.metrics().await.unwrap();
         assert_eq!((m.calls, m.ignored, m.failures), (0, 5, 0));
-        b.call_with(classify, || async { Ok::<u32, u32>(0) }).await.unwrap();
-        b.call_with(classify, || async { Err::<u32, u32>(409) }).await.unwrap_err();
-        b.call_with(classify, || async { Ok::<u32, u32>(0) }).await.unwrap();
-        assert_eq!(b.state(), State::Closed, "409 counted as a success in between");
-        b.call_with(classify, || async { Ok::<u32, u32>(0) }).await.unwrap();
+        b.call_with(classify, || async { Ok::<u32, u32>(0) })
+            .await
+            .unwrap();
+        b.call_with(classify, || async { Err::<u32, u32>(409) })
+            .await
+            .unwrap_err();
+        b.call_with(classify, || async { Ok::<u32, u32>(0) })
+            .await
+            .unwrap();
+        assert_eq!(
+            b.state(),
+            State::Closed,
+            "409 counted as a success in between"
+        );
+        b.call_with(classify, || async { Ok::<u32, u32>(0) })
+            .await
+            .unwrap();
         assert_eq!(b.state(), State::Open, "Ok(0) classified as failure trips");
     });
 }
@@ -262,7 +280,11 @@ fn half_open_after_the_wait_admits_exactly_n_trials_and_closes() {
         }
         t1.release.send(Ok(1)).await.unwrap();
         assert_eq!(t1.task.await.unwrap(), Ok(1));
-        assert_eq!(b.state(), State::HalfOpen, "one of two trials is not enough");
+        assert_eq!(
+            b.state(),
+            State::HalfOpen,
+            "one of two trials is not enough"
+        );
         t2.release.send(Ok(2)).await.unwrap();
         assert_eq!(t2.task.await.unwrap(), Ok(2));
         assert_eq!(b.state(), State::Closed);
@@ -407,7 +429,9 @@ fn manual_control_force_open_disable_force_closed_reset() {
         let mut changes = b.subscribe().await.unwrap();
         b.force_open().await.unwrap();
         match ok(&b).await {
-            Err(CallError::Rejected(r)) => assert_eq!((r.state, r.retry_after), (State::ForcedOpen, None)),
+            Err(CallError::Rejected(r)) => {
+                assert_eq!((r.state, r.retry_after), (State::ForcedOpen, None))
+            }
             other => panic!("expected rejection, got {other:?}"),
         }
         b.disable().await.unwrap();
@@ -422,7 +446,10 @@ fn manual_control_force_open_disable_force_closed_reset() {
         assert_eq!(b.state(), State::Open, "normal tripping resumed");
         b.reset().await.unwrap();
         let m = b.metrics().await.unwrap();
-        assert_eq!((m.state, m.calls, m.failures, m.rejected), (State::Closed, 0, 0, 0));
+        assert_eq!(
+            (m.state, m.calls, m.failures, m.rejected),
+            (State::Closed, 0, 0, 0)
+        );
         let seen: Vec<(State, State)> = std::iter::from_fn(|| changes.try_recv())
             .map(|t| (t.from, t.to))
             .collect();
@@ -476,7 +503,8 @@ fn config_reads_human_durations_and_rejects_bad_values() {
 #[test]
 fn concurrent_callers_keep_the_books_consistent() {
     run(async {
-        let b = CircuitBreaker::spawn_with_clock(consecutive(1_000_000), ManualClock::new()).unwrap();
+        let b =
+            CircuitBreaker::spawn_with_clock(consecutive(1_000_000), ManualClock::new()).unwrap();
         let tasks: Vec<_> = (0..8)
             .map(|t| {
                 let b = b.clone();
@@ -511,7 +539,11 @@ fn the_breaker_actor_stops_with_its_last_handle() {
         let b = CircuitBreaker::spawn_with_clock(consecutive(1), clock.clone()).unwrap();
         let mut changes = b.subscribe().await.unwrap();
         drop(b);
-        assert_eq!(changes.recv().await, None, "subscription ends with the breaker");
+        assert_eq!(
+            changes.recv().await,
+            None,
+            "subscription ends with the breaker"
+        );
         let _ = clock.now();
     });
 }

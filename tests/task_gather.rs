@@ -78,17 +78,25 @@ fn gather_fails_fast_and_cancels_the_others() {
         ];
         let err = gather(futs).await.unwrap_err();
         assert_eq!((err.index, err.error), (1, TaskError::Failed("bad")));
-        assert!(dropped(&rx1) && dropped(&rx2), "cancellation reached the others");
+        assert!(
+            dropped(&rx1) && dropped(&rx2),
+            "cancellation reached the others"
+        );
     });
 }
 
 #[test]
 fn gather_reports_a_panic_with_its_index() {
     run(async {
-        let futs: Vec<Boxed<Result<u32, ()>>> =
-            vec![Box::pin(async { Ok(1) }), Box::pin(async { panic!("oops") })];
+        let futs: Vec<Boxed<Result<u32, ()>>> = vec![
+            Box::pin(async { Ok(1) }),
+            Box::pin(async { panic!("oops") }),
+        ];
         let err = gather(futs).await.unwrap_err();
-        assert_eq!((err.index, err.error), (1, TaskError::Panicked("oops".into())));
+        assert_eq!(
+            (err.index, err.error),
+            (1, TaskError::Panicked("oops".into()))
+        );
     });
 }
 
@@ -139,11 +147,15 @@ fn dropping_a_gather_cancels_its_tasks() {
 #[test]
 fn tuple_gathers_keep_their_types() {
     run(async {
-        let (a, b) = gather2(async { Ok::<_, ()>(1u8) }, async { Ok("two") }).await.unwrap();
-        assert_eq!((a, b), (1, "two"));
-        let (a, b, c) = gather3(async { Ok::<_, ()>(1) }, async { Ok('b') }, async { Ok(3.0) })
+        let (a, b) = gather2(async { Ok::<_, ()>(1u8) }, async { Ok("two") })
             .await
             .unwrap();
+        assert_eq!((a, b), (1, "two"));
+        let (a, b, c) = gather3(async { Ok::<_, ()>(1) }, async { Ok('b') }, async {
+            Ok(3.0)
+        })
+        .await
+        .unwrap();
         assert_eq!((a, b, c), (1, 'b', 3.0));
         let r = gather4(
             async { Ok::<u8, &str>(1) },
@@ -223,10 +235,7 @@ fn as_completed_deadline_cancels_the_stragglers() {
 fn a_past_deadline_expires_at_once() {
     run(async {
         let futs: Vec<Boxed<u32>> = vec![Box::pin(std::future::pending())];
-        let items: Vec<_> = as_completed(futs)
-            .deadline(Duration::ZERO)
-            .collect()
-            .await;
+        let items: Vec<_> = as_completed(futs).deadline(Duration::ZERO).collect().await;
         assert_eq!(items, vec![Completion::DeadlineExceeded { pending: 1 }]);
     });
 }
@@ -244,7 +253,10 @@ fn dropping_as_completed_cancels_what_is_left() {
             }),
         ];
         let mut stream = as_completed(futs);
-        assert_eq!(stream.next().await, Some(Completion::Done { index: 0, value: 1 }));
+        assert_eq!(
+            stream.next().await,
+            Some(Completion::Done { index: 0, value: 1 })
+        );
         assert_eq!(stream.pending(), 1);
         drop(stream);
         assert!(rx.recv().await.is_err());

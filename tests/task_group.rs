@@ -80,7 +80,10 @@ fn first_failure_cancels_the_rest_and_cancellations_are_not_errors() {
         let err = group.join().await.unwrap_err();
         assert_eq!(err.errors, vec![TaskError::Failed("first")]);
         for rx in &guards {
-            assert!(dropped(rx), "a cancelled child's cleanup ran before join returned");
+            assert!(
+                dropped(rx),
+                "a cancelled child's cleanup ran before join returned"
+            );
         }
     });
 }
@@ -257,7 +260,10 @@ fn scope_cancels_its_body_when_a_child_fails() {
             "unreachable"
         })
         .await;
-        assert_eq!(result.unwrap_err().errors, vec![TaskError::Failed("child failed")]);
+        assert_eq!(
+            result.unwrap_err().errors,
+            vec![TaskError::Failed("child failed")]
+        );
         assert!(dropped(&rx), "the body was cancelled");
     });
 }
@@ -284,7 +290,10 @@ fn actors_in_a_group_fail_it_and_are_stopped_by_it() {
         let _broken = group.spawn_actor(Worker { fail: true }).unwrap();
         let err = group.join().await.unwrap_err();
         assert_eq!(err.errors.len(), 1);
-        assert!(matches!(&err.errors[0], TaskError::Exited(ExitReason::Failed(_))));
+        assert!(matches!(
+            &err.errors[0],
+            TaskError::Exited(ExitReason::Failed(_))
+        ));
         // The healthy one was stopped by the cancellation.
         assert_eq!(healthy.wait_stopped().await, ExitReason::Stopped);
     });

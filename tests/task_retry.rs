@@ -19,7 +19,9 @@ fn ms(n: u64) -> Duration {
 }
 
 fn exact(initial: u64, max: u64) -> Backoff {
-    Backoff::exponential(ms(initial)).max(ms(max)).jitter(Jitter::None)
+    Backoff::exponential(ms(initial))
+        .max(ms(max))
+        .jitter(Jitter::None)
 }
 
 #[test]
@@ -119,8 +121,12 @@ fn zero_attempts_means_one() {
 
 #[test]
 fn jitter_stays_within_its_bounds() {
-    let full = Backoff::exponential(ms(100)).max(ms(1000)).jitter(Jitter::Full);
-    let equal = Backoff::exponential(ms(100)).max(ms(1000)).jitter(Jitter::Equal);
+    let full = Backoff::exponential(ms(100))
+        .max(ms(1000))
+        .jitter(Jitter::Full);
+    let equal = Backoff::exponential(ms(100))
+        .max(ms(1000))
+        .jitter(Jitter::Equal);
     for retry in 0..8 {
         let cap = ms(100 * 2u64.pow(retry)).min(ms(1000));
         for _ in 0..50 {
@@ -136,7 +142,10 @@ fn jitter_stays_within_its_bounds() {
 fn backoff_config_reads_human_durations() {
     let b: Backoff =
         serde_json::from_str(r#"{ "initial": "50ms", "max": "2s", "jitter": "equal" }"#).unwrap();
-    assert_eq!((b.initial, b.max, b.jitter, b.multiplier), (ms(50), ms(2000), Jitter::Equal, 2.0));
+    assert_eq!(
+        (b.initial, b.max, b.jitter, b.multiplier),
+        (ms(50), ms(2000), Jitter::Equal, 2.0)
+    );
 }
 
 fn tripping_breaker(clock: &ManualClock, open_wait: Duration) -> CircuitBreaker {
@@ -161,7 +170,9 @@ fn a_rejected_call_waits_for_the_breaker_not_the_backoff() {
         let result = Retry::new()
             .max_attempts(3)
             .backoff(exact(10, 10))
-            .on_rejected(OnRejected::Wait { max: Duration::from_secs(1) })
+            .on_rejected(OnRejected::Wait {
+                max: Duration::from_secs(1),
+            })
             .clock(clock.clone())
             .run_breaker(&breaker, move || {
                 let c = c.clone();
@@ -177,7 +188,11 @@ fn a_rejected_call_waits_for_the_breaker_not_the_backoff() {
         // 1: runs, fails, trips (sleep 10ms backoff). 2: rejected with
         // 690ms left (sleep exactly that). 3: the half-open trial succeeds.
         assert_eq!(result, Ok("up"));
-        assert_eq!(calls.load(Ordering::SeqCst), 2, "the rejected attempt never ran");
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            2,
+            "the rejected attempt never ran"
+        );
         assert_eq!(clock.sleep_log(), vec![ms(10), ms(690)]);
         assert_eq!(breaker.state(), State::Closed);
     });
@@ -206,8 +221,8 @@ fn a_rejected_call_gives_up_when_configured_or_when_the_wait_is_too_long() {
 fn errors_through_the_breaker_are_retried_and_the_inner_error_is_kept() {
     run(async {
         let clock = ManualClock::auto_advance();
-        let breaker = CircuitBreaker::spawn_with_clock(BreakerConfig::default(), clock.clone())
-            .unwrap();
+        let breaker =
+            CircuitBreaker::spawn_with_clock(BreakerConfig::default(), clock.clone()).unwrap();
         let result = Retry::new()
             .max_attempts(3)
             .backoff(exact(1, 1))

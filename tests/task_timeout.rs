@@ -74,7 +74,11 @@ fn nested_outer_expiry_cancels_the_inner_and_only_the_outer_reports() {
 #[test]
 fn a_zero_deadline_expires_at_the_first_await() {
     run(async {
-        assert_eq!(timeout(Duration::ZERO, async { 1 }).await, Ok(1), "ready work wins");
+        assert_eq!(
+            timeout(Duration::ZERO, async { 1 }).await,
+            Ok(1),
+            "ready work wins"
+        );
         let steps = Arc::new(AtomicU32::new(0));
         let s = steps.clone();
         let result = timeout(Duration::ZERO, async move {
@@ -83,7 +87,12 @@ fn a_zero_deadline_expires_at_the_first_await() {
             s.store(2, Ordering::SeqCst); // never runs
         })
         .await;
-        assert_eq!(result, Err(TimedOut { after: Duration::ZERO }));
+        assert_eq!(
+            result,
+            Err(TimedOut {
+                after: Duration::ZERO
+            })
+        );
         assert_eq!(steps.load(Ordering::SeqCst), 1);
     });
 }
@@ -93,7 +102,12 @@ fn a_past_deadline_expires_like_zero() {
     run(async {
         let past = Instant::now() - Duration::from_secs(1);
         let result = timeout_at(past, rt::yield_now()).await;
-        assert_eq!(result, Err(TimedOut { after: Duration::ZERO }));
+        assert_eq!(
+            result,
+            Err(TimedOut {
+                after: Duration::ZERO
+            })
+        );
         let later = Instant::now() + LONG;
         assert_eq!(timeout_at(later, async { 3 }).await, Ok(3));
     });

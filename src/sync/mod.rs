@@ -3,7 +3,6 @@
 mod breaker;
 pub use breaker::{
     BreakerConfig, CallError, CircuitBreaker, Clock, ConfigError, ManualClock, Metrics,
-    Sleep,
-    OpenBackoff, Outcome, Rejected, SlowCalls, State, Subscription, SystemClock, Transition,
+    OpenBackoff, Outcome, Rejected, Sleep, SlowCalls, State, Subscription, SystemClock, Transition,
     TripPolicy, Window,
 };

@@ -19,6 +19,8 @@ use futures_lite::{FutureExt, Stream};
 
 use crate::rt::{self, AbortHandle};
 
+type Sleep = Pin<Box<dyn Future<Output = ()> + Send>>;
+
 /// One item of an [`AsCompleted`] stream.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Completion<T> {
@@ -105,7 +107,7 @@ pub struct AsCompleted<T> {
     tasks: Vec<AbortHandle>,
     rx: Pin<Box<async_channel::Receiver<Completion<T>>>>,
     pending: usize,
-    deadline: Option<(Instant, Pin<Box<dyn Future<Output = ()> + Send>>)>,
+    deadline: Option<(Instant, Sleep)>,
     done: bool,
 }
 

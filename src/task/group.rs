@@ -284,9 +284,7 @@ impl<E: Send + 'static> Group<E> {
                 listener.await;
             }
         };
-        let value = async { Some(body(group.spawner()).await) }
-            .or(failed)
-            .await;
+        let value = async { Some(body(group.spawner()).await) }.or(failed).await;
         let joined = group.join().await;
         match (joined, value) {
             (Ok(()), Some(value)) => Ok(value),

@@ -27,7 +27,11 @@ pub struct TimedOut {
 
 impl fmt::Display for TimedOut {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "timed out after {:?}; the operation was cancelled", self.after)
+        write!(
+            f,
+            "timed out after {:?}; the operation was cancelled",
+            self.after
+        )
     }
 }
 

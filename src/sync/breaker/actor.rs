@@ -326,7 +326,9 @@ impl Message for Acquire {
 impl Handler<Acquire> for Books {
     async fn handle(&mut self, _: Acquire, ctx: &mut Context<Self>) -> Result<Permit, Rejected> {
         if self.state == State::Open
-            && self.open_until.is_none_or(|until| self.clock.now() >= until)
+            && self
+                .open_until
+                .is_none_or(|until| self.clock.now() >= until)
         {
             self.transition(State::HalfOpen, ctx);
         }

@@ -69,10 +69,7 @@ impl CircuitBreaker {
 
     /// Starts a breaker on the given clock (tests use
     /// [`ManualClock`](super::ManualClock)).
-    pub fn spawn_with_clock(
-        config: BreakerConfig,
-        clock: impl Clock,
-    ) -> Result<Self, ConfigError> {
+    pub fn spawn_with_clock(config: BreakerConfig, clock: impl Clock) -> Result<Self, ConfigError> {
         config.validate()?;
         let clock: Arc<dyn Clock> = Arc::new(clock);
         let shared = Arc::new(Shared::new());

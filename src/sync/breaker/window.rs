@@ -148,9 +148,23 @@ mod tests {
         w.record(now, true, false);
         w.record(now, false, true);
         w.record(now, false, false);
-        assert_eq!(w.counts(now), Counts { calls: 3, failures: 1, slow: 1 });
+        assert_eq!(
+            w.counts(now),
+            Counts {
+                calls: 3,
+                failures: 1,
+                slow: 1
+            }
+        );
         w.record(now, false, false);
-        assert_eq!(w.counts(now), Counts { calls: 3, failures: 0, slow: 1 });
+        assert_eq!(
+            w.counts(now),
+            Counts {
+                calls: 3,
+                failures: 0,
+                slow: 1
+            }
+        );
     }
 
     #[test]
@@ -161,7 +175,14 @@ mod tests {
         w.record(t0 + Duration::from_secs(5), false, false);
         assert_eq!(w.counts(t0 + Duration::from_millis(9_999)).calls, 2);
         let c = w.counts(t0 + Duration::from_millis(10_000));
-        assert_eq!(c, Counts { calls: 1, failures: 0, slow: 0 });
+        assert_eq!(
+            c,
+            Counts {
+                calls: 1,
+                failures: 0,
+                slow: 0
+            }
+        );
         assert_eq!(w.counts(t0 + Duration::from_secs(16)).calls, 0);
     }
 }
