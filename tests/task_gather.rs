@@ -28,8 +28,8 @@ fn dropped(rx: &Receiver<()>) -> bool {
 
 type Boxed<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
-/// Futures that complete in the order given by `order` (a chain of
-/// channels), whatever their argument order.
+/// Futures that complete roughly in the order given by `order` (a chain
+/// of channels: each starts finishing when the previous one signals).
 fn chained(order: &[usize]) -> Vec<Boxed<Result<usize, String>>> {
     let n = order.len();
     let (txs, rxs): (Vec<_>, Vec<_>) = (0..=n).map(|_| async_channel::bounded::<()>(1)).unzip();
@@ -172,18 +172,32 @@ fn tuple_gathers_keep_their_types() {
 #[test]
 fn as_completed_yields_in_completion_order() {
     run(async {
-        let mut stream = as_completed(chained(&[2, 0, 1]));
-        let mut order = Vec::new();
-        while let Some(item) = stream.next().await {
-            match item {
-                Completion::Done { index, value } => {
-                    assert_eq!(value, Ok(index));
-                    order.push(index);
-                }
-                other => panic!("unexpected {other:?}"),
-            }
+        // Each future waits for its own gate; the test opens the gates in
+        // the order [2, 0, 1], one at a time, after the previous result.
+        let (gates, waits): (Vec<_>, Vec<_>) =
+            (0..3).map(|_| async_channel::bounded::<()>(1)).unzip();
+        let futs: Vec<Boxed<usize>> = waits
+            .into_iter()
+            .enumerate()
+            .map(|(i, wait)| {
+                Box::pin(async move {
+                    let _ = wait.recv().await;
+                    i * 10
+                }) as Boxed<usize>
+            })
+            .collect();
+        let mut stream = as_completed(futs);
+        for index in [2, 0, 1] {
+            gates[index].send(()).await.unwrap();
+            assert_eq!(
+                stream.next().await,
+                Some(Completion::Done {
+                    index,
+                    value: index * 10
+                })
+            );
         }
-        assert_eq!(order, vec![2, 0, 1]);
+        assert_eq!(stream.next().await, None);
     });
 }
 

@@ -55,15 +55,15 @@ pub enum Completion<T> {
 ///
 /// # retinue::rt::block_on(async {
 /// let (tx, rx) = async_channel::bounded::<()>(1);
-/// let first = { let rx = rx.clone(); async move { let _ = rx.recv().await; "first" } };
-/// let second = async move { let _ = tx.send(()).await; "second" };
+/// let slow = async move { let _ = rx.recv().await; "slow" };
+/// let quick = async { "quick" };
 /// let mut done = as_completed(vec![
-///     Box::pin(first) as std::pin::Pin<Box<dyn std::future::Future<Output = &str> + Send>>,
-///     Box::pin(second),
+///     Box::pin(slow) as std::pin::Pin<Box<dyn std::future::Future<Output = &str> + Send>>,
+///     Box::pin(quick),
 /// ]);
-/// // "second" unblocks "first", so it completes first.
-/// assert_eq!(done.next().await, Some(Completion::Done { index: 1, value: "second" }));
-/// assert_eq!(done.next().await, Some(Completion::Done { index: 0, value: "first" }));
+/// assert_eq!(done.next().await, Some(Completion::Done { index: 1, value: "quick" }));
+/// tx.send(()).await.unwrap(); // now let the slow one finish
+/// assert_eq!(done.next().await, Some(Completion::Done { index: 0, value: "slow" }));
 /// assert_eq!(done.next().await, None);
 /// # });
 /// ```
