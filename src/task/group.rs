@@ -49,8 +49,8 @@ use super::error::TaskError;
 /// assert_eq!(rx.len(), 3);
 ///
 /// let group = Group::new();
-/// group.spawn(async { Err("boom") }).unwrap();
 /// group.spawn(async { retinue::rt::sleep(std::time::Duration::from_secs(60)).await; Ok(()) }).unwrap();
+/// group.spawn(async { Err("boom") }).unwrap();
 /// let err = group.join().await.unwrap_err(); // the sleeper was cancelled
 /// assert_eq!(err.errors, vec![TaskError::Failed("boom")]);
 /// # });
