@@ -54,7 +54,9 @@ pub struct BreakerConfig {
     /// without closing in between. Default: none (constant wait).
     pub open_backoff: Option<OpenBackoff>,
     /// How many trial calls half-open admits; all must succeed to close,
-    /// any failing one re-opens. Default: 1.
+    /// any failing one re-opens (a slow trial counts as failing when slow
+    /// calls are watched; an ignored or cancelled trial frees its slot).
+    /// Default: 1.
     pub half_open_trials: u32,
     /// Move from open to half-open by timer when the wait ends, instead of
     /// lazily on the next call. Default: false.
