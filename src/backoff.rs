@@ -1,29 +1,30 @@
 //! Exponential backoff with a cap and jitter, shared by supervisor restarts
 //! and `task::retry`.
 //!
-//! Invariant: delays never exceed `max`, and without jitter they grow as
-//! `initial * factor^attempt` exactly. Jitter uses a small xorshift
-//! generator seeded per `Backoff` value, so no dependency on a random crate
-//! and no shared state between users.
+//! Invariant: [`Backoff::delay`] never exceeds `max`, and with
+//! [`Jitter::None`] it is exactly `initial * multiplier^n` (capped): a pure
+//! function of the retry number.
 
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-/// How much randomness to add to each delay.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+/// How randomness spreads the delays of many retrying clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Jitter {
     /// The exact exponential delay.
     None,
-    /// Anywhere between zero and the delay ("full jitter").
+    /// Uniform in `0..=delay` ("full jitter").
     #[default]
     Full,
-    /// Half the delay plus up to another half ("equal jitter").
+    /// `delay/2` plus uniform in `0..=delay/2` ("equal jitter").
     Equal,
 }
 
-/// An exponential backoff policy.
+/// Delays that grow exponentially: `initial * multiplier^n`, capped at
+/// `max`, then jittered. Deserializes from config with every field
+/// optional (defaults: 100 ms, ×2, 10 s, full jitter).
 ///
 /// ```
 /// use std::time::Duration;
@@ -33,17 +34,32 @@ pub enum Jitter {
 ///     .jitter(Jitter::None);
 /// let delays: Vec<_> = (0..5).map(|n| backoff.delay(n)).collect();
 /// assert_eq!(delays, [10, 20, 40, 80, 100].map(Duration::from_millis));
+/// assert_eq!(Backoff::constant(Duration::from_millis(7)).delay(30), Duration::from_millis(7));
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Backoff {
-    /// The first delay.
+    /// The first delay. Default: 100 ms.
+    #[serde(with = "crate::duration")]
     pub initial: Duration,
-    /// No delay is longer than this.
+    /// Growth per retry (1.0 is a constant delay). Default: 2.
+    pub multiplier: f64,
+    /// The longest delay. Default: 10 s.
+    #[serde(with = "crate::duration")]
     pub max: Duration,
-    /// Each delay is this many times the one before (before jitter).
-    pub factor: f64,
-    /// Randomness added to each delay.
+    /// Default: full jitter.
     pub jitter: Jitter,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff {
+            initial: Duration::from_millis(100),
+            multiplier: 2.0,
+            max: Duration::from_secs(10),
+            jitter: Jitter::Full,
+        }
+    }
 }
 
 impl Backoff {
@@ -52,53 +68,68 @@ impl Backoff {
         Backoff {
             initial,
             max,
-            factor: 2.0,
-            jitter: Jitter::Full,
+            ..Backoff::default()
         }
     }
 
-    /// The same policy with another growth factor (values below 1 are
-    /// taken as 1).
-    pub fn factor(mut self, factor: f64) -> Self {
-        self.factor = if factor.is_finite() {
-            factor.max(1.0)
-        } else {
-            1.0
-        };
+    /// Doubling from `initial`, capped at 10 s, full jitter.
+    pub fn exponential(initial: Duration) -> Self {
+        Backoff {
+            initial,
+            ..Backoff::default()
+        }
+    }
+
+    /// The same delay every time, no jitter.
+    pub fn constant(delay: Duration) -> Self {
+        Backoff {
+            initial: delay,
+            multiplier: 1.0,
+            max: delay,
+            jitter: Jitter::None,
+        }
+    }
+
+    /// Sets the cap.
+    pub fn max(mut self, max: Duration) -> Self {
+        self.max = max;
         self
     }
 
-    /// The same policy with another jitter.
+    /// Sets the growth factor (values below 1 are treated as 1).
+    pub fn multiplier(mut self, multiplier: f64) -> Self {
+        self.multiplier = multiplier;
+        self
+    }
+
+    /// Sets the jitter.
     pub fn jitter(mut self, jitter: Jitter) -> Self {
         self.jitter = jitter;
         self
     }
 
-    /// The delay before retry number `attempt` (0-based), without jitter.
-    pub fn base_delay(&self, attempt: u32) -> Duration {
-        let factor = self.factor.max(1.0).powi(attempt.min(1024) as i32);
-        let secs = self.initial.as_secs_f64() * factor;
-        if !secs.is_finite() || secs >= self.max.as_secs_f64() {
-            self.max
+    /// The delay before retry number `retry` (0 for the first), before jitter.
+    pub fn base_delay(&self, retry: u32) -> Duration {
+        let multiplier = if self.multiplier.is_finite() {
+            self.multiplier.max(1.0)
         } else {
-            Duration::from_secs_f64(secs)
-        }
+            1.0
+        };
+        let raw = self.initial.as_secs_f64() * multiplier.powi(retry.min(1024) as i32);
+        let max = self.max.as_secs_f64();
+        let capped = if raw.is_finite() { raw.min(max) } else { max };
+        Duration::from_secs_f64(capped.max(0.0))
     }
 
-    /// The delay before retry number `attempt`, with jitter drawn from a
-    /// generator seeded by `attempt` and the clock.
-    pub fn delay(&self, attempt: u32) -> Duration {
-        let seed = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos() as u64)
-            ^ (attempt as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        self.delay_with(attempt, unit_random(seed))
+    /// The delay before retry number `retry`, jittered.
+    pub fn delay(&self, retry: u32) -> Duration {
+        self.delay_with(retry, fastrand::f64())
     }
 
-    /// The delay before retry number `attempt`, with `random` (in `0..=1`)
-    /// as the jitter draw. Deterministic, for tests.
-    pub fn delay_with(&self, attempt: u32, random: f64) -> Duration {
-        let base = self.base_delay(attempt);
+    /// The delay before retry number `retry`, with `random` (in `0..=1`) as
+    /// the jitter draw. Deterministic, for tests.
+    pub fn delay_with(&self, retry: u32, random: f64) -> Duration {
+        let base = self.base_delay(retry);
         let random = random.clamp(0.0, 1.0);
         match self.jitter {
             Jitter::None => base,
@@ -106,16 +137,6 @@ impl Backoff {
             Jitter::Equal => base / 2 + (base / 2).mul_f64(random),
         }
     }
-}
-
-/// A number in `0..1` from a seed (xorshift64*).
-fn unit_random(seed: u64) -> f64 {
-    let mut x = seed | 1;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    let bits = x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11;
-    bits as f64 / (1u64 << 53) as f64
 }
 
 #[cfg(test)]
@@ -126,8 +147,8 @@ mod tests {
     fn jitter_stays_within_its_band() {
         let b = Backoff::new(Duration::from_millis(100), Duration::from_secs(1));
         for r in [0.0, 0.3, 1.0] {
-            assert!(b.clone().jitter(Jitter::Full).delay_with(0, r) <= Duration::from_millis(100));
-            let equal = b.clone().jitter(Jitter::Equal).delay_with(0, r);
+            assert!(b.jitter(Jitter::Full).delay_with(0, r) <= Duration::from_millis(100));
+            let equal = b.jitter(Jitter::Equal).delay_with(0, r);
             assert!(equal >= Duration::from_millis(50) && equal <= Duration::from_millis(100));
         }
         for attempt in 0..100 {

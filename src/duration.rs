@@ -1,23 +1,33 @@
-//! Durations in human form ("250ms", "5s", "1m 30s") for serde, via
-//! humantime.
+//! Durations written by people: `"250ms"`, `"5s"`, `"1m 30s"`.
+//!
+//! Use the module with serde's `with` attribute to let any config struct
+//! take a [`Duration`] as a human string (parsed by humantime) or as a
+//! plain integer number of milliseconds. Invariant: what it serializes, it
+//! parses back to the same value.
 //!
 //! ```
 //! use std::time::Duration;
+//! use serde::Deserialize;
 //!
 //! assert_eq!(retinue::duration::parse("1m 30s"), Ok(Duration::from_secs(90)));
 //! assert_eq!(retinue::duration::format(Duration::from_millis(250)), "250ms");
 //!
-//! // In your own config structs:
-//! #[derive(serde::Deserialize)]
-//! struct Settings {
+//! #[derive(Deserialize)]
+//! struct Cfg {
 //!     #[serde(with = "retinue::duration")]
-//!     within: Duration,
+//!     wait: Duration,
 //! }
+//! let cfg: Cfg = serde_json::from_str(r#"{ "wait": "1s 250ms" }"#).unwrap();
+//! assert_eq!(cfg.wait, Duration::from_millis(1250));
+//! let cfg: Cfg = serde_json::from_str(r#"{ "wait": 40 }"#).unwrap();
+//! assert_eq!(cfg.wait, Duration::from_millis(40));
 //! ```
 
+use std::fmt;
 use std::time::Duration;
 
-use serde::{Deserialize, Deserializer, Serializer};
+use serde::de::{self, Visitor};
+use serde::{Deserializer, Serializer};
 
 /// Parses "250ms", "5s", "1m 30s", ...
 pub fn parse(text: &str) -> Result<Duration, String> {
@@ -29,38 +39,64 @@ pub fn format(duration: Duration) -> String {
     humantime::format_duration(duration).to_string()
 }
 
-/// Serde: writes a duration as a human string.
-pub fn serialize<S: Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_str(&format(*duration))
+/// Serde: writes a duration as a human string such as `"1s 250ms"`.
+pub fn serialize<S: Serializer>(value: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&format(*value))
 }
 
-/// Serde: reads a duration from a human string.
+/// Serde: reads a human string (`"250ms"`, `"5s"`) or integer milliseconds.
 pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
-    let text = String::deserialize(deserializer)?;
-    parse(&text).map_err(serde::de::Error::custom)
+    deserializer.deserialize_any(DurationVisitor)
 }
 
-/// Serde helpers for `Option<Duration>`.
-pub mod option {
-    use super::*;
+struct DurationVisitor;
 
-    /// Serde: writes an optional duration as a human string or null.
+impl Visitor<'_> for DurationVisitor {
+    type Value = Duration;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a duration such as \"250ms\" or \"5s\", or integer milliseconds")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Duration, E> {
+        parse(v).map_err(E::custom)
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Duration, E> {
+        Ok(Duration::from_millis(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Duration, E> {
+        u64::try_from(v)
+            .map(Duration::from_millis)
+            .map_err(|_| E::custom("a duration cannot be negative"))
+    }
+}
+
+/// The same helpers for `Option<Duration>` fields (`null` or absent is
+/// `None`; pair it with `#[serde(default)]`).
+pub mod option {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Writes `None` as null, `Some` as a human string.
     pub fn serialize<S: Serializer>(
-        duration: &Option<Duration>,
+        value: &Option<Duration>,
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
-        match duration {
-            Some(d) => serializer.serialize_some(&super::format(*d)),
+        match value {
+            Some(d) => super::serialize(d, serializer),
             None => serializer.serialize_none(),
         }
     }
 
-    /// Serde: reads an optional duration from a human string.
+    /// Reads null, a human string or integer milliseconds.
     pub fn deserialize<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Option<Duration>, D::Error> {
-        Option::<String>::deserialize(deserializer)?
-            .map(|text| super::parse(&text).map_err(serde::de::Error::custom))
-            .transpose()
+        #[derive(Deserialize)]
+        struct Wrap(#[serde(with = "super")] Duration);
+        Ok(Option::<Wrap>::deserialize(deserializer)?.map(|w| w.0))
     }
 }

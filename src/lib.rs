@@ -50,6 +50,7 @@ pub mod rt;
 mod spawn;
 pub mod supervisor;
 pub mod sync;
+pub mod task;
 
 pub use actor::{Actor, Handler, Message};
 pub use addr::{ActorId, Addr, WeakAddr, short_type_name};

@@ -307,7 +307,7 @@ fn queued_messages_survive_a_crash_and_only_the_in_flight_asker_sees_it() {
             let addr = addr.clone();
             rt::spawn(async move { addr.ask(HoldThenPanic(held)).await })
         };
-        while addr.mailbox_len() > 0 || log.lines().len() < 1 {
+        while addr.mailbox_len() > 0 || log.lines().is_empty() {
             rt::yield_now().await;
         }
         // Queue three asks behind the message that will crash.

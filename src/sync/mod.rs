@@ -8,7 +8,9 @@
 //! - [`RateLimiter`]: a token bucket on the semaphore's protocol.
 //! - [`Barrier`]: n parties, generations, leader flag, reset and abort.
 //! - [`Queue`]: FIFO / LIFO / priority queue with join and shutdown.
+//! - [`CircuitBreaker`]: keeps the books for calls made in the caller's task.
 
+mod breaker;
 mod cancel_sweep;
 
 pub mod barrier;
@@ -17,6 +19,11 @@ pub mod rate_limiter;
 pub mod semaphore;
 
 pub use barrier::{Barrier, BarrierActor, BarrierError, BarrierOptions, BarrierWaitResult};
+pub use breaker::{
+    BreakerConfig, CallError, CircuitBreaker, Clock, ConfigError, ManualClock, Metrics,
+    OpenBackoff, Outcome, Rejected, Sleep, SlowCalls, State, Subscription, SystemClock, Transition,
+    TripPolicy, Window,
+};
 pub use queue::{
     GetError, PutError, Queue, QueueActor, QueueError, QueueOptions, QueueOrder, QueueStream,
     TryGetError, TryPutError,

@@ -20,7 +20,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 
 use super::cancel_sweep::ask_swept;
 use crate::{Actor, Addr, AskError, Context, Handler, Message, ReplyTo, TaskHandle};
@@ -40,7 +40,7 @@ pub struct RateLimiterOptions {
     /// Tokens added per `period` (default `10`, must be ≥ 1).
     pub rate: u32,
     /// The refill period (default 1 s, must be non-zero).
-    #[serde(deserialize_with = "deserialize_duration")]
+    #[serde(with = "crate::duration")]
     pub period: Duration,
     /// Bucket size: the most tokens that can be spent at once (default
     /// `None`, meaning `rate`; must be ≥ 1). The bucket starts full.
@@ -55,40 +55,6 @@ impl Default for RateLimiterOptions {
             burst: None,
         }
     }
-}
-
-fn deserialize_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Raw {
-        Millis(u64),
-        Text(String),
-    }
-    match Raw::deserialize(d)? {
-        Raw::Millis(ms) => Ok(Duration::from_millis(ms)),
-        Raw::Text(s) => parse_duration(&s).map_err(serde::de::Error::custom),
-    }
-}
-
-fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let split = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    let value: f64 = num
-        .parse()
-        .map_err(|_| format!("bad duration {s:?}: expected e.g. \"250ms\""))?;
-    let secs = match unit.trim() {
-        "ns" => value / 1e9,
-        "us" | "µs" => value / 1e6,
-        "ms" => value / 1e3,
-        "s" | "" => value,
-        "m" => value * 60.0,
-        "h" => value * 3600.0,
-        other => return Err(format!("bad duration unit {other:?} in {s:?}")),
-    };
-    Duration::try_from_secs_f64(secs).map_err(|e| format!("bad duration {s:?}: {e}"))
 }
 
 /// Why a rate limiter operation failed.

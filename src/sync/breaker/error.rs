@@ -1,0 +1,82 @@
+//! The errors a protected call can end with.
+
+use std::fmt;
+use std::time::Duration;
+
+use super::state::State;
+
+/// The breaker did not admit the call; it never ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rejected {
+    /// The breaker's state when it refused.
+    pub state: State,
+    /// How long until a trial call will be admitted, when that is known
+    /// (open with a running wait). `None` when forced open, or when
+    /// half-open and every trial slot is taken.
+    pub retry_after: Option<Duration>,
+}
+
+impl fmt::Display for Rejected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "circuit breaker is {}", self.state)?;
+        if let Some(d) = self.retry_after {
+            write!(f, "; next trial in {d:?}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Rejected {}
+
+/// Why [`CircuitBreaker::call`](super::CircuitBreaker::call) gave no value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallError<E> {
+    /// The call's own error, untouched.
+    Inner(E),
+    /// The breaker refused the call; it never ran.
+    Rejected(Rejected),
+    /// The call ran past the configured call timeout and was abandoned
+    /// (dropped); it counted as a failure.
+    Timeout(Duration),
+    /// The breaker actor is gone (stopped); the call did not run.
+    Unavailable,
+}
+
+impl<E> CallError<E> {
+    /// The call's own error, if that is what this is.
+    pub fn into_inner(self) -> Option<E> {
+        match self {
+            CallError::Inner(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The rejection, if the breaker refused.
+    pub fn rejected(&self) -> Option<&Rejected> {
+        match self {
+            CallError::Rejected(r) => Some(r),
+            _ => None,
+        }
+    }
+}
+
+impl<E: fmt::Display> fmt::Display for CallError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CallError::Inner(e) => e.fmt(f),
+            CallError::Rejected(r) => r.fmt(f),
+            CallError::Timeout(d) => write!(f, "call timed out after {d:?}"),
+            CallError::Unavailable => f.write_str("circuit breaker actor is gone"),
+        }
+    }
+}
+
+impl<E: std::error::Error + 'static> std::error::Error for CallError<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            CallError::Inner(e) => Some(e),
+            CallError::Rejected(r) => Some(r),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,31 @@
+//! A circuit breaker as an actor.
+//!
+//! The [`CircuitBreaker`] handle runs each protected call in the caller's
+//! task; the breaker actor only keeps the books (admission, outcomes,
+//! windows, state). States: closed → open → half-open → closed or open,
+//! plus the manual forced-open and disabled states.
+//!
+//! Invariants (details in each file):
+//! - rejected calls never count as failures, ignored outcomes are not
+//!   recorded, and a report from a past state epoch never changes the state;
+//! - subscribers see every real transition exactly once, never `X -> X`;
+//! - a half-open trial slot is never lost: a cancelled caller's permit
+//!   gives it back from `Drop` through the control lane;
+//! - all time comes from an injectable [`Clock`].
+//!
+//! Files: `config` (serde config), `clock`, `window` (sliding windows),
+//! `state` (public state types), `error`, `actor` (the books), `handle`.
+
+mod actor;
+mod clock;
+mod config;
+mod error;
+mod handle;
+mod state;
+mod window;
+
+pub use clock::{Clock, ManualClock, Sleep, SystemClock};
+pub use config::{BreakerConfig, ConfigError, OpenBackoff, SlowCalls, TripPolicy, Window};
+pub use error::{CallError, Rejected};
+pub use handle::{CircuitBreaker, Subscription};
+pub use state::{Metrics, Outcome, State, Transition};

@@ -1,0 +1,110 @@
+//! What the breaker tells the world: its [`State`], each [`Transition`],
+//! [`Metrics`], and how a call's result is classified ([`Outcome`]).
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+/// A breaker's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum State {
+    /// Calls run and are recorded; the trip policy is watched.
+    Closed,
+    /// Calls are rejected until the wait ends.
+    Open,
+    /// A fixed number of trial calls run; they decide between closed and open.
+    HalfOpen,
+    /// Manually opened: every call is rejected until a manual change.
+    ForcedOpen,
+    /// Manually disabled: every call runs, is counted in the metrics, and
+    /// nothing ever trips.
+    Disabled,
+}
+
+impl State {
+    pub(super) fn code(self) -> u64 {
+        match self {
+            State::Closed => 0,
+            State::Open => 1,
+            State::HalfOpen => 2,
+            State::ForcedOpen => 3,
+            State::Disabled => 4,
+        }
+    }
+
+    /// Whether a call in this state runs without asking the actor.
+    pub(super) fn admits_freely(code: u64) -> bool {
+        code == 0 || code == 4
+    }
+
+    pub(super) fn from_code(code: u64) -> State {
+        match code {
+            0 => State::Closed,
+            1 => State::Open,
+            2 => State::HalfOpen,
+            3 => State::ForcedOpen,
+            _ => State::Disabled,
+        }
+    }
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            State::Closed => "closed",
+            State::Open => "open",
+            State::HalfOpen => "half-open",
+            State::ForcedOpen => "forced-open",
+            State::Disabled => "disabled",
+        })
+    }
+}
+
+/// One real state change (`from != to`, always).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transition {
+    /// The state left.
+    pub from: State,
+    /// The state entered.
+    pub to: State,
+    /// When, on the breaker's clock.
+    pub at: Instant,
+}
+
+/// How a finished call counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// A success: resets the consecutive-failure count.
+    Success,
+    /// A failure: counts toward tripping.
+    Failure,
+    /// Not recorded at all (e.g. a "not found" that says nothing about the
+    /// service's health). Frees a half-open trial slot.
+    Ignore,
+}
+
+/// A snapshot of the breaker's books.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Metrics {
+    /// The current state.
+    pub state: State,
+    /// Recorded calls since the start (or the last reset).
+    pub calls: u64,
+    /// Of which failures (timeouts included).
+    pub failures: u64,
+    /// Of which slow.
+    pub slow: u64,
+    /// Calls classified [`Outcome::Ignore`] (not in `calls`).
+    pub ignored: u64,
+    /// Calls rejected without running.
+    pub rejected: u64,
+    /// Calls in the sliding window now.
+    pub window_calls: u32,
+    /// Failure rate over the window, once it holds `minimum_calls`.
+    pub failure_rate: Option<f64>,
+    /// Slow-call rate over the window, once it holds `minimum_calls`.
+    pub slow_rate: Option<f64>,
+    /// Failures in a row (closed state).
+    pub consecutive_failures: u32,
+    /// Until the next trial is admitted (open state).
+    pub retry_after: Option<Duration>,
+}

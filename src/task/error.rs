@@ -1,0 +1,39 @@
+//! How a task of a group, gather or as_completed can fail.
+
+use std::fmt;
+
+use crate::ExitReason;
+
+/// Why one task produced no value. Cancellation is not an error: a task
+/// cancelled by its group or gather never shows up as a `TaskError`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TaskError<E> {
+    /// The task returned this error.
+    Failed(E),
+    /// The task panicked; the panic's message.
+    Panicked(String),
+    /// An actor spawned into a group exited abnormally.
+    Exited(ExitReason),
+}
+
+impl<E> TaskError<E> {
+    /// The task's own error, if it returned one.
+    pub fn into_failed(self) -> Option<E> {
+        match self {
+            TaskError::Failed(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl<E: fmt::Display> fmt::Display for TaskError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TaskError::Failed(e) => write!(f, "task failed: {e}"),
+            TaskError::Panicked(msg) => write!(f, "task panicked: {msg}"),
+            TaskError::Exited(reason) => write!(f, "actor exited: {reason}"),
+        }
+    }
+}
+
+impl<E: fmt::Debug + fmt::Display> std::error::Error for TaskError<E> {}

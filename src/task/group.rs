@@ -1,0 +1,405 @@
+//! [`Group`]: a task group (structured concurrency). Children run as
+//! tasks; leaving the group waits for all of them.
+//!
+//! Invariants:
+//! - `running` counts children whose future has not been dropped yet; it
+//!   is incremented under the lock before the child can run, and
+//!   decremented by a guard inside the child's future, so it reaches zero
+//!   only once every child's cleanup (drop guards) has run — cancelled
+//!   ones included. Children spawning children keep it above zero.
+//! - Phases only move forward: open → cancelling → finished. Spawning is
+//!   accepted only while open. `join` finishes the group only when
+//!   `running` is zero, under the lock, so nothing can slip in after.
+//! - The first failure (error, panic, abnormal actor exit) moves the group
+//!   to cancelling and aborts every other child. Every real failure is
+//!   kept; cancellations never are.
+//! - Dropping the [`Group`] (its owner was cancelled, or never joined)
+//!   aborts every child.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use event_listener::Event;
+use futures_lite::FutureExt;
+
+use crate::rt::{self, AbortHandle};
+use crate::{Actor, Addr};
+
+use super::error::TaskError;
+
+/// A task group. Spawn children with [`spawn`](Group::spawn) (or through a
+/// clonable [`Spawner`]), then [`join`](Group::join): it waits for all of
+/// them. The first failure cancels the rest and `join` returns every real
+/// failure. Dropping the group cancels its children.
+///
+/// ```
+/// use retinue::task::{Group, TaskError};
+///
+/// # retinue::rt::block_on(async {
+/// let group = Group::new();
+/// let (tx, rx) = async_channel::unbounded();
+/// for i in 0..3 {
+///     let tx = tx.clone();
+///     group.spawn(async move { tx.send(i).await.map_err(|_| "closed") }).unwrap();
+/// }
+/// group.join().await.unwrap();
+/// assert_eq!(rx.len(), 3);
+///
+/// let group = Group::new();
+/// group.spawn(async { retinue::rt::sleep(std::time::Duration::from_secs(60)).await; Ok(()) }).unwrap();
+/// group.spawn(async { Err("boom") }).unwrap();
+/// let err = group.join().await.unwrap_err(); // the sleeper was cancelled
+/// assert_eq!(err.errors, vec![TaskError::Failed("boom")]);
+/// # });
+/// ```
+pub struct Group<E> {
+    spawner: Spawner<E>,
+}
+
+/// Spawns into a [`Group`]; clonable, so children can add children.
+pub struct Spawner<E> {
+    shared: Arc<Shared<E>>,
+}
+
+struct Shared<E> {
+    inner: Mutex<Inner<E>>,
+    changed: Event,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Open,
+    Cancelling,
+    Finished,
+}
+
+struct Inner<E> {
+    phase: Phase,
+    next_id: u64,
+    tasks: HashMap<u64, AbortHandle>,
+    running: usize,
+    errors: Vec<TaskError<E>>,
+}
+
+/// Why a child could not be added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpawnError {
+    /// The group is cancelling (a child failed, or it was cancelled).
+    Cancelling,
+    /// The group has finished (joined or dropped).
+    Finished,
+}
+
+impl fmt::Display for SpawnError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SpawnError::Cancelling => "the task group is cancelling; no new tasks",
+            SpawnError::Finished => "the task group has finished; no new tasks",
+        })
+    }
+}
+
+impl std::error::Error for SpawnError {}
+
+/// Every real failure of a group's children, in the order they happened.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupError<E> {
+    /// The failures; never empty.
+    pub errors: Vec<TaskError<E>>,
+}
+
+impl<E: fmt::Display> fmt::Display for GroupError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} task(s) of the group failed", self.errors.len())?;
+        if let Some(first) = self.errors.first() {
+            write!(f, "; first: {first}")?;
+        }
+        Ok(())
+    }
+}
+
+impl<E: fmt::Debug + fmt::Display> std::error::Error for GroupError<E> {}
+
+impl<E> Shared<E> {
+    fn lock(&self) -> MutexGuard<'_, Inner<E>> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Moves to `phase` (never backwards) and aborts every child.
+    fn cancel_all(&self, phase: Phase) {
+        let handles: Vec<AbortHandle> = {
+            let mut inner = self.lock();
+            if inner.phase == Phase::Open || phase == Phase::Finished {
+                inner.phase = phase;
+            }
+            inner.tasks.values().cloned().collect()
+        };
+        handles.iter().for_each(AbortHandle::abort);
+        self.changed.notify(usize::MAX);
+    }
+
+    fn fail(&self, error: TaskError<E>) {
+        self.lock().errors.push(error);
+        self.cancel_all(Phase::Cancelling);
+    }
+}
+
+/// Lives inside a child's future: whether it finishes or is dropped, the
+/// group learns that this child is gone.
+struct ChildGuard<E> {
+    shared: Arc<Shared<E>>,
+    id: u64,
+}
+
+impl<E> Drop for ChildGuard<E> {
+    fn drop(&mut self) {
+        {
+            let mut inner = self.shared.lock();
+            inner.tasks.remove(&self.id);
+            inner.running -= 1;
+        }
+        self.shared.changed.notify(usize::MAX);
+    }
+}
+
+/// Stops a group's actor when its watching child is cancelled.
+struct StopOnDrop<A: Actor>(Option<Addr<A>>);
+
+impl<A: Actor> Drop for StopOnDrop<A> {
+    fn drop(&mut self) {
+        if let Some(addr) = self.0.take() {
+            addr.stop();
+        }
+    }
+}
+
+impl<E: Send + 'static> Default for Group<E> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<E: Send + 'static> Group<E> {
+    /// An empty, open group.
+    pub fn new() -> Self {
+        Group {
+            spawner: Spawner {
+                shared: Arc::new(Shared {
+                    inner: Mutex::new(Inner {
+                        phase: Phase::Open,
+                        next_id: 0,
+                        tasks: HashMap::new(),
+                        running: 0,
+                        errors: Vec::new(),
+                    }),
+                    changed: Event::new(),
+                }),
+            },
+        }
+    }
+
+    /// A clonable spawner for this group (give it to children).
+    pub fn spawner(&self) -> Spawner<E> {
+        self.spawner.clone()
+    }
+
+    /// Adds a child task. See [`Spawner::spawn`].
+    pub fn spawn<F>(&self, task: F) -> Result<(), SpawnError>
+    where
+        F: Future<Output = Result<(), E>> + Send + 'static,
+    {
+        self.spawner.spawn(task)
+    }
+
+    /// Adds an actor. See [`Spawner::spawn_actor`].
+    pub fn spawn_actor<A: Actor>(&self, actor: A) -> Result<Addr<A>, SpawnError> {
+        self.spawner.spawn_actor(actor)
+    }
+
+    /// Cancels every child (no error is recorded for that); `join` still
+    /// waits for them to be gone.
+    pub fn cancel(&self) {
+        self.spawner.cancel();
+    }
+
+    /// Waits until every child is gone (finished, failed or cancelled, with
+    /// its cleanup run), then closes the group. `Ok` when no child failed.
+    pub async fn join(self) -> Result<(), GroupError<E>> {
+        let shared = self.spawner.shared.clone();
+        loop {
+            let listener = shared.changed.listen();
+            {
+                let mut inner = shared.lock();
+                if inner.running == 0 {
+                    inner.phase = Phase::Finished;
+                    let errors = std::mem::take(&mut inner.errors);
+                    return if errors.is_empty() {
+                        Ok(())
+                    } else {
+                        Err(GroupError { errors })
+                    };
+                }
+            }
+            listener.await;
+        }
+    }
+
+    /// Runs `body` with a spawner, then joins the group. When a child fails
+    /// while `body` is still running, `body` is cancelled too. Dropping the
+    /// returned future cancels everything.
+    ///
+    /// ```
+    /// use retinue::task::Group;
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let (tx, rx) = async_channel::unbounded();
+    /// let n = Group::<()>::scope(|g| async move {
+    ///     for i in 0..4u32 {
+    ///         let tx = tx.clone();
+    ///         g.spawn(async move { tx.send(i * i).await.map_err(|_| ()) }).unwrap();
+    ///     }
+    ///     4
+    /// }).await.unwrap();
+    /// let mut got: Vec<u32> = (0..n).map(|_| rx.try_recv().unwrap()).collect();
+    /// got.sort();
+    /// assert_eq!(got, vec![0, 1, 4, 9]);
+    /// # });
+    /// ```
+    pub async fn scope<T, F, Fut>(body: F) -> Result<T, GroupError<E>>
+    where
+        F: FnOnce(Spawner<E>) -> Fut,
+        Fut: Future<Output = T>,
+    {
+        let group = Group::new();
+        let shared = group.spawner.shared.clone();
+        let failed = async move {
+            loop {
+                let listener = shared.changed.listen();
+                if !shared.lock().errors.is_empty() {
+                    return None;
+                }
+                listener.await;
+            }
+        };
+        let value = async { Some(body(group.spawner()).await) }.or(failed).await;
+        let joined = group.join().await;
+        match (joined, value) {
+            (Ok(()), Some(value)) => Ok(value),
+            (Err(e), _) => Err(e),
+            // Unreachable in practice: `failed` only wins with errors recorded.
+            (Ok(()), None) => Err(GroupError { errors: Vec::new() }),
+        }
+    }
+}
+
+impl<E> Drop for Group<E> {
+    fn drop(&mut self) {
+        self.spawner.shared.cancel_all(Phase::Finished);
+    }
+}
+
+impl<E: Send + 'static> Spawner<E> {
+    /// Adds a child task. An `Err` it returns, or a panic, is a failure:
+    /// it cancels the other children. Fails when the group is cancelling
+    /// or finished.
+    pub fn spawn<F>(&self, task: F) -> Result<(), SpawnError>
+    where
+        F: Future<Output = Result<(), E>> + Send + 'static,
+    {
+        let mut inner = self.shared.lock();
+        match inner.phase {
+            Phase::Open => {}
+            Phase::Cancelling => return Err(SpawnError::Cancelling),
+            Phase::Finished => return Err(SpawnError::Finished),
+        }
+        let id = inner.next_id;
+        inner.next_id += 1;
+        inner.running += 1;
+        let guard = ChildGuard {
+            shared: self.shared.clone(),
+            id,
+        };
+        let shared = self.shared.clone();
+        // Spawned under the lock: the child's guard cannot remove its entry
+        // before it is inserted.
+        let handle = rt::spawn(async move {
+            let _guard = guard;
+            match AssertUnwindSafe(task).catch_unwind().await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => shared.fail(TaskError::Failed(e)),
+                Err(payload) => shared.fail(TaskError::Panicked(rt::panic_message(&*payload))),
+            }
+        });
+        inner.tasks.insert(id, handle.abort_handle());
+        Ok(())
+    }
+
+    /// Spawns an actor as a child: the group waits for it to stop, an
+    /// abnormal exit is a failure ([`TaskError::Exited`]), and cancelling
+    /// the group stops it. The group keeps it reachable, so it must stop
+    /// itself (or be stopped) for `join` to return.
+    pub fn spawn_actor<A: Actor>(&self, actor: A) -> Result<Addr<A>, SpawnError> {
+        // Check first, so a refused actor is never started.
+        match self.shared.lock().phase {
+            Phase::Open => {}
+            Phase::Cancelling => return Err(SpawnError::Cancelling),
+            Phase::Finished => return Err(SpawnError::Finished),
+        }
+        let addr = crate::spawn(actor);
+        // Built outside the future: even a child aborted before its first
+        // poll stops the actor when its future is dropped.
+        let mut stop = StopOnDrop(Some(addr.clone()));
+        let shared = self.shared.clone();
+        let spawned = self.spawn(async move {
+            let reason = match &stop.0 {
+                Some(addr) => addr.wait_stopped().await,
+                None => return Ok(()),
+            };
+            drop(stop.0.take()); // it stopped on its own: nothing to stop
+            if reason.is_abnormal() {
+                shared.fail(TaskError::Exited(reason));
+            }
+            Ok(())
+        });
+        match spawned {
+            Ok(()) => Ok(addr),
+            Err(e) => {
+                addr.stop();
+                Err(e)
+            }
+        }
+    }
+
+    /// Cancels every child of the group (not a failure).
+    pub fn cancel(&self) {
+        self.shared.cancel_all(Phase::Cancelling);
+    }
+
+    /// Whether the group still accepts children.
+    pub fn is_open(&self) -> bool {
+        self.shared.lock().phase == Phase::Open
+    }
+}
+
+impl<E> Clone for Spawner<E> {
+    fn clone(&self) -> Self {
+        Spawner {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<E> fmt::Debug for Group<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Group").finish_non_exhaustive()
+    }
+}
+
+impl<E> fmt::Debug for Spawner<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Spawner").finish_non_exhaustive()
+    }
+}
