@@ -101,7 +101,7 @@ impl<A: Actor> Addr<A> {
         A: Handler<M>,
     {
         self.mailbox
-            .push(Box::new(Tell(msg)))
+            .push(Box::new(Tell::new(msg)))
             .await
             .map_err(|envelope| SendError(unwrap_tell(envelope)))
     }
@@ -112,7 +112,7 @@ impl<A: Actor> Addr<A> {
         A: Handler<M>,
     {
         self.mailbox
-            .try_push(Box::new(Tell(msg)))
+            .try_push(Box::new(Tell::new(msg)))
             .map_err(|failed| match failed {
                 PushFailed::Full(e) => TrySendError::Full(unwrap_tell(e)),
                 PushFailed::Closed(e) => TrySendError::Closed(unwrap_tell(e)),
@@ -128,7 +128,7 @@ impl<A: Actor> Addr<A> {
         A: Handler<M>,
     {
         self.mailbox
-            .push_control(Control::Message(Box::new(Tell(msg))))
+            .push_control(Control::Message(Box::new(Tell::new(msg))))
             .map_err(|control| match control {
                 Control::Message(e) => SendError(unwrap_tell(e)),
                 _ => unreachable!("pushed a message, got a signal back"),
@@ -147,7 +147,7 @@ impl<A: Actor> Addr<A> {
     {
         self.check_not_self()?;
         let (port, reply) = ReplyTo::pair();
-        let envelope: Boxed<A> = Box::new(Ask(msg, port));
+        let envelope: Boxed<A> = Box::new(Ask(msg, port, crate::Baggage::current()));
         self.mailbox
             .push(envelope)
             .await

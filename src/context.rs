@@ -14,6 +14,7 @@ use futures_lite::{FutureExt, Stream, StreamExt};
 
 use crate::actor::{Actor, Handler, Message};
 use crate::addr::{ActorId, Addr, WeakAddr};
+use crate::baggage::{Baggage, WithBaggage};
 use crate::error::BoxError;
 use crate::exit::{Down, ExitReason, LinkedExit};
 use crate::mailbox::{Control, Mailbox};
@@ -191,7 +192,8 @@ impl<A: Actor> Context<A> {
     /// Runs `task` in the background, owned by this instance: it is
     /// aborted when the instance ends, and a panic in it ends the instance
     /// with [`ExitReason::Panicked`]. To report back, send a message to
-    /// [`addr`](Self::addr).
+    /// [`addr`](Self::addr). Like timers and streams, it carries the
+    /// [`Baggage`] of the message being handled when it was started.
     pub fn spawn_task<F>(&mut self, task: F) -> TaskHandle
     where
         F: Future<Output = ()> + Send + 'static,
@@ -227,6 +229,8 @@ impl<A: Actor> Context<A> {
     {
         let mailbox = self.mailbox.clone();
         let instance = self.instance;
+        // Owned work carries on the baggage of the message that started it.
+        let work = WithBaggage::maybe(Baggage::current(), work);
         let join = rt::spawn(async move {
             if let Err(payload) = AssertUnwindSafe(work).catch_unwind().await {
                 let reason = ExitReason::Panicked(rt::panic_message(&*payload));

@@ -8,6 +8,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use crate::actor::{Handler, Message};
+use crate::baggage::{self, Baggage};
 use crate::context::Context;
 use crate::reply::ReplyTo;
 
@@ -24,17 +25,30 @@ pub(crate) trait Envelope<A: crate::actor::Actor>: Send {
 
 pub(crate) type Boxed<A> = Box<dyn Envelope<A>>;
 
-/// A told message: the reply, if any, is dropped.
-pub(crate) struct Tell<M>(pub(crate) M);
+/// A told message: the reply, if any, is dropped. Carries the sender's
+/// baggage.
+pub(crate) struct Tell<M>(pub(crate) M, pub(crate) Option<Baggage>);
 
-/// An asked message and the port its reply goes to.
-pub(crate) struct Ask<M: Message>(pub(crate) M, pub(crate) ReplyTo<M::Reply>);
+/// An asked message, the port its reply goes to, and the sender's baggage.
+pub(crate) struct Ask<M: Message>(
+    pub(crate) M,
+    pub(crate) ReplyTo<M::Reply>,
+    pub(crate) Option<Baggage>,
+);
+
+impl<M> Tell<M> {
+    /// A tell carrying the current baggage.
+    pub(crate) fn new(msg: M) -> Self {
+        Tell(msg, Baggage::current())
+    }
+}
 
 impl<A: Handler<M>, M: Message> Envelope<A> for Tell<M> {
     fn handle<'a>(self: Box<Self>, actor: &'a mut A, ctx: &'a mut Context<A>) -> BoxFuture<'a, ()> {
-        Box::pin(async move {
-            actor.handle(self.0, ctx).await;
-        })
+        let Tell(msg, baggage) = *self;
+        Box::pin(baggage::WithBaggage::maybe(baggage, async move {
+            actor.handle(msg, ctx).await;
+        }))
     }
 
     fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
@@ -44,11 +58,11 @@ impl<A: Handler<M>, M: Message> Envelope<A> for Tell<M> {
 
 impl<A: Handler<M>, M: Message> Envelope<A> for Ask<M> {
     fn handle<'a>(self: Box<Self>, actor: &'a mut A, ctx: &'a mut Context<A>) -> BoxFuture<'a, ()> {
-        let Ask(msg, port) = *self;
-        Box::pin(async move {
+        let Ask(msg, port, baggage) = *self;
+        Box::pin(baggage::WithBaggage::maybe(baggage, async move {
             let reply = actor.handle(msg, ctx).await;
             let _ = port.send(reply);
-        })
+        }))
     }
 
     fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {

@@ -35,6 +35,7 @@
 mod actor;
 mod addr;
 mod backoff;
+mod baggage;
 mod context;
 mod current;
 pub mod duration;
@@ -55,6 +56,7 @@ pub mod task;
 pub use actor::{Actor, Handler, Message};
 pub use addr::{ActorId, Addr, WeakAddr, short_type_name};
 pub use backoff::{Backoff, Jitter};
+pub use baggage::{Baggage, WithBaggage};
 pub use context::Context;
 pub use error::{AskError, BoxError, SendError, TrySendError};
 pub use exit::{Down, ExitReason, LinkedExit};
