@@ -1,30 +1,18 @@
 //! gather (fail-fast and collect-all) and as_completed.
 
+mod common;
+
+use common::cancel::{dropped, guard, run};
+
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-use async_channel::{Receiver, Sender, TryRecvError};
 use futures_lite::StreamExt;
 use retinue::rt;
 use retinue::task::{
     Completion, TaskError, as_completed, gather, gather_all, gather2, gather3, gather4,
 };
-
-fn run<F: Future>(f: F) -> F::Output {
-    rt::block_on(rt::timeout(Duration::from_secs(20), f)).expect("test hung")
-}
-
-struct DropGuard(#[allow(dead_code)] Sender<()>);
-
-fn guard() -> (DropGuard, Receiver<()>) {
-    let (tx, rx) = async_channel::bounded(1);
-    (DropGuard(tx), rx)
-}
-
-fn dropped(rx: &Receiver<()>) -> bool {
-    rx.try_recv() == Err(TryRecvError::Closed)
-}
 
 type Boxed<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 

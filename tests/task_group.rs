@@ -1,28 +1,15 @@
 //! Task groups: joins, fail-fast cancellation, nested spawns, owners.
 
+mod common;
+
+use common::cancel::{dropped, guard, run};
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use async_channel::{Receiver, Sender, TryRecvError};
 use retinue::task::{Group, SpawnError, TaskError};
 use retinue::{Actor, BoxError, Context, ExitReason, rt};
-
-fn run<F: std::future::Future>(f: F) -> F::Output {
-    rt::block_on(rt::timeout(Duration::from_secs(20), f)).expect("test hung")
-}
-
-/// Closes its channel when dropped: proof that a task's cleanup ran.
-struct DropGuard(#[allow(dead_code)] Sender<()>);
-
-fn guard() -> (DropGuard, Receiver<()>) {
-    let (tx, rx) = async_channel::bounded(1);
-    (DropGuard(tx), rx)
-}
-
-fn dropped(rx: &Receiver<()>) -> bool {
-    rx.try_recv() == Err(TryRecvError::Closed)
-}
 
 async fn forever() {
     std::future::pending::<()>().await

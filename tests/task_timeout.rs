@@ -1,28 +1,15 @@
 //! Timeouts: cancellation, nesting, zero and past deadlines.
 
-use std::future::Future;
+mod common;
+
+use common::cancel::{dropped, guard, run};
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use async_channel::{Receiver, Sender, TryRecvError};
 use retinue::rt;
 use retinue::task::{TimedOut, timeout, timeout_at};
-
-fn run<F: Future>(f: F) -> F::Output {
-    rt::block_on(rt::timeout(Duration::from_secs(20), f)).expect("test hung")
-}
-
-struct DropGuard(#[allow(dead_code)] Sender<()>);
-
-fn guard() -> (DropGuard, Receiver<()>) {
-    let (tx, rx) = async_channel::bounded(1);
-    (DropGuard(tx), rx)
-}
-
-fn dropped(rx: &Receiver<()>) -> bool {
-    rx.try_recv() == Err(TryRecvError::Closed)
-}
 
 const LONG: Duration = Duration::from_secs(10);
 const SHORT: Duration = Duration::from_millis(20);

@@ -1,6 +1,8 @@
-//! Test actors shared by the supervision tests.
+//! Test helpers shared by the integration tests.
 
 #![allow(dead_code)]
+
+pub mod cancel;
 
 use std::sync::{Arc, Mutex};
 
