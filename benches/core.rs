@@ -12,7 +12,7 @@ mod harness;
 
 use std::time::Instant;
 
-use harness::{per_op, percentile, report, row, scaled};
+use harness::{on_worker, per_op, percentile, report, row, scaled};
 use retinue::{Actor, Capacity, Context, Handler, Message, rt};
 
 struct Counter(u64);
@@ -39,7 +39,7 @@ impl Handler<Get> for Counter {
 }
 
 fn raw_channel_tell(n: u64, capacity: usize) -> std::time::Duration {
-    rt::block_on(async move {
+    on_worker(async move {
         let (tx, rx) = async_channel::bounded::<u64>(capacity);
         let start = Instant::now();
         let consumer = rt::spawn(async move {
@@ -59,7 +59,7 @@ fn raw_channel_tell(n: u64, capacity: usize) -> std::time::Duration {
 }
 
 fn actor_tell(n: u64, capacity: Capacity) -> std::time::Duration {
-    rt::block_on(async move {
+    on_worker(async move {
         let counter = retinue::spawn_with(Counter(0), capacity);
         let start = Instant::now();
         for _ in 0..n {
@@ -107,7 +107,7 @@ fn capacity_sweep() {
 
 fn ask_latency() {
     let n = scaled(100_000) as usize;
-    let raw = rt::block_on(async move {
+    let raw = on_worker(async move {
         let (tx, rx) = async_channel::bounded::<(u64, async_channel::Sender<u64>)>(256);
         let server = rt::spawn(async move {
             while let Ok((v, reply)) = rx.recv().await {
@@ -127,7 +127,7 @@ fn ask_latency() {
         server.await.unwrap();
         samples
     });
-    let actor = rt::block_on(async move {
+    let actor = on_worker(async move {
         let counter = retinue::spawn(Counter(0));
         let mut samples = Vec::with_capacity(n);
         for _ in 0..n {
@@ -157,14 +157,28 @@ fn ask_latency() {
     );
 }
 
-fn rss_bytes() -> f64 {
-    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    let pages: f64 = statm
-        .split_whitespace()
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(0.0);
-    pages * 4096.0
+/// Counts live heap bytes, so memory per actor is measured exactly rather
+/// than read off RSS (which the allocator's reuse of freed pages blurs).
+struct Counting;
+
+static LIVE_BYTES: std::sync::atomic::AtomicIsize = std::sync::atomic::AtomicIsize::new(0);
+
+unsafe impl std::alloc::GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        LIVE_BYTES.fetch_add(layout.size() as isize, std::sync::atomic::Ordering::Relaxed);
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        LIVE_BYTES.fetch_sub(layout.size() as isize, std::sync::atomic::Ordering::Relaxed);
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+fn heap_bytes() -> f64 {
+    LIVE_BYTES.load(std::sync::atomic::Ordering::Relaxed) as f64
 }
 
 struct Idle;
@@ -178,7 +192,7 @@ fn spawn_cost() {
     let mut per_task_mem = Vec::new();
     for _ in 0..harness::rounds().min(5) {
         // Baseline: a bare task holding an unbounded async-channel receiver.
-        let before = rss_bytes();
+        let before = heap_bytes();
         let start = Instant::now();
         let senders: Vec<_> = (0..n)
             .map(|_| {
@@ -188,7 +202,8 @@ fn spawn_cost() {
             })
             .collect();
         per_task.push(start.elapsed().as_nanos() as f64 / n as f64);
-        per_task_mem.push((rss_bytes() - before) / n as f64);
+        rt::block_on(rt::sleep(std::time::Duration::from_millis(200)));
+        per_task_mem.push((heap_bytes() - before) / n as f64);
         drop(senders);
         rt::block_on(async {
             while rt::live_tasks() > 0 {
@@ -196,18 +211,13 @@ fn spawn_cost() {
             }
         });
 
-        let before = rss_bytes();
+        let before = heap_bytes();
         let start = Instant::now();
         let actors: Vec<_> = (0..n).map(|_| retinue::spawn(Idle)).collect();
         per_spawn.push(start.elapsed().as_nanos() as f64 / n as f64);
         // Let every actor run `started` and park on its mailbox.
-        rt::block_on(async {
-            for a in &actors {
-                a.mailbox_len();
-            }
-            rt::sleep(std::time::Duration::from_millis(200)).await;
-        });
-        per_actor_mem.push((rss_bytes() - before) / n as f64);
+        rt::block_on(rt::sleep(std::time::Duration::from_millis(200)));
+        per_actor_mem.push((heap_bytes() - before) / n as f64);
         drop(actors);
         rt::block_on(async {
             while rt::live_tasks() > 0 {
@@ -231,7 +241,7 @@ fn spawn_cost() {
         ],
     );
     report(
-        "memory per idle actor (RSS delta / n)",
+        "heap per idle actor (live heap bytes / n)",
         &[
             row(
                 "task + unbounded async-channel",

@@ -11,9 +11,9 @@ mod harness;
 
 use std::time::{Duration, Instant};
 
-use harness::{percentile, report, row, scaled};
+use harness::{on_worker, percentile, report, row, scaled};
 use retinue::supervisor::{ChildSpec, DynamicSupervisor, Flags, Strategy, Supervisor, Template};
-use retinue::{Actor, Context, Handler, Message, rt};
+use retinue::{Actor, Context, Handler, Message};
 
 struct Flaky;
 impl Actor for Flaky {}
@@ -38,7 +38,7 @@ impl Handler<Ping> for Flaky {
 
 fn restart_latency() {
     let n = scaled(20_000) as usize;
-    let (mut plain, mut restart) = rt::block_on(async move {
+    let (mut plain, mut restart) = on_worker(async move {
         let spec = ChildSpec::worker("flaky", || Flaky);
         let flaky = spec.addr::<Flaky>().unwrap();
         let flags = Flags::new(Strategy::OneForOne).intensity(u32::MAX, Duration::from_secs(1));
@@ -95,7 +95,7 @@ fn dynamic_children() {
     let mut start_all = Vec::new();
     let mut stop_all = Vec::new();
     for _ in 0..harness::rounds().min(5) {
-        rt::block_on(async {
+        let (u, a, b) = on_worker(async move {
             let t = Instant::now();
             let actors: Vec<_> = (0..n).map(|_| retinue::spawn(Flaky)).collect();
             for a in &actors {
@@ -107,7 +107,7 @@ fn dynamic_children() {
             for a in &actors {
                 a.wait_stopped().await;
             }
-            unsupervised.push(t.elapsed().as_secs_f64() * 1e3);
+            let unsupervised = t.elapsed().as_secs_f64() * 1e3;
 
             let dynamic = DynamicSupervisor::spawn(Flags::default(), Template::default())
                 .await
@@ -116,11 +116,14 @@ fn dynamic_children() {
             for _ in 0..n {
                 dynamic.start_child(|| Flaky).await.unwrap();
             }
-            start_all.push(t.elapsed().as_secs_f64() * 1e3);
+            let start_all = t.elapsed().as_secs_f64() * 1e3;
             let t = Instant::now();
             dynamic.shutdown().await;
-            stop_all.push(t.elapsed().as_secs_f64() * 1e3);
+            (unsupervised, start_all, t.elapsed().as_secs_f64() * 1e3)
         });
+        unsupervised.push(u);
+        start_all.push(a);
+        stop_all.push(b);
     }
     report(
         &format!("{n}-child dynamic supervisor"),

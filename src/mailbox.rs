@@ -9,13 +9,16 @@
 //!   whatever its capacity.
 //! - The **control lane** is unbounded and always served first. Sending to
 //!   it never waits, so `Drop` code can use it (a guard's release), and it
-//!   never loses a signal while the mailbox is open.
+//!   never loses a signal while the mailbox is open. It is rare traffic, so
+//!   it is a mutex-guarded `VecDeque` (no memory until used) with an atomic
+//!   length that keeps the receiver's hot path to one load.
 //! - The mailbox outlives actor instances: a supervisor runs a fresh
 //!   instance on the same mailbox after a crash, and queued messages wait
 //!   for it. Only [`Mailbox::close`] ends it, once; after that every push
 //!   fails, everything queued is dropped (so pending asks fail instead of
 //!   hanging) and the exit reason is published to waiters and watchers.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
@@ -102,10 +105,16 @@ struct ExitState {
     watchers: Vec<Watcher>,
 }
 
+struct ControlLane<A> {
+    queue: VecDeque<Control<A>>,
+    closed: bool,
+}
+
 pub(crate) struct Mailbox<A> {
     id: ActorId,
     user: ConcurrentQueue<Boxed<A>>,
-    control: ConcurrentQueue<Control<A>>,
+    control: Mutex<ControlLane<A>>,
+    control_len: AtomicUsize,
     limit: usize,
     queued: AtomicUsize,
     instances: AtomicU64,
@@ -129,7 +138,11 @@ impl<A> Mailbox<A> {
         Mailbox {
             id: ActorId::next(),
             user: ConcurrentQueue::unbounded(),
-            control: ConcurrentQueue::unbounded(),
+            control: Mutex::new(ControlLane {
+                queue: VecDeque::new(),
+                closed: false,
+            }),
+            control_len: AtomicUsize::new(0),
             limit: capacity.limit(),
             queued: AtomicUsize::new(0),
             instances: AtomicU64::new(0),
@@ -255,19 +268,36 @@ impl<A> Mailbox<A> {
 
     /// Pushes to the control lane; never waits.
     pub(crate) fn push_control(&self, control: Control<A>) -> Result<(), Control<A>> {
-        match self.control.push(control) {
-            Ok(()) => {
-                self.arrived.notify(1);
-                Ok(())
+        {
+            let mut lane = self.lock_control();
+            if lane.closed {
+                return Err(control);
             }
-            Err(PushError::Closed(c) | PushError::Full(c)) => Err(c),
+            lane.queue.push_back(control);
+            self.control_len.store(lane.queue.len(), Ordering::Release);
         }
+        self.arrived.notify(1);
+        Ok(())
+    }
+
+    fn lock_control(&self) -> MutexGuard<'_, ControlLane<A>> {
+        self.control.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn pop_control(&self) -> Option<Control<A>> {
+        if self.control_len.load(Ordering::Acquire) == 0 {
+            return None;
+        }
+        let mut lane = self.lock_control();
+        let control = lane.queue.pop_front();
+        self.control_len.store(lane.queue.len(), Ordering::Release);
+        control
     }
 
     // ----- the receiver ----------------------------------------------------
 
     fn try_receive(&self) -> Option<Received<A>> {
-        if let Ok(control) = self.control.pop() {
+        if let Some(control) = self.pop_control() {
             return Some(Received::Control(control));
         }
         if let Ok(envelope) = self.user.pop() {
@@ -303,10 +333,16 @@ impl<A> Mailbox<A> {
         if !self.user.close() {
             return false;
         }
-        self.control.close();
-        // Dropping what is queued drops the ports of pending asks: they fail.
+        let control = {
+            let mut lane = self.lock_control();
+            lane.closed = true;
+            self.control_len.store(0, Ordering::Release);
+            std::mem::take(&mut lane.queue)
+        };
+        // Dropping what is queued drops the ports of pending asks: they
+        // fail. Outside the lock: a dropped message may send on drop.
+        drop(control);
         while self.user.pop().is_ok() {}
-        while self.control.pop().is_ok() {}
         self.room.notify(usize::MAX);
         let watchers = {
             let mut exit = self.lock_exit();

@@ -105,16 +105,32 @@ impl AbortFlag {
     }
 }
 
-/// The future that actually runs on the executor: aborts, catches panics and
-/// keeps the live-task count.
-struct Guarded<F> {
-    future: Pin<Box<F>>,
-    flag: Arc<AbortFlag>,
+pin_project_lite::pin_project! {
+    /// The future that actually runs on the executor: aborts, catches
+    /// panics and keeps the live-task count.
+    struct Guarded<F> {
+        #[pin]
+        future: F,
+        flag: Arc<AbortFlag>,
+        // Last field: dropped after `future`, so "finished" is only
+        // published once the future (and everything it owns) is gone.
+        _count: LiveCount,
+    }
 }
 
-impl<F> Drop for Guarded<F> {
+/// One live task in [`live_tasks`], for as long as it exists.
+struct LiveCount(Arc<AbortFlag>);
+
+impl LiveCount {
+    fn new(flag: Arc<AbortFlag>) -> Self {
+        LIVE_TASKS.fetch_add(1, Ordering::SeqCst);
+        LiveCount(flag)
+    }
+}
+
+impl Drop for LiveCount {
     fn drop(&mut self) {
-        self.flag.finished.store(true, Ordering::SeqCst);
+        self.0.finished.store(true, Ordering::SeqCst);
         LIVE_TASKS.fetch_sub(1, Ordering::SeqCst);
     }
 }
@@ -122,15 +138,16 @@ impl<F> Drop for Guarded<F> {
 impl<F: Future> Future for Guarded<F> {
     type Output = Result<F::Output, JoinError>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if self.flag.aborted.load(Ordering::SeqCst) {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if this.flag.aborted.load(Ordering::SeqCst) {
             return Poll::Ready(Err(JoinError::Aborted));
         }
-        self.flag.register(cx);
-        if self.flag.aborted.load(Ordering::SeqCst) {
+        this.flag.register(cx);
+        if this.flag.aborted.load(Ordering::SeqCst) {
             return Poll::Ready(Err(JoinError::Aborted));
         }
-        let future = self.future.as_mut();
+        let future = this.future;
         match std::panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
             Ok(Poll::Ready(value)) => Poll::Ready(Ok(value)),
             Ok(Poll::Pending) => Poll::Pending,
@@ -206,10 +223,10 @@ where
     F::Output: Send + 'static,
 {
     let flag = Arc::new(AbortFlag::default());
-    LIVE_TASKS.fetch_add(1, Ordering::SeqCst);
     let guarded = Guarded {
-        future: Box::pin(future),
+        future,
         flag: flag.clone(),
+        _count: LiveCount::new(flag.clone()),
     };
     JoinHandle {
         inner: async_std::task::spawn(guarded),

@@ -92,3 +92,13 @@ pub fn row(name: impl Into<String>, value: f64, unit: &'static str) -> Row {
         unit,
     }
 }
+
+/// Runs `work` as a task on the executor's workers, not on the blocked
+/// main thread, whose cross-thread wake-ups would dominate every number.
+pub fn on_worker<F>(work: F) -> F::Output
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    retinue::rt::block_on(retinue::rt::spawn(work)).expect("bench task panicked")
+}
