@@ -20,7 +20,7 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use concurrent_queue::{ConcurrentQueue, PushError};
 use event_listener::{Event, listener};
@@ -112,7 +112,9 @@ struct ControlLane<A> {
 
 pub(crate) struct Mailbox<A> {
     id: ActorId,
-    user: ConcurrentQueue<Boxed<A>>,
+    /// Allocated on first use, and boxed: the queue is cache-padded
+    /// (256 bytes) and an actor that never gets a message never pays for it.
+    user: OnceLock<Box<ConcurrentQueue<Boxed<A>>>>,
     control: Mutex<ControlLane<A>>,
     control_len: AtomicUsize,
     limit: usize,
@@ -137,7 +139,7 @@ impl<A> Mailbox<A> {
     pub(crate) fn new(capacity: Capacity) -> Self {
         Mailbox {
             id: ActorId::next(),
-            user: ConcurrentQueue::unbounded(),
+            user: OnceLock::new(),
             control: Mutex::new(ControlLane {
                 queue: VecDeque::new(),
                 closed: false,
@@ -180,11 +182,11 @@ impl<A> Mailbox<A> {
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.user.len()
+        self.user.get().map_or(0, |q| q.len())
     }
 
     pub(crate) fn is_closed(&self) -> bool {
-        self.user.is_closed()
+        self.user.get().is_some_and(|q| q.is_closed())
     }
 
     // ----- senders -------------------------------------------------------
@@ -197,6 +199,11 @@ impl<A> Mailbox<A> {
         if self.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.arrived.notify(usize::MAX);
         }
+    }
+
+    fn user_lane(&self) -> &ConcurrentQueue<Boxed<A>> {
+        self.user
+            .get_or_init(|| Box::new(ConcurrentQueue::unbounded()))
     }
 
     fn bounded(&self) -> bool {
@@ -234,7 +241,7 @@ impl<A> Mailbox<A> {
         if self.bounded() && !self.try_reserve() {
             return Err(PushFailed::Full(envelope));
         }
-        match self.user.push(envelope) {
+        match self.user_lane().push(envelope) {
             Ok(()) => {
                 self.arrived.notify(1);
                 Ok(())
@@ -300,7 +307,7 @@ impl<A> Mailbox<A> {
         if let Some(control) = self.pop_control() {
             return Some(Received::Control(control));
         }
-        if let Ok(envelope) = self.user.pop() {
+        if let Some(Ok(envelope)) = self.user.get().map(|q| q.pop()) {
             if self.bounded() {
                 self.unreserve();
             }
@@ -330,7 +337,9 @@ impl<A> Mailbox<A> {
 
     /// Ends the mailbox for good. Returns false if it was already closed.
     pub(crate) fn close(&self, reason: ExitReason) -> bool {
-        if !self.user.close() {
+        // Initialise the lane if need be, so that a sender racing with the
+        // close finds it closed rather than a fresh open one.
+        if !self.user_lane().close() {
             return false;
         }
         let control = {
@@ -342,7 +351,7 @@ impl<A> Mailbox<A> {
         // Dropping what is queued drops the ports of pending asks: they
         // fail. Outside the lock: a dropped message may send on drop.
         drop(control);
-        while self.user.pop().is_ok() {}
+        while self.user_lane().pop().is_ok() {}
         self.room.notify(usize::MAX);
         let watchers = {
             let mut exit = self.lock_exit();
