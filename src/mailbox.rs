@@ -326,6 +326,11 @@ impl<A> Mailbox<A> {
                 return next;
             }
             listener!(self.arrived => arrived);
+            // Pairs with the fence in `Event::notify`: either the sender
+            // sees this listener, or this re-check sees its push. Without
+            // it the control lane's plain atomic length could be read
+            // before the listener is visible (a store-load reordering).
+            std::sync::atomic::fence(Ordering::SeqCst);
             if let Some(next) = self.try_receive() {
                 return next;
             }
