@@ -46,6 +46,7 @@ mod recipient;
 mod reply;
 pub mod rt;
 mod spawn;
+pub mod sync;
 
 pub use actor::{Actor, Handler, Message};
 pub use addr::{ActorId, Addr, WeakAddr, short_type_name};
