@@ -32,17 +32,18 @@ pub(crate) fn parse(text: &str) -> Option<Duration> {
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum Raw {
+    None(()),
     Millis(u64),
     Text(String),
 }
 
-/// `deserialize_with` for `Option<Duration>`.
+/// `deserialize_with` for an `Option<Duration>` field (with
+/// `#[serde(default)]`, so an absent field is `None`).
 pub(crate) fn option<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
-    let raw: Option<Raw> = Option::deserialize(d)?;
-    match raw {
-        None => Ok(None),
-        Some(Raw::Millis(ms)) => Ok(Some(Duration::from_millis(ms))),
-        Some(Raw::Text(text)) => parse(&text).map(Some).ok_or_else(|| {
+    match Raw::deserialize(d)? {
+        Raw::None(()) => Ok(None),
+        Raw::Millis(ms) => Ok(Some(Duration::from_millis(ms))),
+        Raw::Text(text) => parse(&text).map(Some).ok_or_else(|| {
             serde::de::Error::custom(format!(
                 "invalid duration {text:?}: expected e.g. \"250ms\", \"5s\", \"2m\""
             ))
