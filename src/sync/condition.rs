@@ -11,6 +11,7 @@
 //!   gave up in the same instant (timeout or drop racing the notify), the
 //!   token's `Drop` passes the wake-up on to the next waiter, so
 //!   `notify(n)` never wakes fewer live waiters than it could;
+//! - waiters that gave up are pruned when they pile up;
 //! - every wait that returns `Ok` returns with the lock re-acquired (also
 //!   after a timeout); every `Err` means the lock is *not* held.
 
@@ -46,15 +47,18 @@ impl WaitTimeoutResult {
 /// assert_eq!(cond.notify_all(&guard).await, Ok(0)); // nobody waits yet
 /// # });
 /// ```
-#[derive(Default)]
 pub struct ConditionActor {
     waiters: VecDeque<ReplyTo<Wakeup>>,
+    prune_at: usize,
 }
 
 impl ConditionActor {
     /// A condition with no waiters.
     pub fn new() -> Self {
-        Self::default()
+        ConditionActor {
+            waiters: VecDeque::new(),
+            prune_at: 64,
+        }
     }
 
     fn notify(&mut self, n: usize, ctx: &mut Context<Self>) -> usize {
@@ -75,6 +79,12 @@ impl ConditionActor {
     }
 }
 
+impl Default for ConditionActor {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Actor for ConditionActor {}
 
 /// Park until notified (sent with `ask_with`).
@@ -89,6 +99,12 @@ impl Message for Notify {
     type Reply = usize;
 }
 
+/// How many live waiters are parked.
+pub struct Waiting;
+impl Message for Waiting {
+    type Reply = usize;
+}
+
 /// A wake-up that reached a waiter who had already gone: pass it on.
 pub struct Forward;
 impl Message for Forward {
@@ -97,15 +113,28 @@ impl Message for Forward {
 
 impl Handler<Wait> for ConditionActor {
     async fn handle(&mut self, Wait(port): Wait, _: &mut Context<Self>) {
-        if !port.is_closed() {
-            self.waiters.push_back(port);
+        if port.is_closed() {
+            return;
         }
+        // Waiters that timed out are skipped by notify; prune them here too
+        // so a condition nobody notifies does not grow without bound.
+        if self.waiters.len() >= self.prune_at {
+            self.waiters.retain(|p| !p.is_closed());
+            self.prune_at = (self.waiters.len() * 2).max(64);
+        }
+        self.waiters.push_back(port);
     }
 }
 
 impl Handler<Notify> for ConditionActor {
     async fn handle(&mut self, Notify(n): Notify, ctx: &mut Context<Self>) -> usize {
         self.notify(n, ctx)
+    }
+}
+
+impl Handler<Waiting> for ConditionActor {
+    async fn handle(&mut self, _: Waiting, _: &mut Context<Self>) -> usize {
+        self.waiters.iter().filter(|p| !p.is_closed()).count()
     }
 }
 
@@ -304,6 +333,11 @@ impl Condition {
             return Err(ConditionError::ZeroCount);
         }
         Ok(self.addr.ask(Notify(n)).await?)
+    }
+
+    /// How many tasks are waiting (introspection).
+    pub async fn waiting(&self) -> Result<usize, ConditionError> {
+        Ok(self.addr.ask(Waiting).await?)
     }
 
     /// Wakes every waiter; answers how many were woken.

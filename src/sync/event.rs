@@ -76,6 +76,12 @@ impl Message for IsSet {
     type Reply = bool;
 }
 
+/// How many live waiters are parked.
+pub struct Waiting;
+impl Message for Waiting {
+    type Reply = usize;
+}
+
 /// Park until set (answered at once if set; sent with `ask_with`).
 pub struct Wait(pub ReplyTo<()>);
 impl Message for Wait {
@@ -100,6 +106,12 @@ impl Handler<Clear> for EventActor {
 impl Handler<IsSet> for EventActor {
     async fn handle(&mut self, _: IsSet, _: &mut Context<Self>) -> bool {
         self.set
+    }
+}
+
+impl Handler<Waiting> for EventActor {
+    async fn handle(&mut self, _: Waiting, _: &mut Context<Self>) -> usize {
+        self.waiters.iter().filter(|p| !p.is_closed()).count()
     }
 }
 
@@ -172,6 +184,11 @@ impl Event {
     /// Whether the flag is set.
     pub async fn is_set(&self) -> Result<bool, EventError> {
         Ok(self.addr.ask(IsSet).await?)
+    }
+
+    /// How many tasks are waiting (introspection).
+    pub async fn waiting(&self) -> Result<usize, EventError> {
+        Ok(self.addr.ask(Waiting).await?)
     }
 
     /// Waits until the event is set (at once if it is).
