@@ -63,7 +63,10 @@ fn wait_releases_and_reacquires_the_lock() {
         // the waiter released the lock while waiting
         let guard = lock.try_acquire().await.unwrap();
         assert_eq!(cond.notify(&guard, 1).await, Ok(1));
-        assert!(rx.try_recv().is_err(), "woke while the notifier holds the lock");
+        assert!(
+            rx.try_recv().is_err(),
+            "woke while the notifier holds the lock"
+        );
         drop(guard);
         assert_eq!(rx.recv().await.unwrap(), 1);
         let held = waiter.await.unwrap().unwrap();
@@ -224,7 +227,11 @@ fn restart_of_the_condition_is_a_spurious_wakeup_and_stop_an_error() {
         // the waiter wakes and tries to re-acquire.
         cond.addr().stop();
         assert_eq!(
-            rt::timeout(LONG, waiter).await.unwrap().unwrap().unwrap_err(),
+            rt::timeout(LONG, waiter)
+                .await
+                .unwrap()
+                .unwrap()
+                .unwrap_err(),
             ConditionError::Reacquire(LockError::Closed)
         );
     });

@@ -59,9 +59,8 @@ fn starts_set_from_options() {
         event.wait().await.unwrap();
     });
     use serde::de::value::{BoolDeserializer, Error, MapDeserializer};
-    let map: MapDeserializer<'_, _, Error> = MapDeserializer::new(
-        vec![("set", BoolDeserializer::<Error>::new(true))].into_iter(),
-    );
+    let map: MapDeserializer<'_, _, Error> =
+        MapDeserializer::new(vec![("set", BoolDeserializer::<Error>::new(true))].into_iter());
     assert!(EventOptions::deserialize(map).unwrap().set);
 }
 

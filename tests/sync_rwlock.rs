@@ -177,7 +177,11 @@ fn upgradable_read_is_exclusive_among_upgraders_and_upgrades() {
         // a pending upgrade blocks new readers
         assert_eq!(rw.try_read().await.unwrap_err(), RwLockError::WouldBlock);
         drop(r1);
-        let w = rt::timeout(LONG, upgrading).await.unwrap().unwrap().unwrap();
+        let w = rt::timeout(LONG, upgrading)
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
         let s = rw.status().await.unwrap();
         assert!(s.writer && !s.upgradable && s.readers == 0);
         drop(w);
@@ -385,7 +389,10 @@ async fn settle_and_check(rw: &RwLock, clients: &mut [Client], model: &Model) {
         }
     }
     assert!(writers.len() <= 1, "two writers: {writers:?}");
-    assert!(writers.is_empty() || readers.is_empty(), "writer with readers");
+    assert!(
+        writers.is_empty() || readers.is_empty(),
+        "writer with readers"
+    );
     assert_eq!(readers, model.readers);
     assert_eq!(writers.first().copied(), model.writer);
     assert_eq!(status.readers, model.readers.len());

@@ -75,12 +75,20 @@ pub fn report(title: &str, rows: &[Row]) {
             row.value,
             row.unit,
             ratio,
-            if std::ptr::eq(row, base) { "(baseline)" } else { "" }
+            if std::ptr::eq(row, base) {
+                "(baseline)"
+            } else {
+                ""
+            }
         );
     }
 }
 
 /// Convenience constructor for [`Row`].
 pub fn row(name: impl Into<String>, value: f64, unit: &'static str) -> Row {
-    Row { name: name.into(), value, unit }
+    Row {
+        name: name.into(),
+        value,
+        unit,
+    }
 }

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use super::error::ConditionError;
 use super::lock::{Lock, LockGuard};
-use crate::{Actor, AskError, Addr, Context, Handler, Message, ReplyTo, rt};
+use crate::{Actor, Addr, AskError, Context, Handler, Message, ReplyTo, rt};
 
 /// Whether a timed wait was notified or ran out of time (like
 /// `std::sync::WaitTimeoutResult`).
@@ -242,7 +242,10 @@ impl Condition {
     async fn park(&self, guard: LockGuard) -> Result<crate::Reply<Wakeup>, ConditionError> {
         self.check(&guard)?;
         let (port, reply) = ReplyTo::pair();
-        self.addr.tell(Wait(port)).await.map_err(|_| ConditionError::Closed)?;
+        self.addr
+            .tell(Wait(port))
+            .await
+            .map_err(|_| ConditionError::Closed)?;
         drop(guard);
         Ok(reply)
     }

@@ -101,7 +101,9 @@ impl fmt::Display for RwLockError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             RwLockError::Closed => "the rwlock actor has stopped",
-            RwLockError::Interrupted => "the rwlock actor stopped or restarted before granting; retry",
+            RwLockError::Interrupted => {
+                "the rwlock actor stopped or restarted before granting; retry"
+            }
             RwLockError::Timeout => "not granted within the deadline",
             RwLockError::WouldBlock => "cannot be granted at once",
             RwLockError::Stale => "the guard is no longer current (the actor restarted)",
@@ -196,7 +198,10 @@ impl fmt::Display for ConditionError {
             ConditionError::WrongLock => f.write_str("the guard belongs to another lock"),
             ConditionError::ZeroCount => f.write_str("notify needs a count of at least one"),
             ConditionError::Reacquire(e) => {
-                write!(f, "the lock could not be re-acquired after the wait ({e}); it is not held")
+                write!(
+                    f,
+                    "the lock could not be re-acquired after the wait ({e}); it is not held"
+                )
             }
             ConditionError::SelfAsk => f.write_str("the condition actor cannot ask itself"),
         }

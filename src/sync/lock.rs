@@ -205,7 +205,11 @@ impl Handler<Acquire> for LockActor {
 }
 
 impl Handler<TryAcquire> for LockActor {
-    async fn handle(&mut self, _: TryAcquire, ctx: &mut Context<Self>) -> Result<LockGuard, LockError> {
+    async fn handle(
+        &mut self,
+        _: TryAcquire,
+        ctx: &mut Context<Self>,
+    ) -> Result<LockGuard, LockError> {
         if self.holder.is_some() {
             return Err(LockError::WouldBlock);
         }
@@ -222,7 +226,11 @@ impl Handler<Release> for LockActor {
 }
 
 impl Handler<ReleaseChecked> for LockActor {
-    async fn handle(&mut self, msg: ReleaseChecked, ctx: &mut Context<Self>) -> Result<(), LockError> {
+    async fn handle(
+        &mut self,
+        msg: ReleaseChecked,
+        ctx: &mut Context<Self>,
+    ) -> Result<(), LockError> {
         self.release(msg.0, ctx)
     }
 }
@@ -337,7 +345,9 @@ impl Drop for LockGuard {
 
 impl fmt::Debug for LockGuard {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LockGuard").field("token", &self.token).finish()
+        f.debug_struct("LockGuard")
+            .field("token", &self.token)
+            .finish()
     }
 }
 

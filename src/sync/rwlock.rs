@@ -296,7 +296,11 @@ impl Handler<UpgradableRead> for RwLockActor {
 }
 
 impl Handler<Try> for RwLockActor {
-    async fn handle(&mut self, Try(kind): Try, ctx: &mut Context<Self>) -> Result<TryGrant, RwLockError> {
+    async fn handle(
+        &mut self,
+        Try(kind): Try,
+        ctx: &mut Context<Self>,
+    ) -> Result<TryGrant, RwLockError> {
         if !self.nobody_waiting(ctx) {
             return Err(RwLockError::WouldBlock);
         }
@@ -379,7 +383,6 @@ impl Handler<Status> for RwLockActor {
         }
     }
 }
-
 
 /// Sends `GaveUp` if the request future is dropped before its answer.
 struct GaveUpOnDrop<'a> {
@@ -471,12 +474,16 @@ impl RwLock {
 
     /// [`read`](Self::read) with a deadline.
     pub async fn read_timeout(&self, timeout: Duration) -> Result<RwLockReadGuard, RwLockError> {
-        rt::timeout(timeout, self.read()).await.unwrap_or(Err(RwLockError::Timeout))
+        rt::timeout(timeout, self.read())
+            .await
+            .unwrap_or(Err(RwLockError::Timeout))
     }
 
     /// [`write`](Self::write) with a deadline.
     pub async fn write_timeout(&self, timeout: Duration) -> Result<RwLockWriteGuard, RwLockError> {
-        rt::timeout(timeout, self.write()).await.unwrap_or(Err(RwLockError::Timeout))
+        rt::timeout(timeout, self.write())
+            .await
+            .unwrap_or(Err(RwLockError::Timeout))
     }
 
     /// [`upgradable_read`](Self::upgradable_read) with a deadline.

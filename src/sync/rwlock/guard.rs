@@ -83,7 +83,10 @@ impl RwLockWriteGuard {
         if let Some(addr) = &addr {
             let _ = addr.tell_urgent(Downgrade(self.0.id));
         }
-        RwLockReadGuard(Grant { id: self.0.id, addr })
+        RwLockReadGuard(Grant {
+            id: self.0.id,
+            addr,
+        })
     }
 }
 
@@ -128,7 +131,10 @@ impl RwLockUpgradableGuard {
         if let Some(addr) = &addr {
             let _ = addr.tell_urgent(Downgrade(self.0.id));
         }
-        RwLockReadGuard(Grant { id: self.0.id, addr })
+        RwLockReadGuard(Grant {
+            id: self.0.id,
+            addr,
+        })
     }
 }
 
