@@ -355,12 +355,7 @@ impl<A> fmt::Debug for Addr<A> {
 
 impl<A> fmt::Debug for WeakAddr<A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "WeakAddr<{}>({})",
-            short_type_name::<A>(),
-            self.mailbox.id()
-        )
+        write!(f, "WeakAddr<{}>({})", short_type_name::<A>(), self.mailbox.id())
     }
 }
 

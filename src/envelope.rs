@@ -15,7 +15,11 @@ pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// A message of some type that actor `A` handles.
 pub(crate) trait Envelope<A: crate::actor::Actor>: Send {
-    fn handle<'a>(self: Box<Self>, actor: &'a mut A, ctx: &'a mut Context<A>) -> BoxFuture<'a, ()>;
+    fn handle<'a>(
+        self: Box<Self>,
+        actor: &'a mut A,
+        ctx: &'a mut Context<A>,
+    ) -> BoxFuture<'a, ()>;
 
     /// The envelope as `Any`, so a sender can take its message back when
     /// the mailbox closed under it.
@@ -31,7 +35,11 @@ pub(crate) struct Tell<M>(pub(crate) M);
 pub(crate) struct Ask<M: Message>(pub(crate) M, pub(crate) ReplyTo<M::Reply>);
 
 impl<A: Handler<M>, M: Message> Envelope<A> for Tell<M> {
-    fn handle<'a>(self: Box<Self>, actor: &'a mut A, ctx: &'a mut Context<A>) -> BoxFuture<'a, ()> {
+    fn handle<'a>(
+        self: Box<Self>,
+        actor: &'a mut A,
+        ctx: &'a mut Context<A>,
+    ) -> BoxFuture<'a, ()> {
         Box::pin(async move {
             actor.handle(self.0, ctx).await;
         })
@@ -43,7 +51,11 @@ impl<A: Handler<M>, M: Message> Envelope<A> for Tell<M> {
 }
 
 impl<A: Handler<M>, M: Message> Envelope<A> for Ask<M> {
-    fn handle<'a>(self: Box<Self>, actor: &'a mut A, ctx: &'a mut Context<A>) -> BoxFuture<'a, ()> {
+    fn handle<'a>(
+        self: Box<Self>,
+        actor: &'a mut A,
+        ctx: &'a mut Context<A>,
+    ) -> BoxFuture<'a, ()> {
         let Ask(msg, port) = *self;
         Box::pin(async move {
             let reply = actor.handle(msg, ctx).await;
