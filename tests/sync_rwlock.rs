@@ -471,3 +471,22 @@ proptest! {
         });
     }
 }
+
+#[test]
+fn upgrade_timeout_releases_the_upgradable_grant() {
+    rt::block_on(async {
+        let rw = RwLock::new();
+        let up = rw.upgradable_read().await.unwrap();
+        let r = rw.read().await.unwrap();
+        assert_eq!(
+            up.upgrade_timeout(Duration::from_millis(5))
+                .await
+                .unwrap_err(),
+            RwLockError::Timeout
+        );
+        let s = rw.status().await.unwrap();
+        assert_eq!((s.upgradable, s.readers, s.queued), (false, 1, 0));
+        drop(r);
+        drop(rw.try_write().await.unwrap());
+    });
+}

@@ -175,6 +175,9 @@ impl fmt::Debug for Wakeup {
 /// Dropping a `wait` future releases nothing twice and loses no
 /// notification (see the module invariants). Like every condition
 /// variable, re-check your predicate after waking ([`wait_for`] does it).
+/// There is no `try_wait`: a wait that answers at once would be a no-op;
+/// the timeout forms are [`wait_timeout`](Condition::wait_timeout) and
+/// [`wait_for_timeout`](Condition::wait_for_timeout).
 ///
 /// [`wait_for`]: Condition::wait_for
 ///
@@ -190,7 +193,7 @@ impl fmt::Debug for Wakeup {
 /// let consumer = {
 ///     let (lock, cond, ready) = (lock.clone(), cond.clone(), ready.clone());
 ///     retinue::rt::spawn(async move {
-///         let guard = lock.acquire().await?;
+///         let guard = lock.acquire().await.unwrap();
 ///         let guard = cond.wait_for(guard, || ready.load(Ordering::SeqCst)).await?;
 ///         Ok::<u64, retinue::sync::ConditionError>(guard.token())
 ///     })
@@ -329,7 +332,8 @@ impl Condition {
     }
 
     /// Wakes up to `n` waiters, longest-waiting first; answers how many were
-    /// woken. The caller must hold the bound lock (pass its guard).
+    /// woken. The caller must hold the bound lock (pass its guard; only
+    /// its lock is checked, not whether its lease is still current).
     pub async fn notify(&self, guard: &LockGuard, n: usize) -> Result<usize, ConditionError> {
         self.check(guard)?;
         if n == 0 {

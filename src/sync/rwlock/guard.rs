@@ -124,6 +124,17 @@ impl RwLockUpgradableGuard {
         }
     }
 
+    /// [`upgrade`](Self::upgrade) with a deadline. On
+    /// [`RwLockError::Timeout`] the upgradable grant has been released.
+    pub async fn upgrade_timeout(
+        self,
+        timeout: std::time::Duration,
+    ) -> Result<RwLockWriteGuard, RwLockError> {
+        crate::rt::timeout(timeout, self.upgrade())
+            .await
+            .unwrap_or(Err(RwLockError::Timeout))
+    }
+
     /// Turns this grant into a plain read grant, letting another upgradable
     /// reader (or a queued one) in.
     pub fn downgrade(mut self) -> RwLockReadGuard {
