@@ -6,7 +6,8 @@
 //!   the lock: a notifier must hold the lock, so it can only notify after
 //!   the waiter's registration is in the mailbox, and no wake-up is lost;
 //! - notify wakes the longest-waiting live waiters first (FIFO); a waiter
-//!   that gave up is skipped;
+//!   that gave up is skipped. Woken waiters then queue for the lock in the
+//!   order they reach it (several woken at once may swap places there);
 //! - a wake-up is a self-forwarding token: if it reaches a waiter that
 //!   gave up in the same instant (timeout or drop racing the notify), the
 //!   token's `Drop` passes the wake-up on to the next waiter, so
