@@ -76,9 +76,13 @@ impl Visitor<'_> for DurationVisitor {
 /// The same helpers for `Option<Duration>` fields (`null` or absent is
 /// `None`; pair it with `#[serde(default)]`).
 pub mod option {
+    use std::fmt;
     use std::time::Duration;
 
-    use serde::{Deserialize, Deserializer, Serializer};
+    use serde::de::{self, Visitor};
+    use serde::{Deserializer, Serializer};
+
+    use super::DurationVisitor;
 
     /// Writes `None` as null, `Some` as a human string.
     pub fn serialize<S: Serializer>(
@@ -95,8 +99,41 @@ pub mod option {
     pub fn deserialize<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Option<Duration>, D::Error> {
-        #[derive(Deserialize)]
-        struct Wrap(#[serde(with = "super")] Duration);
-        Ok(Option::<Wrap>::deserialize(deserializer)?.map(|w| w.0))
+        deserializer.deserialize_option(OptionVisitor)
+    }
+
+    struct OptionVisitor;
+
+    impl<'de> Visitor<'de> for OptionVisitor {
+        type Value = Option<Duration>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("nothing, or a duration such as \"250ms\" or integer milliseconds")
+        }
+
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            super::deserialize(d).map(Some)
+        }
+
+        // Self-describing formats that hand the value over directly.
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            DurationVisitor.visit_str(v).map(Some)
+        }
+
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            DurationVisitor.visit_u64(v).map(Some)
+        }
+
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            DurationVisitor.visit_i64(v).map(Some)
+        }
     }
 }

@@ -1,21 +1,36 @@
 //! Coordination primitives as actors ("Protocols as actors" in DESIGN.md).
 //!
-//! Each primitive is an actor plus a small clonable handle. Every wait is
-//! FIFO in the order the actor received the requests, cancellation-safe,
-//! and has `try_` and timeout forms; misuse is a typed error.
+//! Each primitive is an actor (so it can be supervised, named, and declared
+//! in a config file) plus a small clonable handle that users call. All of
+//! them follow the same rules:
+//! - waiters are served FIFO in the order the actor received them, and a
+//!   new arrival never overtakes a queued waiter;
+//! - dropping a waiting future at any point loses nothing: grants are
+//!   self-releasing guards, released through the control lane on drop;
+//! - every wait has a `try_` form and a timeout form;
+//! - misuse is a typed error, never a panic or a hang; if the actor is
+//!   restarted, parked waiters get an error and can retry on the same
+//!   handle.
 //!
-//! - [`Semaphore`]: counting permits, returned on guard drop.
-//! - [`RateLimiter`]: a token bucket on the semaphore's protocol.
-//! - [`Barrier`]: n parties, generations, leader flag, reset and abort.
-//! - [`Queue`]: FIFO / LIFO / priority queue with join and shutdown.
-//! - [`CircuitBreaker`]: keeps the books for calls made in the caller's task.
+//! Each submodule also exposes the actor's message types, so any actor
+//! holding the address can speak the protocol directly.
+//!
+//! - [`Lock`] (fencing tokens, leases), [`RwLock`], [`Event`], [`Condition`]
+//! - [`Semaphore`], [`RateLimiter`] (token bucket), [`Barrier`]
+//! - [`Queue`]: FIFO / LIFO / priority queue with join and shutdown
+//! - [`CircuitBreaker`]: keeps the books for calls made in the caller's task
 
 mod breaker;
 mod cancel_sweep;
+mod error;
 
 pub mod barrier;
+pub mod condition;
+pub mod event;
+pub mod lock;
 pub mod queue;
 pub mod rate_limiter;
+pub mod rwlock;
 pub mod semaphore;
 
 pub use barrier::{Barrier, BarrierActor, BarrierError, BarrierOptions, BarrierWaitResult};
@@ -24,9 +39,17 @@ pub use breaker::{
     OpenBackoff, Outcome, Rejected, Sleep, SlowCalls, State, Subscription, SystemClock, Transition,
     TripPolicy, Window,
 };
+pub use condition::{Condition, ConditionActor, WaitTimeoutResult};
+pub use error::{ConditionError, EventError, LockError, RwLockError};
+pub use event::{Event, EventActor, EventOptions};
+pub use lock::{Lock, LockActor, LockGuard, LockOptions, LockStatus};
 pub use queue::{
     GetError, PutError, Queue, QueueActor, QueueError, QueueOptions, QueueOrder, QueueStream,
     TryGetError, TryPutError,
 };
 pub use rate_limiter::{RateLimiter, RateLimiterActor, RateLimiterError, RateLimiterOptions};
+pub use rwlock::{
+    RwLock, RwLockActor, RwLockOptions, RwLockReadGuard, RwLockStatus, RwLockUpgradableGuard,
+    RwLockWriteGuard,
+};
 pub use semaphore::{Semaphore, SemaphoreActor, SemaphoreError, SemaphoreOptions, SemaphorePermit};

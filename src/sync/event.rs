@@ -1,0 +1,226 @@
+//! Event: a flag that tasks can wait on, as an actor (`asyncio.Event`).
+//!
+//! Invariants:
+//! - `set` answers every waiter parked at that moment before the handler
+//!   returns, so a `clear` that follows at once cannot strand them;
+//! - a wait on a set event is answered at once, a wait on a clear event is
+//!   parked until the next `set`;
+//! - a waiter that gave up is skipped (nothing to hand back: a wake-up
+//!   owns no resource); dead waiters are pruned when they pile up, so a
+//!   never-set event does not grow without bound under timeouts.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::error::EventError;
+use crate::{Actor, Addr, Context, Handler, Message, ReplyTo, rt};
+
+/// Settings of an [`EventActor`].
+///
+/// ```
+/// use retinue::sync::EventOptions;
+/// assert!(!EventOptions::default().set);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EventOptions {
+    /// Whether the event starts set. Default: false.
+    pub set: bool,
+}
+
+/// The event actor; usually reached through an [`Event`].
+///
+/// ```
+/// use retinue::sync::{Event, EventActor, EventOptions};
+/// # retinue::rt::block_on(async {
+/// let event = Event::from_addr(retinue::spawn(EventActor::new(EventOptions { set: true })));
+/// event.wait().await.unwrap(); // already set: returns at once
+/// # });
+/// ```
+pub struct EventActor {
+    set: bool,
+    waiters: Vec<ReplyTo<()>>,
+    prune_at: usize,
+}
+
+impl EventActor {
+    /// An event with these options.
+    pub fn new(options: EventOptions) -> Self {
+        EventActor {
+            set: options.set,
+            waiters: Vec::new(),
+            prune_at: 64,
+        }
+    }
+}
+
+impl Actor for EventActor {}
+
+/// Set the flag and wake every waiter.
+pub struct Set;
+impl Message for Set {
+    type Reply = ();
+}
+
+/// Clear the flag.
+pub struct Clear;
+impl Message for Clear {
+    type Reply = ();
+}
+
+/// Whether the flag is set.
+pub struct IsSet;
+impl Message for IsSet {
+    type Reply = bool;
+}
+
+/// How many live waiters are parked.
+pub struct Waiting;
+impl Message for Waiting {
+    type Reply = usize;
+}
+
+/// Park until set (answered at once if set; sent with `ask_with`).
+pub struct Wait(pub ReplyTo<()>);
+impl Message for Wait {
+    type Reply = ();
+}
+
+impl Handler<Set> for EventActor {
+    async fn handle(&mut self, _: Set, _: &mut Context<Self>) {
+        self.set = true;
+        for port in self.waiters.drain(..) {
+            let _ = port.send(());
+        }
+    }
+}
+
+impl Handler<Clear> for EventActor {
+    async fn handle(&mut self, _: Clear, _: &mut Context<Self>) {
+        self.set = false;
+    }
+}
+
+impl Handler<IsSet> for EventActor {
+    async fn handle(&mut self, _: IsSet, _: &mut Context<Self>) -> bool {
+        self.set
+    }
+}
+
+impl Handler<Waiting> for EventActor {
+    async fn handle(&mut self, _: Waiting, _: &mut Context<Self>) -> usize {
+        self.waiters.iter().filter(|p| !p.is_closed()).count()
+    }
+}
+
+impl Handler<Wait> for EventActor {
+    async fn handle(&mut self, Wait(port): Wait, _: &mut Context<Self>) {
+        if self.set {
+            let _ = port.send(());
+            return;
+        }
+        if self.waiters.len() >= self.prune_at {
+            self.waiters.retain(|p| !p.is_closed());
+            self.prune_at = (self.waiters.len() * 2).max(64);
+        }
+        self.waiters.push(port);
+    }
+}
+
+/// A handle to an event actor.
+///
+/// ```
+/// use retinue::sync::Event;
+/// # retinue::rt::block_on(async {
+/// let ready = Event::new();
+/// let waiter = {
+///     let ready = ready.clone();
+///     retinue::rt::spawn(async move { ready.wait().await })
+/// };
+/// ready.set().await.unwrap();
+/// assert_eq!(waiter.await.unwrap(), Ok(()));
+/// assert!(ready.is_set().await.unwrap());
+/// # });
+/// ```
+#[derive(Clone)]
+pub struct Event {
+    addr: Addr<EventActor>,
+}
+
+impl Event {
+    /// Spawns a clear event.
+    pub fn new() -> Self {
+        Self::with_options(EventOptions::default())
+    }
+
+    /// Spawns an event with these options.
+    pub fn with_options(options: EventOptions) -> Self {
+        Self::from_addr(crate::spawn(EventActor::new(options)))
+    }
+
+    /// A handle to an existing event actor.
+    pub fn from_addr(addr: Addr<EventActor>) -> Self {
+        Event { addr }
+    }
+
+    /// The actor's address.
+    pub fn addr(&self) -> &Addr<EventActor> {
+        &self.addr
+    }
+
+    /// Sets the flag; every task waiting at this moment is released, even
+    /// if someone clears the event right after.
+    pub async fn set(&self) -> Result<(), EventError> {
+        Ok(self.addr.ask(Set).await?)
+    }
+
+    /// Clears the flag; later waits park until the next `set`.
+    pub async fn clear(&self) -> Result<(), EventError> {
+        Ok(self.addr.ask(Clear).await?)
+    }
+
+    /// Whether the flag is set.
+    pub async fn is_set(&self) -> Result<bool, EventError> {
+        Ok(self.addr.ask(IsSet).await?)
+    }
+
+    /// How many tasks are waiting (introspection).
+    pub async fn waiting(&self) -> Result<usize, EventError> {
+        Ok(self.addr.ask(Waiting).await?)
+    }
+
+    /// Waits until the event is set (at once if it is).
+    pub async fn wait(&self) -> Result<(), EventError> {
+        Ok(self.addr.ask_with(Wait).await?)
+    }
+
+    /// [`wait`](Self::wait) with a deadline ([`EventError::Timeout`]).
+    pub async fn wait_timeout(&self, timeout: Duration) -> Result<(), EventError> {
+        rt::timeout(timeout, self.wait())
+            .await
+            .unwrap_or(Err(EventError::Timeout))
+    }
+
+    /// `Ok` if the event is set, else [`EventError::NotSet`]; never waits.
+    pub async fn try_wait(&self) -> Result<(), EventError> {
+        if self.is_set().await? {
+            Ok(())
+        } else {
+            Err(EventError::NotSet)
+        }
+    }
+}
+
+impl Default for Event {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Event").field(&self.addr).finish()
+    }
+}

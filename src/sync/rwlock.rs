@@ -1,0 +1,539 @@
+//! RwLock: many readers or one writer, as an actor.
+//!
+//! Invariants (of one [`RwLockActor`] instance):
+//! - the grants in force are either one writer, or any number of readers
+//!   plus at most one upgradable reader; grants are guards whose `Drop`
+//!   releases through the control lane (never lost, no await);
+//! - requests are served strictly FIFO in the order received: a queued
+//!   writer blocks every reader behind it (no writer starvation), and a
+//!   new arrival never overtakes a queued waiter;
+//! - a pending upgrade (the upgradable reader asking for write) blocks new
+//!   readers and is granted as soon as the current readers leave;
+//! - a waiter that gives up (its future is dropped or times out) is
+//!   removed at once: its future sends a `GaveUp` notice on the control
+//!   lane, so the readers behind a writer that gave up proceed; a grant
+//!   that reaches nobody is handed back by [`ReplyTo::send`] and undone;
+//! - every grant id comes from a process-wide counter and is never reused,
+//!   so releasing twice, or releasing a grant of an earlier instance of a
+//!   restarted actor, changes nothing;
+//! - after every handler, if the front waiter could be granted it has been.
+
+use std::collections::{HashSet, VecDeque};
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::error::RwLockError;
+use crate::{Actor, Addr, Context, Handler, Message, ReplyTo, rt};
+
+mod guard;
+
+pub use guard::{RwLockReadGuard, RwLockUpgradableGuard, RwLockWriteGuard};
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+fn next_id() -> u64 {
+    NEXT_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Settings of a [`RwLockActor`]. There are none yet; the struct exists so
+/// that config files can declare an rwlock with an (empty) `args` table.
+///
+/// ```
+/// let _opts = retinue::sync::RwLockOptions::default();
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct RwLockOptions {}
+
+/// A snapshot of an rwlock's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RwLockStatus {
+    /// Read grants in force (the upgradable one included).
+    pub readers: usize,
+    /// Whether a write grant is in force.
+    pub writer: bool,
+    /// Whether an upgradable read grant is in force.
+    pub upgradable: bool,
+    /// Live waiters queued (a pending upgrade included).
+    pub queued: usize,
+}
+
+enum Waiter {
+    Read(u64, ReplyTo<RwLockReadGuard>),
+    Write(u64, ReplyTo<RwLockWriteGuard>),
+    Upgradable(u64, ReplyTo<RwLockUpgradableGuard>),
+}
+
+impl Waiter {
+    fn id(&self) -> u64 {
+        match self {
+            Waiter::Read(id, _) | Waiter::Write(id, _) | Waiter::Upgradable(id, _) => *id,
+        }
+    }
+
+    fn is_closed(&self) -> bool {
+        match self {
+            Waiter::Read(_, p) => p.is_closed(),
+            Waiter::Write(_, p) => p.is_closed(),
+            Waiter::Upgradable(_, p) => p.is_closed(),
+        }
+    }
+}
+
+/// The read-write lock actor; usually reached through a [`RwLock`].
+///
+/// ```
+/// use retinue::sync::{RwLock, RwLockActor, RwLockOptions};
+/// # retinue::rt::block_on(async {
+/// let rw = RwLock::from_addr(retinue::spawn(RwLockActor::new(RwLockOptions::default())));
+/// let r1 = rw.read().await.unwrap();
+/// let r2 = rw.read().await.unwrap();
+/// assert_eq!(rw.status().await.unwrap().readers, 2);
+/// # drop((r1, r2));
+/// # });
+/// ```
+pub struct RwLockActor {
+    writer: Option<u64>,
+    readers: HashSet<u64>,
+    upgradable: Option<u64>,
+    upgrading: Option<(u64, ReplyTo<Result<RwLockWriteGuard, RwLockError>>)>,
+    queue: VecDeque<Waiter>,
+}
+
+impl RwLockActor {
+    /// A free rwlock.
+    pub fn new(options: RwLockOptions) -> Self {
+        let RwLockOptions {} = options;
+        RwLockActor {
+            writer: None,
+            readers: HashSet::new(),
+            upgradable: None,
+            upgrading: None,
+            queue: VecDeque::new(),
+        }
+    }
+
+    fn can_read(&self) -> bool {
+        self.writer.is_none() && self.upgrading.is_none()
+    }
+
+    fn can_write(&self) -> bool {
+        self.writer.is_none() && self.readers.is_empty() && self.upgradable.is_none()
+    }
+
+    fn can_upgradable(&self) -> bool {
+        self.writer.is_none() && self.upgradable.is_none()
+    }
+
+    /// Grants everything that can be granted, in order.
+    fn pump(&mut self, ctx: &mut Context<Self>) {
+        loop {
+            if self.readers.is_empty() && self.writer.is_none() {
+                if let Some((id, port)) = self.upgrading.take() {
+                    self.upgradable = None;
+                    self.writer = Some(id);
+                    if let Err(Ok(guard)) = port.send(Ok(RwLockWriteGuard::new(id, ctx))) {
+                        guard.0.disarm();
+                        self.writer = None;
+                    }
+                    continue;
+                }
+            }
+            let Some(front) = self.queue.front() else {
+                return;
+            };
+            if front.is_closed() {
+                self.queue.pop_front();
+                continue;
+            }
+            let ready = match front {
+                Waiter::Read(..) => self.can_read(),
+                Waiter::Write(..) => self.can_write(),
+                Waiter::Upgradable(..) => self.can_upgradable(),
+            };
+            if !ready {
+                return;
+            }
+            match self.queue.pop_front() {
+                Some(Waiter::Read(id, port)) => {
+                    self.readers.insert(id);
+                    if let Err(guard) = port.send(RwLockReadGuard::new(id, ctx)) {
+                        guard.0.disarm();
+                        self.readers.remove(&id);
+                    }
+                }
+                Some(Waiter::Write(id, port)) => {
+                    self.writer = Some(id);
+                    if let Err(guard) = port.send(RwLockWriteGuard::new(id, ctx)) {
+                        guard.0.disarm();
+                        self.writer = None;
+                    }
+                }
+                Some(Waiter::Upgradable(id, port)) => {
+                    self.upgradable = Some(id);
+                    if let Err(guard) = port.send(RwLockUpgradableGuard::new(id, ctx)) {
+                        guard.0.disarm();
+                        self.upgradable = None;
+                    }
+                }
+                None => return,
+            }
+        }
+    }
+
+    fn enqueue(&mut self, waiter: Waiter, ctx: &mut Context<Self>) {
+        if !waiter.is_closed() {
+            self.queue.push_back(waiter);
+        }
+        self.pump(ctx);
+    }
+
+    /// Whether a `try_` request may be granted now (nobody live is queued).
+    fn nobody_waiting(&mut self, ctx: &mut Context<Self>) -> bool {
+        self.pump(ctx);
+        self.queue.is_empty() && self.upgrading.is_none()
+    }
+}
+
+impl Actor for RwLockActor {}
+
+/// Request: park until a read grant (sent with `ask_with`).
+pub struct Read(pub u64, pub ReplyTo<RwLockReadGuard>);
+impl Message for Read {
+    type Reply = ();
+}
+
+/// Request: park until a write grant.
+pub struct Write(pub u64, pub ReplyTo<RwLockWriteGuard>);
+impl Message for Write {
+    type Reply = ();
+}
+
+/// Request: park until an upgradable read grant.
+pub struct UpgradableRead(pub u64, pub ReplyTo<RwLockUpgradableGuard>);
+impl Message for UpgradableRead {
+    type Reply = ();
+}
+
+/// The `try_` forms: which grant to try.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TryKind {
+    /// A read grant.
+    Read,
+    /// A write grant.
+    Write,
+    /// An upgradable read grant.
+    Upgradable,
+}
+
+/// The answer to a [`Try`] request.
+pub enum TryGrant {
+    /// A read grant.
+    Read(RwLockReadGuard),
+    /// A write grant.
+    Write(RwLockWriteGuard),
+    /// An upgradable read grant.
+    Upgradable(RwLockUpgradableGuard),
+}
+
+/// Request: grant now or answer [`RwLockError::WouldBlock`].
+pub struct Try(pub TryKind);
+impl Message for Try {
+    type Reply = Result<TryGrant, RwLockError>;
+}
+
+/// Request: turn upgradable grant `id` into a write grant once the other
+/// readers have left.
+pub struct Upgrade(pub u64, pub ReplyTo<Result<RwLockWriteGuard, RwLockError>>);
+impl Message for Upgrade {
+    type Reply = ();
+}
+
+/// Turn write (or upgradable) grant `id` into a read grant.
+pub struct Downgrade(pub u64);
+impl Message for Downgrade {
+    type Reply = ();
+}
+
+/// Release grant `id` (sent by guards on drop); unknown ids are ignored.
+pub struct Release(pub u64);
+impl Message for Release {
+    type Reply = ();
+}
+
+/// The waiter with this id gave up (sent by a dropped request future).
+pub struct GaveUp(pub u64);
+impl Message for GaveUp {
+    type Reply = ();
+}
+
+/// Ask for a [`RwLockStatus`].
+pub struct Status;
+impl Message for Status {
+    type Reply = RwLockStatus;
+}
+
+impl Handler<Read> for RwLockActor {
+    async fn handle(&mut self, Read(id, port): Read, ctx: &mut Context<Self>) {
+        self.enqueue(Waiter::Read(id, port), ctx);
+    }
+}
+
+impl Handler<Write> for RwLockActor {
+    async fn handle(&mut self, Write(id, port): Write, ctx: &mut Context<Self>) {
+        self.enqueue(Waiter::Write(id, port), ctx);
+    }
+}
+
+impl Handler<UpgradableRead> for RwLockActor {
+    async fn handle(&mut self, UpgradableRead(id, port): UpgradableRead, ctx: &mut Context<Self>) {
+        self.enqueue(Waiter::Upgradable(id, port), ctx);
+    }
+}
+
+impl Handler<Try> for RwLockActor {
+    async fn handle(
+        &mut self,
+        Try(kind): Try,
+        ctx: &mut Context<Self>,
+    ) -> Result<TryGrant, RwLockError> {
+        if !self.nobody_waiting(ctx) {
+            return Err(RwLockError::WouldBlock);
+        }
+        let id = next_id();
+        match kind {
+            TryKind::Read if self.can_read() => {
+                self.readers.insert(id);
+                Ok(TryGrant::Read(RwLockReadGuard::new(id, ctx)))
+            }
+            TryKind::Write if self.can_write() => {
+                self.writer = Some(id);
+                Ok(TryGrant::Write(RwLockWriteGuard::new(id, ctx)))
+            }
+            TryKind::Upgradable if self.can_upgradable() => {
+                self.upgradable = Some(id);
+                Ok(TryGrant::Upgradable(RwLockUpgradableGuard::new(id, ctx)))
+            }
+            _ => Err(RwLockError::WouldBlock),
+        }
+    }
+}
+
+impl Handler<Upgrade> for RwLockActor {
+    async fn handle(&mut self, Upgrade(id, port): Upgrade, ctx: &mut Context<Self>) {
+        if self.upgradable != Some(id) || self.upgrading.is_some() {
+            let _ = port.send(Err(RwLockError::Stale));
+            return;
+        }
+        self.upgrading = Some((id, port));
+        self.pump(ctx);
+    }
+}
+
+impl Handler<Downgrade> for RwLockActor {
+    async fn handle(&mut self, Downgrade(id): Downgrade, ctx: &mut Context<Self>) {
+        if self.writer == Some(id) {
+            self.writer = None;
+        } else if self.upgradable == Some(id) && self.upgrading.is_none() {
+            self.upgradable = None;
+        } else {
+            return;
+        }
+        self.readers.insert(id);
+        self.pump(ctx);
+    }
+}
+
+impl Handler<Release> for RwLockActor {
+    async fn handle(&mut self, Release(id): Release, ctx: &mut Context<Self>) {
+        if self.writer == Some(id) {
+            self.writer = None;
+        } else if self.readers.remove(&id) {
+        } else if self.upgradable == Some(id) {
+            self.upgradable = None;
+            if matches!(self.upgrading, Some((u, _)) if u == id) {
+                self.upgrading = None;
+            }
+        } else {
+            return;
+        }
+        self.pump(ctx);
+    }
+}
+
+impl Handler<GaveUp> for RwLockActor {
+    async fn handle(&mut self, GaveUp(id): GaveUp, ctx: &mut Context<Self>) {
+        self.queue.retain(|w| w.id() != id);
+        self.pump(ctx);
+    }
+}
+
+impl Handler<Status> for RwLockActor {
+    async fn handle(&mut self, _: Status, _: &mut Context<Self>) -> RwLockStatus {
+        let live = self.queue.iter().filter(|w| !w.is_closed()).count();
+        RwLockStatus {
+            readers: self.readers.len() + usize::from(self.upgradable.is_some()),
+            writer: self.writer.is_some(),
+            upgradable: self.upgradable.is_some(),
+            queued: live + usize::from(self.upgrading.is_some()),
+        }
+    }
+}
+
+/// Sends `GaveUp` if the request future is dropped before its answer.
+struct GaveUpOnDrop<'a> {
+    addr: &'a Addr<RwLockActor>,
+    id: u64,
+    armed: bool,
+}
+
+impl Drop for GaveUpOnDrop<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            let _ = self.addr.tell_urgent(GaveUp(self.id));
+        }
+    }
+}
+
+/// A handle to an rwlock actor: many readers or one writer, FIFO between
+/// them, cancellation-safe.
+///
+/// ```
+/// use retinue::sync::RwLock;
+/// # retinue::rt::block_on(async {
+/// let rw = RwLock::new();
+/// let reader = rw.read().await.unwrap();
+/// // a writer must wait for the reader
+/// assert!(rw.try_write().await.is_err());
+/// drop(reader);
+/// let _writer = rw.write().await.unwrap();
+/// # });
+/// ```
+#[derive(Clone)]
+pub struct RwLock {
+    addr: Addr<RwLockActor>,
+}
+
+impl RwLock {
+    /// Spawns an rwlock actor.
+    pub fn new() -> Self {
+        Self::with_options(RwLockOptions::default())
+    }
+
+    /// Spawns an rwlock actor with these options.
+    pub fn with_options(options: RwLockOptions) -> Self {
+        Self::from_addr(crate::spawn(RwLockActor::new(options)))
+    }
+
+    /// A handle to an existing rwlock actor.
+    pub fn from_addr(addr: Addr<RwLockActor>) -> Self {
+        RwLock { addr }
+    }
+
+    /// The actor's address.
+    pub fn addr(&self) -> &Addr<RwLockActor> {
+        &self.addr
+    }
+
+    async fn request<G: Send + 'static, M: Message>(
+        &self,
+        make: impl FnOnce(u64, ReplyTo<G>) -> M,
+    ) -> Result<G, RwLockError>
+    where
+        RwLockActor: Handler<M>,
+    {
+        let id = next_id();
+        let mut notice = GaveUpOnDrop {
+            addr: &self.addr,
+            id,
+            armed: true,
+        };
+        let result = self.addr.ask_with(|port| make(id, port)).await;
+        notice.armed = false;
+        Ok(result?)
+    }
+
+    /// Waits for a read grant (behind any queued writer).
+    pub async fn read(&self) -> Result<RwLockReadGuard, RwLockError> {
+        self.request(Read).await
+    }
+
+    /// Waits for the write grant.
+    pub async fn write(&self) -> Result<RwLockWriteGuard, RwLockError> {
+        self.request(Write).await
+    }
+
+    /// Waits for the upgradable read grant (at most one holder).
+    pub async fn upgradable_read(&self) -> Result<RwLockUpgradableGuard, RwLockError> {
+        self.request(UpgradableRead).await
+    }
+
+    /// [`read`](Self::read) with a deadline.
+    pub async fn read_timeout(&self, timeout: Duration) -> Result<RwLockReadGuard, RwLockError> {
+        rt::timeout(timeout, self.read())
+            .await
+            .unwrap_or(Err(RwLockError::Timeout))
+    }
+
+    /// [`write`](Self::write) with a deadline.
+    pub async fn write_timeout(&self, timeout: Duration) -> Result<RwLockWriteGuard, RwLockError> {
+        rt::timeout(timeout, self.write())
+            .await
+            .unwrap_or(Err(RwLockError::Timeout))
+    }
+
+    /// [`upgradable_read`](Self::upgradable_read) with a deadline.
+    pub async fn upgradable_read_timeout(
+        &self,
+        timeout: Duration,
+    ) -> Result<RwLockUpgradableGuard, RwLockError> {
+        rt::timeout(timeout, self.upgradable_read())
+            .await
+            .unwrap_or(Err(RwLockError::Timeout))
+    }
+
+    /// A read grant if one can be had at once with nobody queued.
+    pub async fn try_read(&self) -> Result<RwLockReadGuard, RwLockError> {
+        match self.addr.ask(Try(TryKind::Read)).await?? {
+            TryGrant::Read(g) => Ok(g),
+            _ => Err(RwLockError::WouldBlock),
+        }
+    }
+
+    /// The write grant if it can be had at once with nobody queued.
+    pub async fn try_write(&self) -> Result<RwLockWriteGuard, RwLockError> {
+        match self.addr.ask(Try(TryKind::Write)).await?? {
+            TryGrant::Write(g) => Ok(g),
+            _ => Err(RwLockError::WouldBlock),
+        }
+    }
+
+    /// The upgradable read grant if it can be had at once.
+    pub async fn try_upgradable_read(&self) -> Result<RwLockUpgradableGuard, RwLockError> {
+        match self.addr.ask(Try(TryKind::Upgradable)).await?? {
+            TryGrant::Upgradable(g) => Ok(g),
+            _ => Err(RwLockError::WouldBlock),
+        }
+    }
+
+    /// Who holds what and how many wait.
+    pub async fn status(&self) -> Result<RwLockStatus, RwLockError> {
+        Ok(self.addr.ask(Status).await?)
+    }
+}
+
+impl Default for RwLock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for RwLock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("RwLock").field(&self.addr).finish()
+    }
+}

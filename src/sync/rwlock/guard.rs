@@ -1,0 +1,161 @@
+//! The rwlock's grants: read, write and upgradable guards.
+//!
+//! Invariants:
+//! - a guard owns exactly one grant id; dropping it sends `Release(id)` on
+//!   the control lane unless the grant was handed on (downgrade keeps the
+//!   id, a successful upgrade disarms the upgradable guard because the
+//!   write guard now owns the id);
+//! - releasing an id twice is harmless: ids are never reused.
+
+use std::fmt;
+
+use super::{Downgrade, Release, RwLockActor, Upgrade};
+use crate::sync::RwLockError;
+use crate::{Addr, Context};
+
+/// One grant; releases itself on drop unless disarmed.
+pub(super) struct Grant {
+    pub(super) id: u64,
+    addr: Option<Addr<RwLockActor>>,
+}
+
+impl Grant {
+    pub(super) fn new(id: u64, ctx: &Context<RwLockActor>) -> Self {
+        Grant {
+            id,
+            addr: Some(ctx.addr()),
+        }
+    }
+
+    pub(super) fn disarm(mut self) {
+        self.addr = None;
+    }
+}
+
+impl Drop for Grant {
+    fn drop(&mut self) {
+        if let Some(addr) = self.addr.take() {
+            let _ = addr.tell_urgent(Release(self.id));
+        }
+    }
+}
+
+/// A read grant; dropping it releases it.
+#[must_use = "the grant is released as soon as the guard is dropped"]
+pub struct RwLockReadGuard(pub(super) Grant);
+
+/// A write grant; dropping it releases it.
+///
+/// ```
+/// use retinue::sync::RwLock;
+/// # retinue::rt::block_on(async {
+/// let rw = RwLock::new();
+/// let w = rw.write().await.unwrap();
+/// let r = w.downgrade(); // still excludes writers, now admits readers
+/// assert!(rw.try_read().await.is_ok());
+/// assert!(rw.try_write().await.is_err());
+/// drop(r);
+/// # });
+/// ```
+#[must_use = "the grant is released as soon as the guard is dropped"]
+pub struct RwLockWriteGuard(pub(super) Grant);
+
+/// An upgradable read grant: coexists with readers, excludes writers and
+/// other upgradable readers, and can become a write grant.
+#[must_use = "the grant is released as soon as the guard is dropped"]
+pub struct RwLockUpgradableGuard(pub(super) Grant);
+
+impl RwLockReadGuard {
+    pub(super) fn new(id: u64, ctx: &Context<RwLockActor>) -> Self {
+        RwLockReadGuard(Grant::new(id, ctx))
+    }
+}
+
+impl RwLockWriteGuard {
+    pub(super) fn new(id: u64, ctx: &Context<RwLockActor>) -> Self {
+        RwLockWriteGuard(Grant::new(id, ctx))
+    }
+
+    /// Turns this write grant into a read grant atomically (no writer can
+    /// slip in between); readers queued behind are admitted.
+    pub fn downgrade(mut self) -> RwLockReadGuard {
+        let addr = self.0.addr.take();
+        if let Some(addr) = &addr {
+            let _ = addr.tell_urgent(Downgrade(self.0.id));
+        }
+        RwLockReadGuard(Grant {
+            id: self.0.id,
+            addr,
+        })
+    }
+}
+
+impl RwLockUpgradableGuard {
+    pub(super) fn new(id: u64, ctx: &Context<RwLockActor>) -> Self {
+        RwLockUpgradableGuard(Grant::new(id, ctx))
+    }
+
+    /// Waits until the other readers have left and turns this grant into a
+    /// write grant. New readers queue behind the upgrade. Dropping the
+    /// future releases the upgradable grant.
+    ///
+    /// ```
+    /// use retinue::sync::RwLock;
+    /// # retinue::rt::block_on(async {
+    /// let rw = RwLock::new();
+    /// let up = rw.upgradable_read().await.unwrap();
+    /// let w = up.upgrade().await.unwrap();
+    /// assert!(rw.status().await.unwrap().writer);
+    /// # drop(w);
+    /// # });
+    /// ```
+    pub async fn upgrade(self) -> Result<RwLockWriteGuard, RwLockError> {
+        let Some(addr) = self.0.addr.clone() else {
+            return Err(RwLockError::Stale);
+        };
+        let id = self.0.id;
+        match addr.ask_with(|port| Upgrade(id, port)).await {
+            Ok(Ok(write)) => {
+                self.0.disarm();
+                Ok(write)
+            }
+            Ok(Err(e)) => Err(e),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// [`upgrade`](Self::upgrade) with a deadline. On
+    /// [`RwLockError::Timeout`] the upgradable grant has been released.
+    pub async fn upgrade_timeout(
+        self,
+        timeout: std::time::Duration,
+    ) -> Result<RwLockWriteGuard, RwLockError> {
+        crate::rt::timeout(timeout, self.upgrade())
+            .await
+            .unwrap_or(Err(RwLockError::Timeout))
+    }
+
+    /// Turns this grant into a plain read grant, letting another upgradable
+    /// reader (or a queued one) in.
+    pub fn downgrade(mut self) -> RwLockReadGuard {
+        let addr = self.0.addr.take();
+        if let Some(addr) = &addr {
+            let _ = addr.tell_urgent(Downgrade(self.0.id));
+        }
+        RwLockReadGuard(Grant {
+            id: self.0.id,
+            addr,
+        })
+    }
+}
+
+macro_rules! guard_debug {
+    ($($t:ident),*) => {$(
+        impl fmt::Debug for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($t)).field("id", &self.0.id).finish()
+            }
+        }
+    )*};
+}
+guard_debug!(RwLockReadGuard, RwLockWriteGuard, RwLockUpgradableGuard);
