@@ -67,3 +67,8 @@ pub use recipient::Recipient;
 pub use reply::{Reply, ReplyTo};
 pub use spawn::{spawn, spawn_with};
 pub use supervisor::System;
+
+/// The README's examples, compiled and run as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
