@@ -1,5 +1,9 @@
 //! Condition: unit tests per behaviour, a model-based property test, a stress test.
 
+mod common;
+
+use common::wait::{LONG, wait_until};
+
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
@@ -11,20 +15,6 @@ use futures_lite::future::poll_once;
 use proptest::prelude::*;
 use retinue::rt;
 use retinue::sync::{Condition, ConditionError, Lock, LockError, LockGuard};
-
-const LONG: Duration = Duration::from_secs(10);
-
-async fn wait_until<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let deadline = Instant::now() + LONG;
-    while !check().await {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        rt::sleep(Duration::from_millis(1)).await;
-    }
-}
 
 async fn waiting(cond: &Condition, n: usize) {
     wait_until(&format!("{n} waiting"), || async {

@@ -1,29 +1,19 @@
 //! Event: unit tests per behaviour, a model-based property test, a stress test.
 
+mod common;
+
+use common::wait::{LONG, wait_until};
+
 use std::collections::BTreeSet;
 use std::future::Future;
 use std::pin::Pin;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures_lite::future::poll_once;
 use proptest::prelude::*;
 use retinue::rt;
 use retinue::sync::{Event, EventError, EventOptions};
 use serde::Deserialize;
-
-const LONG: Duration = Duration::from_secs(10);
-
-async fn wait_until<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let deadline = Instant::now() + LONG;
-    while !check().await {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        rt::sleep(Duration::from_millis(1)).await;
-    }
-}
 
 async fn waiting(event: &Event, n: usize) {
     wait_until(&format!("{n} waiting"), || async {

@@ -1,31 +1,20 @@
 //! Lock: unit tests per behaviour, a model-based property test, a stress test.
 
+mod common;
+
+use common::wait::{LONG, wait_until};
+
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures_lite::future::poll_once;
 use proptest::prelude::*;
 use retinue::rt;
 use retinue::sync::{Lock, LockError, LockGuard, LockOptions};
 use serde::Deserialize;
-
-const LONG: Duration = Duration::from_secs(10);
-
-/// Polls `check` until it is true; fails the test after a generous deadline.
-async fn wait_until<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let deadline = Instant::now() + LONG;
-    while !check().await {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        rt::sleep(Duration::from_millis(1)).await;
-    }
-}
 
 async fn queued(lock: &Lock, n: usize) {
     wait_until(&format!("{n} queued"), || async {

@@ -1,30 +1,20 @@
 //! RwLock: unit tests per behaviour, a model-based property test, a stress test.
 
+mod common;
+
+use common::wait::{LONG, wait_until};
+
 use std::collections::{BTreeSet, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures_lite::future::poll_once;
 use proptest::prelude::*;
 use retinue::rt;
 use retinue::sync::{RwLock, RwLockError, RwLockReadGuard, RwLockWriteGuard};
-
-const LONG: Duration = Duration::from_secs(10);
-
-async fn wait_until<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let deadline = Instant::now() + LONG;
-    while !check().await {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        rt::sleep(Duration::from_millis(1)).await;
-    }
-}
 
 async fn queued(rw: &RwLock, n: usize) {
     wait_until(&format!("{n} queued"), || async {
