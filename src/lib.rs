@@ -37,6 +37,7 @@ mod addr;
 mod backoff;
 mod context;
 mod current;
+pub mod config;
 pub mod duration;
 mod envelope;
 mod error;
