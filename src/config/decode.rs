@@ -329,7 +329,9 @@ impl<'k> Decoder<'k> {
         let restart = match get("restart") {
             Some((_, v)) => {
                 spans.restart = Some(v.span);
-                self.typed("bad-value", v).unwrap_or_default()
+                // An unreadable value must not cause follow-on errors
+                // (transient is valid in every combination).
+                self.typed("bad-value", v).unwrap_or(Restart::Transient)
             }
             None => Restart::default(),
         };
@@ -436,6 +438,10 @@ impl<'k> Decoder<'k> {
             }
         };
         let is_sup = matches!(plan_body, PlanBody::Supervisor(_));
+        let refs = match &plan_body {
+            PlanBody::Worker { refs, .. } => refs.iter().map(|r| r.name.clone()).collect(),
+            _ => Vec::new(),
+        };
         let child = ChildConfig {
             id: id.clone(),
             body: body.unwrap_or(ChildBody::Worker {
@@ -453,6 +459,7 @@ impl<'k> Decoder<'k> {
                 Capacity::Bounded(n) => CapacityConfig::Bounded(n),
                 Capacity::Unbounded => CapacityConfig::Unbounded,
             }),
+            refs,
             spans,
         };
         let plan = PlanChild {

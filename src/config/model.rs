@@ -98,6 +98,9 @@ pub struct ChildConfig {
     pub significant: bool,
     /// Mailbox capacity; default the actor's own.
     pub capacity: Option<CapacityConfig>,
+    /// The ids this child's args refer to (derived from the args).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub refs: Vec<String>,
     /// Where the child's fields are written.
     #[serde(skip)]
     pub spans: ChildSpans,
