@@ -62,6 +62,7 @@ pub(crate) struct PlanChild {
     pub shutdown: Option<Shutdown>,
     pub significant: bool,
     pub capacity: Option<Capacity>,
+    /// The args (or the child's table when it has none).
     pub span: Span,
     pub body: PlanBody,
 }
@@ -152,6 +153,11 @@ impl<'k> Decoder<'k> {
     }
 
     fn de_error(&mut self, code: &'static str, e: DeError, at: Span) {
+        self.de_error_in("", code, e, at)
+    }
+
+    /// Reports a serde error; `within` names the args' owner, if any.
+    fn de_error_in(&mut self, within: &str, code: &'static str, e: DeError, at: Span) {
         let code = if e.message.starts_with("unknown field") {
             "unknown-field"
         } else if e.message.starts_with("missing field") {
@@ -159,8 +165,13 @@ impl<'k> Decoder<'k> {
         } else {
             code
         };
+        let message = match (within, code) {
+            ("", _) => e.message.clone(),
+            (owner, "bad-args") => format!("bad args for {owner}: {}", e.message),
+            (owner, _) => format!("{} in the args of {owner}", e.message),
+        };
         self.diags.push(
-            Diagnostic::new(code, e.message.clone(), e.span.unwrap_or(at))
+            Diagnostic::new(code, message, e.span.unwrap_or(at))
                 .label("here")
                 .note(e.help),
         );
@@ -416,12 +427,7 @@ impl<'k> Decoder<'k> {
                                 refs,
                             },
                             Err(e) => {
-                                let mut e = e;
-                                e.message = format!("bad args for kind `{kind}`: {}", e.message);
-                                if e.message.contains("unknown field") {
-                                    e.message = e.message.replace("bad args for kind", "in args of kind");
-                                }
-                                self.de_error("bad-args", e, args.span);
+                                self.de_error_in(&format!("kind `{kind}`"), "bad-args", e, args.span);
                                 PlanBody::Invalid
                             }
                         }
@@ -469,7 +475,7 @@ impl<'k> Decoder<'k> {
             shutdown,
             significant,
             capacity,
-            span: node.span,
+            span: get("args").map_or(node.span, |(_, v)| v.span),
             body: plan_body,
         };
         Some((child, plan))

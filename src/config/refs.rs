@@ -89,10 +89,24 @@ impl<H> Serialize for Ref<H> {
 
 impl<'de, H: RefTarget> Deserialize<'de> for Ref<H> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let name = String::deserialize(d)?;
+        d.deserialize_str(RefVisitor(PhantomData))
+    }
+}
+
+struct RefVisitor<H>(PhantomData<fn() -> H>);
+
+impl<H: RefTarget> serde::de::Visitor<'_> for RefVisitor<H> {
+    type Value = Ref<H>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the id of a child that is {}", H::expected())
+    }
+
+    fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<Ref<H>, E> {
+        // Called while the string's node is being read: its span is current.
         if let Some(span) = super::de::current_span() {
             record(RefUse {
-                name: name.clone(),
+                name: name.to_string(),
                 span,
                 expected: H::expected(),
                 check: |t| H::from_target(t).is_some(),
