@@ -35,9 +35,9 @@
 mod actor;
 mod addr;
 mod backoff;
+pub mod config;
 mod context;
 mod current;
-pub mod config;
 pub mod duration;
 mod envelope;
 mod error;

@@ -73,7 +73,10 @@ fn every_invalid_file_reports_its_class_and_matches_its_snapshot() {
             "{file_name}: no `{code}` diagnostic in:\n{err}"
         );
         let rendered = err.render();
-        assert!(!rendered.contains('\x1b'), "{file_name}: colour codes in the output");
+        assert!(
+            !rendered.contains('\x1b'),
+            "{file_name}: colour codes in the output"
+        );
         let expected_path = path.with_file_name(format!("{file_name}.expected"));
         if update {
             std::fs::write(&expected_path, &rendered).unwrap();
@@ -81,7 +84,9 @@ fn every_invalid_file_reports_its_class_and_matches_its_snapshot() {
             let expected = std::fs::read_to_string(&expected_path)
                 .unwrap_or_else(|_| panic!("no snapshot {}", expected_path.display()));
             if expected != rendered {
-                mismatches.push(format!("--- {file_name}: expected\n{expected}\n--- got\n{rendered}"));
+                mismatches.push(format!(
+                    "--- {file_name}: expected\n{expected}\n--- got\n{rendered}"
+                ));
             }
         }
         checked += 1;
@@ -94,8 +99,12 @@ fn every_invalid_file_reports_its_class_and_matches_its_snapshot() {
 fn rendering_is_deterministic() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/config/invalid");
     let source = std::fs::read_to_string(dir.join("bad-value.toml")).unwrap();
-    let a = load_str(&source, Format::Toml, "x.toml", &kinds()).unwrap_err().render();
-    let b = load_str(&source, Format::Toml, "x.toml", &kinds()).unwrap_err().render();
+    let a = load_str(&source, Format::Toml, "x.toml", &kinds())
+        .unwrap_err()
+        .render();
+    let b = load_str(&source, Format::Toml, "x.toml", &kinds())
+        .unwrap_err()
+        .render();
     assert_eq!(a, b);
 }
 
@@ -126,7 +135,10 @@ fn a_caret_points_at_line_and_column() {
     )
     .unwrap_err();
     let text = err.render();
-    assert!(text.contains("error[bad-duration]: bad duration \"soon\""), "{text}");
+    assert!(
+        text.contains("error[bad-duration]: bad duration \"soon\""),
+        "{text}"
+    );
     assert!(text.contains("a.toml:2:10"), "{text}");
     assert!(text.contains("^^^^^^"), "{text}");
 }

@@ -107,7 +107,9 @@ fn kinds() -> Kinds {
 }
 
 fn valid(name: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/config/valid").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/config/valid")
+        .join(name)
 }
 
 #[cfg(all(feature = "json", feature = "yaml"))]
@@ -126,8 +128,14 @@ fn the_three_formats_load_to_the_same_model() {
     let m = &models[0]["supervisor"];
     assert_eq!(m["strategy"], "one_for_all");
     assert_eq!(m["within"], "2s");
-    assert_eq!(m["children"][2]["supervisor"]["children"][1]["shutdown"], serde_json::json!({"timeout": "1s 500ms"}));
-    assert_eq!(m["children"][2]["supervisor"]["children"][1]["refs"], serde_json::json!(["jobs", "slots"]));
+    assert_eq!(
+        m["children"][2]["supervisor"]["children"][1]["shutdown"],
+        serde_json::json!({"timeout": "1s 500ms"})
+    );
+    assert_eq!(
+        m["children"][2]["supervisor"]["children"][1]["refs"],
+        serde_json::json!(["jobs", "slots"])
+    );
 }
 
 #[test]
@@ -149,11 +157,17 @@ fn references_resolve_to_the_named_children() {
         let tree = load_file(valid("tree.toml"), &kinds()).unwrap();
         let jobs: Queue<String> = tree.handle("jobs").unwrap();
         let breaker: CircuitBreaker = tree.handle("breaker").unwrap();
-        assert!(tree.handle::<Semaphore>("jobs").is_none(), "a queue is not a semaphore");
+        assert!(
+            tree.handle::<Semaphore>("jobs").is_none(),
+            "a queue is not a semaphore"
+        );
         let system = tree.start().await.unwrap();
 
         jobs.put("first".into()).await.unwrap();
-        let consumer = system.lookup_path::<Consumer>("inner/consumer").await.unwrap();
+        let consumer = system
+            .lookup_path::<Consumer>("inner/consumer")
+            .await
+            .unwrap();
         assert_eq!(consumer.ask(Take).await, Ok(Some("first".into())));
         // `slots` resolved to the semaphore declared next to it (2 permits).
         assert_eq!(consumer.ask(Slots).await, Ok(Some(2)));
@@ -161,14 +175,27 @@ fn references_resolve_to_the_named_children() {
         assert_eq!(breaker.call(|| async { Ok::<_, ()>(5) }).await, Ok(5));
         assert_eq!(breaker.state(), State::Closed);
 
-        assert!(system.lookup_path::<Consumer>("inner/nobody").await.is_none());
-        assert!(system.lookup_path::<Crashy>("inner/consumer").await.is_none());
+        assert!(
+            system
+                .lookup_path::<Consumer>("inner/nobody")
+                .await
+                .is_none()
+        );
+        assert!(
+            system
+                .lookup_path::<Crashy>("inner/consumer")
+                .await
+                .is_none()
+        );
         let inner = system.root().child("inner").await.unwrap();
         assert_eq!(inner.restart, Restart::Transient);
         let inner = SupervisorRef::wait_started(inner.addr::<Supervisor>().unwrap())
             .await
             .unwrap();
-        assert_eq!(inner.child("consumer").await.unwrap().restart, Restart::Temporary);
+        assert_eq!(
+            inner.child("consumer").await.unwrap().restart,
+            Restart::Temporary
+        );
         system.shutdown().await;
     });
 }
@@ -197,9 +224,15 @@ children = [
         let _ = crashy.ask(Crash).await;
         // The consumer was restarted with the group (one_for_all) and
         // still reads from the same queue.
-        wait_for(&system, |t| t.find("group/consumer").is_some_and(|c| c.restarts == 1)).await;
+        wait_for(&system, |t| {
+            t.find("group/consumer").is_some_and(|c| c.restarts == 1)
+        })
+        .await;
         jobs.put("after".into()).await.unwrap();
-        let consumer = system.lookup_path::<Consumer>("group/consumer").await.unwrap();
+        let consumer = system
+            .lookup_path::<Consumer>("group/consumer")
+            .await
+            .unwrap();
         assert_eq!(consumer.ask(Take).await, Ok(Some("after".into())));
         system.shutdown().await;
     });
@@ -219,12 +252,23 @@ kind = "queue"
 args = { maxsize = "many" }
 "#;
         let before = COUNTED_STARTS.load(Ordering::SeqCst);
-        let err = System::from_config_str(file, Format::Toml, &kinds()).await.unwrap_err();
+        let err = System::from_config_str(file, Format::Toml, &kinds())
+            .await
+            .unwrap_err();
         assert!(err.to_string().contains("bad-args"), "{err}");
-        assert_eq!(COUNTED_STARTS.load(Ordering::SeqCst), before, "something started");
+        assert_eq!(
+            COUNTED_STARTS.load(Ordering::SeqCst),
+            before,
+            "something started"
+        );
         // The same file without the bad child starts the counted actor.
-        let good = file.split("[[supervisor.children]]\nid = \"broken\"").next().unwrap();
-        let system = System::from_config_str(good, Format::Toml, &kinds()).await.unwrap();
+        let good = file
+            .split("[[supervisor.children]]\nid = \"broken\"")
+            .next()
+            .unwrap();
+        let system = System::from_config_str(good, Format::Toml, &kinds())
+            .await
+            .unwrap();
         assert_eq!(COUNTED_STARTS.load(Ordering::SeqCst), before + 1);
         system.shutdown().await;
     });
@@ -267,7 +311,9 @@ kind = "test.crashy"
 id = "c"
 kind = "test.crashy"
 "#;
-        let loaded = System::from_config_str(file, Format::Toml, &kinds()).await.unwrap();
+        let loaded = System::from_config_str(file, Format::Toml, &kinds())
+            .await
+            .unwrap();
         let coded = System::with_root(
             Supervisor::with_flags(
                 Flags::new(Strategy::RestForOne).intensity(5, Duration::from_secs(5)),
@@ -278,7 +324,10 @@ kind = "test.crashy"
         )
         .await
         .unwrap();
-        assert_eq!(shape(&loaded.tree().await.unwrap()), shape(&coded.tree().await.unwrap()));
+        assert_eq!(
+            shape(&loaded.tree().await.unwrap()),
+            shape(&coded.tree().await.unwrap())
+        );
 
         // Crash `b`: rest_for_one restarts b and c, not a, in both trees.
         for system in [&loaded, &coded] {
@@ -286,7 +335,8 @@ kind = "test.crashy"
             let _ = b.ask(Crash).await;
         }
         let settled = |t: &TreeNode| {
-            t.find("b").is_some_and(|n| n.restarts == 1) && t.find("c").is_some_and(|n| n.restarts == 1)
+            t.find("b").is_some_and(|n| n.restarts == 1)
+                && t.find("c").is_some_and(|n| n.restarts == 1)
         };
         let l = wait_for(&loaded, settled).await;
         let c = wait_for(&coded, settled).await;

@@ -67,7 +67,11 @@ pub fn run(tree: ConfigTree, name: &str, duration: Option<Duration>, interval: D
         let began = Instant::now();
         let mut drawn = 0usize;
         let mut last_line = Instant::now() - Duration::from_secs(10);
-        let frame = if tty { interval.min(Duration::from_millis(250)) } else { Duration::from_millis(100) };
+        let frame = if tty {
+            interval.min(Duration::from_millis(250))
+        } else {
+            Duration::from_millis(100)
+        };
         loop {
             let elapsed = began.elapsed();
             let done = stop.load(Ordering::SeqCst) || duration.is_some_and(|d| elapsed >= d);
@@ -98,13 +102,20 @@ pub fn run(tree: ConfigTree, name: &str, duration: Option<Duration>, interval: D
         }
         let before = system.tree().await.ok();
         let reason = system.shutdown().await;
-        println!("{}", summary(before.as_ref(), began.elapsed(), &format!("{reason:?}")));
+        println!(
+            "{}",
+            summary(before.as_ref(), began.elapsed(), &format!("{reason:?}"))
+        );
         0
     })
 }
 
 fn path_of(prefix: &str, id: &str) -> String {
-    if prefix.is_empty() { id.to_string() } else { format!("{prefix}/{id}") }
+    if prefix.is_empty() {
+        id.to_string()
+    } else {
+        format!("{prefix}/{id}")
+    }
 }
 
 fn state(s: ChildState) -> &'static str {
@@ -147,7 +158,11 @@ async fn view(root: &TreeNode, extras: &Extras, elapsed: Duration, name: &str) -
         let kind = if path.is_empty() {
             "supervisor".to_string()
         } else {
-            extras.kinds.get(&path).cloned().unwrap_or_else(|| node.actor.clone())
+            extras
+                .kinds
+                .get(&path)
+                .cloned()
+                .unwrap_or_else(|| node.actor.clone())
         };
         let colour = match node.state {
             ChildState::Running => "\x1b[32m",
@@ -180,10 +195,21 @@ fn collect<'a>(
         format!("{prefix}{}{}", if last { "└── " } else { "├── " }, node.id)
     };
     rows.push((label, path.to_string(), node));
-    let next = if root { String::new() } else { format!("{prefix}{}", if last { "    " } else { "│   " }) };
+    let next = if root {
+        String::new()
+    } else {
+        format!("{prefix}{}", if last { "    " } else { "│   " })
+    };
     for (i, child) in node.children.iter().enumerate() {
         let child_path = path_of(path, &child.id);
-        collect(child, &next, &child_path, false, i + 1 == node.children.len(), rows);
+        collect(
+            child,
+            &next,
+            &child_path,
+            false,
+            i + 1 == node.children.len(),
+            rows,
+        );
     }
 }
 
@@ -202,7 +228,10 @@ fn counters() -> String {
 
 async fn line(root: &TreeNode, extras: &Extras, elapsed: Duration) -> String {
     let all = root.walk();
-    let running = all.iter().filter(|(_, n)| n.state == ChildState::Running).count();
+    let running = all
+        .iter()
+        .filter(|(_, n)| n.state == ChildState::Running)
+        .count();
     let restarts: u32 = all.iter().map(|(_, n)| n.restarts).sum();
     let mailbox: usize = all.iter().map(|(_, n)| n.mailbox).sum();
     let mut out = format!(
@@ -234,7 +263,11 @@ fn summary(before: Option<&TreeNode>, elapsed: Duration, reason: &str) -> String
         let mut rows = Vec::new();
         collect(root, "", "", true, true, &mut rows);
         for (label, _, node) in rows.iter().filter(|(_, _, n)| n.restarts > 0) {
-            out.push_str(&format!("  {} restarted {} times\n", label.trim_start_matches(['│', '├', '└', '─', ' ']), node.restarts));
+            out.push_str(&format!(
+                "  {} restarted {} times\n",
+                label.trim_start_matches(['│', '├', '└', '─', ' ']),
+                node.restarts
+            ));
         }
     }
     out.push_str(&counters());

@@ -20,7 +20,11 @@ use clap::{Parser, Subcommand};
 use retinue::config::{ChildBody, SupervisorConfig, load_file};
 
 #[derive(Parser)]
-#[command(name = "retinue", version, about = "Check, print and run retinue supervision trees")]
+#[command(
+    name = "retinue",
+    version,
+    about = "Check, print and run retinue supervision trees"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -60,13 +64,15 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 fn count(s: &SupervisorConfig) -> (usize, usize) {
-    s.children.iter().fold((1, 0), |(sups, workers), c| match &c.body {
-        ChildBody::Supervisor(inner) => {
-            let (s2, w2) = count(inner);
-            (sups + s2, workers + w2)
-        }
-        ChildBody::Worker { .. } => (sups, workers + 1),
-    })
+    s.children
+        .iter()
+        .fold((1, 0), |(sups, workers), c| match &c.body {
+            ChildBody::Supervisor(inner) => {
+                let (s2, w2) = count(inner);
+                (sups + s2, workers + w2)
+            }
+            ChildBody::Worker { .. } => (sups, workers + 1),
+        })
 }
 
 fn main() -> ExitCode {

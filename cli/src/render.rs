@@ -86,7 +86,11 @@ fn text(config: &TreeConfig) -> String {
 fn text_children(s: &SupervisorConfig, prefix: &str, out: &mut String) {
     for (i, c) in s.children.iter().enumerate() {
         let last = i + 1 == s.children.len();
-        let (branch, next) = if last { ("└── ", "    ") } else { ("├── ", "│   ") };
+        let (branch, next) = if last {
+            ("└── ", "    ")
+        } else {
+            ("├── ", "│   ")
+        };
         out.push_str(&format!("{prefix}{branch}{}\n", child_line(c)));
         if let ChildBody::Supervisor(inner) = &c.body {
             text_children(inner, &format!("{prefix}{next}"), out);
@@ -94,8 +98,11 @@ fn text_children(s: &SupervisorConfig, prefix: &str, out: &mut String) {
     }
 }
 
-/// Every node as (path, label, is_supervisor, parent path, refs resolved to paths).
-fn nodes(config: &TreeConfig) -> Vec<(String, String, bool, Option<String>, Vec<String>)> {
+/// A graph node: (path, label, is_supervisor, parent path, refs resolved to paths).
+type GraphNode = (String, String, bool, Option<String>, Vec<String>);
+
+/// Every node, depth first.
+fn nodes(config: &TreeConfig) -> Vec<GraphNode> {
     let mut out = vec![(
         "root".to_string(),
         format!("root\\n{}", snake(&config.supervisor.strategy)),
@@ -111,7 +118,7 @@ fn walk(
     s: &SupervisorConfig,
     path: &str,
     scope: &mut Vec<(String, String)>,
-    out: &mut Vec<(String, String, bool, Option<String>, Vec<String>)>,
+    out: &mut Vec<GraphNode>,
 ) {
     let depth = scope.len();
     for c in &s.children {
@@ -119,13 +126,27 @@ fn walk(
         let refs = c
             .refs
             .iter()
-            .filter_map(|r| scope.iter().rev().find(|(id, _)| id == r).map(|(_, p)| p.clone()))
+            .filter_map(|r| {
+                scope
+                    .iter()
+                    .rev()
+                    .find(|(id, _)| id == r)
+                    .map(|(_, p)| p.clone())
+            })
             .collect();
         let (label, is_sup) = match &c.body {
             ChildBody::Worker { kind, .. } => (format!("{}\\n{kind}", c.id), false),
-            ChildBody::Supervisor(inner) => (format!("{}\\n{}", c.id, snake(&inner.strategy)), true),
+            ChildBody::Supervisor(inner) => {
+                (format!("{}\\n{}", c.id, snake(&inner.strategy)), true)
+            }
         };
-        out.push((child_path.clone(), label, is_sup, Some(path.to_string()), refs));
+        out.push((
+            child_path.clone(),
+            label,
+            is_sup,
+            Some(path.to_string()),
+            refs,
+        ));
         if let ChildBody::Supervisor(inner) = &c.body {
             walk(inner, &child_path, scope, out);
         }
@@ -141,18 +162,30 @@ fn ident(path: &str) -> String {
 }
 
 fn dot(config: &TreeConfig) -> String {
-    let mut out = String::from("digraph retinue {\n  rankdir=TB;\n  node [fontname=\"monospace\"];\n");
+    let mut out =
+        String::from("digraph retinue {\n  rankdir=TB;\n  node [fontname=\"monospace\"];\n");
     let all = nodes(config);
     for (path, label, is_sup, _, _) in &all {
-        let shape = if *is_sup { "box, style=rounded" } else { "ellipse" };
-        out.push_str(&format!("  {} [label=\"{label}\", shape={shape}];\n", ident(path)));
+        let shape = if *is_sup {
+            "box, style=rounded"
+        } else {
+            "ellipse"
+        };
+        out.push_str(&format!(
+            "  {} [label=\"{label}\", shape={shape}];\n",
+            ident(path)
+        ));
     }
     for (path, _, _, parent, refs) in &all {
         if let Some(parent) = parent {
             out.push_str(&format!("  {} -> {};\n", ident(parent), ident(path)));
         }
         for r in refs {
-            out.push_str(&format!("  {} -> {} [style=dashed];\n", ident(path), ident(r)));
+            out.push_str(&format!(
+                "  {} -> {} [style=dashed];\n",
+                ident(path),
+                ident(r)
+            ));
         }
     }
     out.push_str("}\n");

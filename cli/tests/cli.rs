@@ -49,11 +49,26 @@ fn check_fails_with_diagnostics_on_stderr() {
     ]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("error[unknown-field]: unknown field `stratgy`"), "{stderr}");
-    assert!(stderr.contains("tests/config/invalid/unknown-field.toml:2:1"), "{stderr}");
-    assert!(stderr.contains("help: did you mean `strategy`?"), "{stderr}");
-    assert!(stderr.contains("tests/config/invalid/many.yaml has 6 errors"), "{stderr}");
-    assert!(stderr.contains("error: 2 of 3 files have errors"), "{stderr}");
+    assert!(
+        stderr.contains("error[unknown-field]: unknown field `stratgy`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("tests/config/invalid/unknown-field.toml:2:1"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("help: did you mean `strategy`?"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("tests/config/invalid/many.yaml has 6 errors"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("error: 2 of 3 files have errors"),
+        "{stderr}"
+    );
     assert!(!stderr.contains('\x1b'), "no colour when not on a terminal");
     assert!(out.stdout.is_empty());
 }
@@ -76,7 +91,10 @@ fn tree_prints_text() {
     let out = retinue(&["tree", "examples/demo.toml"]);
     assert!(out.status.success());
     let stdout = text(&out.stdout);
-    assert!(stdout.starts_with("root [supervisor: one_for_one, 10 restarts in 10s]\n"), "{stdout}");
+    assert!(
+        stdout.starts_with("root [supervisor: one_for_one, 10 restarts in 10s]\n"),
+        "{stdout}"
+    );
     assert!(stdout.contains("├── jobs [queue]\n"), "{stdout}");
     assert!(
         stdout.contains("    └── w4 [demo.worker] -> jobs, slots, payments_api, payments\n"),
@@ -102,9 +120,20 @@ fn tree_prints_dot_and_mermaid_with_reference_edges() {
     let dot = text(&retinue(&["tree", "examples/service_breaker.toml", "--format", "dot"]).stdout);
     assert!(dot.starts_with("digraph retinue {"), "{dot}");
     assert!(dot.contains("root -> root_caller;"), "{dot}");
-    assert!(dot.contains("root_caller -> root_upstream_breaker [style=dashed];"), "{dot}");
+    assert!(
+        dot.contains("root_caller -> root_upstream_breaker [style=dashed];"),
+        "{dot}"
+    );
     assert!(dot.trim_end().ends_with('}'));
-    let mermaid = text(&retinue(&["tree", "examples/service_breaker.toml", "--format", "mermaid"]).stdout);
+    let mermaid = text(
+        &retinue(&[
+            "tree",
+            "examples/service_breaker.toml",
+            "--format",
+            "mermaid",
+        ])
+        .stdout,
+    );
     assert!(mermaid.starts_with("flowchart TD\n"), "{mermaid}");
     assert!(mermaid.contains("root --> root_caller"), "{mermaid}");
     assert!(mermaid.contains("root_caller -.-> root_calls"), "{mermaid}");
@@ -129,19 +158,30 @@ fn run_on_a_non_terminal_prints_plain_lines_and_a_summary() {
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
-    assert!(!stdout.contains('\x1b'), "no ANSI codes off a terminal:\n{stdout}");
+    assert!(
+        !stdout.contains('\x1b'),
+        "no ANSI codes off a terminal:\n{stdout}"
+    );
     let lines: Vec<&str> = stdout.lines().filter(|l| l.starts_with('[')).collect();
     assert!(lines.len() >= 2, "{stdout}");
     assert!(lines[0].contains("actors 11/11 running"), "{stdout}");
     assert!(lines[0].contains("breaker payments closed"), "{stdout}");
     assert!(stdout.contains("stopped after"), "{stdout}");
-    assert!(stdout.contains("the tree shut down in order (Shutdown)"), "{stdout}");
+    assert!(
+        stdout.contains("the tree shut down in order (Shutdown)"),
+        "{stdout}"
+    );
     assert!(stdout.contains("actors 11,"), "{stdout}");
 }
 
 #[test]
 fn run_refuses_a_bad_file_without_starting() {
-    let out = retinue(&["run", "tests/config/invalid/unknown-kind.toml", "--duration", "1s"]);
+    let out = retinue(&[
+        "run",
+        "tests/config/invalid/unknown-kind.toml",
+        "--duration",
+        "1s",
+    ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("error[unknown-kind]"));
     assert!(out.stdout.is_empty());

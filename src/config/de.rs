@@ -88,7 +88,10 @@ impl de::Error for DeError {
 
     fn unknown_variant(variant: &str, expected: &'static [&'static str]) -> Self {
         DeError {
-            message: format!("unknown value `{variant}`, expected one of {}", list(expected)),
+            message: format!(
+                "unknown value `{variant}`, expected one of {}",
+                list(expected)
+            ),
             span: None,
             help: did_you_mean(variant, expected.iter().copied()),
         }
@@ -180,7 +183,8 @@ impl<'de> de::Deserializer<'de> for KeyDe<'_> {
 
     fn deserialize_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, DeError> {
         let _guard = SpanGuard::enter(self.0.span);
-        v.visit_str(&self.0.name).map_err(|e: DeError| e.at(self.0.span))
+        v.visit_str(&self.0.name)
+            .map_err(|e: DeError| e.at(self.0.span))
     }
 
     serde::forward_to_deserialize_any! {
@@ -199,7 +203,10 @@ impl<'de> SeqAccess<'de> for Seq<'_> {
         &mut self,
         seed: T,
     ) -> Result<Option<T::Value>, DeError> {
-        self.0.next().map(|n| seed.deserialize(NodeDe(n))).transpose()
+        self.0
+            .next()
+            .map(|n| seed.deserialize(NodeDe(n)))
+            .transpose()
     }
 }
 

@@ -136,16 +136,18 @@ impl<'k> Decoder<'k> {
                         key.span,
                     )
                     .label(format!("not a field of {what}"))
-                    .note(did_you_mean(&key.name, fields.iter().copied()).or_else(|| {
-                        Some(format!(
-                            "the fields are {}",
-                            fields
-                                .iter()
-                                .map(|f| format!("`{f}`"))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ))
-                    })),
+                    .note(
+                        did_you_mean(&key.name, fields.iter().copied()).or_else(|| {
+                            Some(format!(
+                                "the fields are {}",
+                                fields
+                                    .iter()
+                                    .map(|f| format!("`{f}`"))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ))
+                        }),
+                    ),
                 );
             }
         }
@@ -194,8 +196,13 @@ impl<'k> Decoder<'k> {
                 Err(e) => {
                     self.diags.push(
                         Diagnostic::new("bad-duration", format!("bad duration {s:?}"), node.span)
-                            .label(e.trim_start_matches(&format!("invalid duration {s:?}: ")).to_string())
-                            .note(Some("write durations like \"250ms\", \"5s\" or \"1m 30s\"".into())),
+                            .label(
+                                e.trim_start_matches(&format!("invalid duration {s:?}: "))
+                                    .to_string(),
+                            )
+                            .note(Some(
+                                "write durations like \"250ms\", \"5s\" or \"1m 30s\"".into(),
+                            )),
                     );
                     None
                 }
@@ -205,7 +212,10 @@ impl<'k> Decoder<'k> {
                 self.diags.push(
                     Diagnostic::new(
                         "bad-duration",
-                        format!("a duration must be a string such as \"5s\", found {}", node.type_name()),
+                        format!(
+                            "a duration must be a string such as \"5s\", found {}",
+                            node.type_name()
+                        ),
                         node.span,
                     )
                     .label("expected a duration"),
@@ -322,8 +332,12 @@ impl<'k> Decoder<'k> {
                     Value::Str(s) if !s.is_empty() && !s.contains('/') => s.clone(),
                     _ => {
                         self.diags.push(
-                            Diagnostic::new("bad-value", "a child id must be a non-empty name without `/`", v.span)
-                                .label("expected a name such as \"fetcher\""),
+                            Diagnostic::new(
+                                "bad-value",
+                                "a child id must be a non-empty name without `/`",
+                                v.span,
+                            )
+                            .label("expected a name such as \"fetcher\""),
                         );
                         return None;
                     }
@@ -369,16 +383,24 @@ impl<'k> Decoder<'k> {
             }
             (None, None) => {
                 self.diags.push(
-                    Diagnostic::new("missing-field", format!("child `{id}` has no `kind`"), node.span)
-                        .label("add `kind = \"...\"` or a nested `supervisor` table"),
+                    Diagnostic::new(
+                        "missing-field",
+                        format!("child `{id}` has no `kind`"),
+                        node.span,
+                    )
+                    .label("add `kind = \"...\"` or a nested `supervisor` table"),
                 );
                 (None, PlanBody::Invalid, String::new())
             }
             (None, Some((_, sup))) => {
                 if let Some((k, _)) = get("args") {
                     self.diags.push(
-                        Diagnostic::new("invalid-combination", "a supervisor child takes no `args`", k.span)
-                            .label("args are for kinds"),
+                        Diagnostic::new(
+                            "invalid-combination",
+                            "a supervisor child takes no `args`",
+                            k.span,
+                        )
+                        .label("args are for kinds"),
                     );
                 }
                 match self.supervisor(sup) {
@@ -406,14 +428,24 @@ impl<'k> Decoder<'k> {
                 let plan_body = match self.kinds.get(&kind) {
                     None => {
                         self.diags.push(
-                            Diagnostic::new("unknown-kind", format!("unknown kind `{kind}`"), kv.span)
-                                .label("no kind of this name is registered")
-                                .note(did_you_mean(&kind, self.kinds.names()).or_else(|| {
+                            Diagnostic::new(
+                                "unknown-kind",
+                                format!("unknown kind `{kind}`"),
+                                kv.span,
+                            )
+                            .label("no kind of this name is registered")
+                            .note(
+                                did_you_mean(&kind, self.kinds.names()).or_else(|| {
                                     Some(format!(
                                         "the registered kinds are {}",
-                                        self.kinds.names().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                                        self.kinds
+                                            .names()
+                                            .map(|n| format!("`{n}`"))
+                                            .collect::<Vec<_>>()
+                                            .join(", ")
                                     ))
-                                })),
+                                }),
+                            ),
                         );
                         PlanBody::Invalid
                     }
@@ -427,7 +459,12 @@ impl<'k> Decoder<'k> {
                                 refs,
                             },
                             Err(e) => {
-                                self.de_error_in(&format!("kind `{kind}`"), "bad-args", e, args.span);
+                                self.de_error_in(
+                                    &format!("kind `{kind}`"),
+                                    "bad-args",
+                                    e,
+                                    args.span,
+                                );
                                 PlanBody::Invalid
                             }
                         }

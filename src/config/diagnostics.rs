@@ -97,7 +97,11 @@ impl ConfigError {
 
     /// A problem with no location in the file (e.g. it could not be read).
     pub(crate) fn whole_file(name: &str, code: &'static str, message: String) -> ConfigError {
-        ConfigError::new(name, "", vec![Diagnostic::new(code, message, Span::default())])
+        ConfigError::new(
+            name,
+            "",
+            vec![Diagnostic::new(code, message, Span::default())],
+        )
     }
 
     /// Every problem, in file order.

@@ -13,11 +13,11 @@ use std::sync::{Arc, Mutex};
 
 use serde::de::DeserializeOwned;
 
+use crate::supervisor::ChildSpec;
 use crate::sync::{
     BarrierActor, BarrierOptions, BreakerConfig, CircuitBreaker, QueueActor, QueueOptions,
     RateLimiterActor, RateLimiterOptions, SemaphoreActor, SemaphoreOptions,
 };
-use crate::supervisor::ChildSpec;
 use crate::{Actor, BoxError, Capacity};
 
 use super::de::{DeError, from_node};
@@ -91,7 +91,9 @@ fn read_args<Args: DeserializeOwned + Send + Sync + 'static>(
     )
 }
 
-fn typed<Args: Send + Sync + 'static>(args: &Arc<dyn Any + Send + Sync>) -> Result<Arc<Args>, BoxError> {
+fn typed<Args: Send + Sync + 'static>(
+    args: &Arc<dyn Any + Send + Sync>,
+) -> Result<Arc<Args>, BoxError> {
     args.clone()
         .downcast::<Args>()
         .map_err(|_| "internal: args of another kind".into())

@@ -299,7 +299,13 @@ fn build(
                     targets: local.clone(),
                     parent: parent.clone(),
                 });
-                let first = build(inner, Some(scope.clone()), &format!("{path}/"), paths, diags);
+                let first = build(
+                    inner,
+                    Some(scope.clone()),
+                    &format!("{path}/"),
+                    paths,
+                    diags,
+                );
                 first.map(|first| {
                     let first = Mutex::new(Some(first));
                     let inner = inner.clone();

@@ -167,7 +167,11 @@ impl Target {
     }
 
     /// A target known only by a handle (its actor type is private).
-    pub fn handle_only<H: Clone + Send + Sync + 'static>(id: &str, kind: &str, handle: H) -> Target {
+    pub fn handle_only<H: Clone + Send + Sync + 'static>(
+        id: &str,
+        kind: &str,
+        handle: H,
+    ) -> Target {
         Target {
             id: id.into(),
             kind: kind.into(),

@@ -78,18 +78,28 @@ fn check_ref(
             diags.push(
                 Diagnostic::new("forward-ref", message, span)
                     .label(label)
-                    .note(Some(format!("move `{name}` before the child that uses it: children start in order"))),
+                    .note(Some(format!(
+                        "move `{name}` before the child that uses it: children start in order"
+                    ))),
             );
             return;
         }
     }
-    let visible = chain.iter().flat_map(|(ids, at)| ids[..*at].iter().copied());
+    let visible = chain
+        .iter()
+        .flat_map(|(ids, at)| ids[..*at].iter().copied());
     diags.push(
-        Diagnostic::new("dangling-ref", format!("no child `{name}` to refer to"), span)
-            .label(format!("`{from}` refers to a child that does not exist here"))
-            .note(did_you_mean(name, visible).or_else(|| {
-                Some("a reference names an earlier sibling or an earlier sibling of an ancestor".into())
-            })),
+        Diagnostic::new(
+            "dangling-ref",
+            format!("no child `{name}` to refer to"),
+            span,
+        )
+        .label(format!(
+            "`{from}` refers to a child that does not exist here"
+        ))
+        .note(did_you_mean(name, visible).or_else(|| {
+            Some("a reference names an earlier sibling or an earlier sibling of an ancestor".into())
+        })),
     );
 }
 
@@ -106,7 +116,9 @@ fn combinations(cfg: &SupervisorConfig, diags: &mut Vec<Diagnostic>) {
                 at,
             )
             .label("significant children must be transient or temporary")
-            .note(Some("set `restart = \"transient\"` or drop `significant`".into()));
+            .note(Some(
+                "set `restart = \"transient\"` or drop `significant`".into(),
+            ));
             if let Some(r) = child.spans.restart {
                 d = d.related(r, "permanent here");
             }
@@ -129,25 +141,37 @@ fn combinations(cfg: &SupervisorConfig, diags: &mut Vec<Diagnostic>) {
     if let (Some(b), Some(span)) = (cfg.backoff, cfg.spans.backoff) {
         if b.multiplier < 1.0 || !b.multiplier.is_finite() {
             diags.push(
-                Diagnostic::new("invalid-combination", "backoff `multiplier` must be at least 1", span)
-                    .label(format!("multiplier is {}", b.multiplier)),
+                Diagnostic::new(
+                    "invalid-combination",
+                    "backoff `multiplier` must be at least 1",
+                    span,
+                )
+                .label(format!("multiplier is {}", b.multiplier)),
             );
         }
         if b.initial > b.max {
             diags.push(
-                Diagnostic::new("invalid-combination", "backoff `initial` is longer than `max`", span)
-                    .label(format!(
-                        "initial {} > max {}",
-                        crate::duration::format(b.initial),
-                        crate::duration::format(b.max)
-                    )),
+                Diagnostic::new(
+                    "invalid-combination",
+                    "backoff `initial` is longer than `max`",
+                    span,
+                )
+                .label(format!(
+                    "initial {} > max {}",
+                    crate::duration::format(b.initial),
+                    crate::duration::format(b.max)
+                )),
             );
         }
     }
     if cfg.max_restarts > 0 && cfg.within.is_zero() {
         diags.push(
-            Diagnostic::new("invalid-combination", "`within` must be longer than zero", cfg.spans.within.unwrap_or(cfg.spans.table))
-                .label("a restart intensity needs a time window"),
+            Diagnostic::new(
+                "invalid-combination",
+                "`within` must be longer than zero",
+                cfg.spans.within.unwrap_or(cfg.spans.table),
+            )
+            .label("a restart intensity needs a time window"),
         );
     }
 }

@@ -102,13 +102,21 @@ pub(crate) fn parse(source: &str) -> Result<Node, Vec<Diagnostic>> {
                         }
                     }
                     None => match node.value {
-                        Value::Str(name) => *key = Some(Key { name, span: node.span }),
+                        Value::Str(name) => {
+                            *key = Some(Key {
+                                name,
+                                span: node.span,
+                            })
+                        }
                         Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) => {
                             let name = source
                                 .get(node.span.start..node.span.end)
                                 .unwrap_or("")
                                 .to_string();
-                            *key = Some(Key { name, span: node.span });
+                            *key = Some(Key {
+                                name,
+                                span: node.span,
+                            });
                         }
                         _ => {
                             diags.push(

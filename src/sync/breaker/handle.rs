@@ -117,7 +117,9 @@ impl CircuitBreaker {
                 Books::new(config.clone(), clock.clone(), shared.clone())
             })
         };
-        let addr = spec.addr::<Books>().expect("the spec was made for the books");
+        let addr = spec
+            .addr::<Books>()
+            .expect("the spec was made for the books");
         let handle = CircuitBreaker {
             addr,
             shared,
