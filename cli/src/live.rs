@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use retinue::config::ConfigTree;
 use retinue::supervisor::{ChildState, TreeNode};
-use retinue::sync::{CircuitBreaker, Queue};
+use retinue::sync::{CircuitBreaker, Queue, RateLimiter, Semaphore};
 
 use crate::demo::STATS;
 
@@ -24,6 +24,8 @@ struct Extras {
     kinds: BTreeMap<String, String>,
     breakers: BTreeMap<String, CircuitBreaker>,
     queues: BTreeMap<String, Queue<String>>,
+    semaphores: BTreeMap<String, Semaphore>,
+    limiters: BTreeMap<String, RateLimiter>,
 }
 
 impl Extras {
@@ -32,6 +34,8 @@ impl Extras {
             kinds: BTreeMap::new(),
             breakers: BTreeMap::new(),
             queues: BTreeMap::new(),
+            semaphores: BTreeMap::new(),
+            limiters: BTreeMap::new(),
         };
         for (path, target) in tree.targets() {
             e.kinds.insert(path.to_string(), target.kind().to_string());
@@ -40,6 +44,12 @@ impl Extras {
             }
             if let Some(q) = tree.handle::<Queue<String>>(path) {
                 e.queues.insert(path.to_string(), q);
+            }
+            if let Some(s) = tree.handle::<Semaphore>(path) {
+                e.semaphores.insert(path.to_string(), s);
+            }
+            if let Some(l) = tree.handle::<RateLimiter>(path) {
+                e.limiters.insert(path.to_string(), l);
             }
         }
         e
@@ -138,6 +148,19 @@ async fn extra(path: &str, extras: &Extras) -> String {
         && let Ok(n) = q.len().await
     {
         out.push_str(&format!(" queued {n}"));
+    }
+    if let Some(s) = extras.semaphores.get(path)
+        && let Ok(st) = s.status().await
+    {
+        out.push_str(&format!(
+            " permits free {}, waiters {}",
+            st.available, st.waiters
+        ));
+    }
+    if let Some(l) = extras.limiters.get(path)
+        && let Ok(st) = l.status().await
+    {
+        out.push_str(&format!(" tokens {}, waiters {}", st.available, st.waiters));
     }
     out
 }

@@ -198,6 +198,9 @@ impl Kinds {
             Ok(QueueActor::<String>::new(*o))
         });
         kinds.insert("circuit_breaker", Arc::new(BreakerKind));
+        // New primitives are one line each, e.g. once they land:
+        // kinds.register_fn("lock", |o: &LockOptions, _| Ok(LockActor::new(o.clone())));
+        // plus `from_addr!(Lock, LockActor, "a lock")` in refs.rs so others can refer to them.
         kinds
     }
 

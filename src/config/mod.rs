@@ -33,11 +33,13 @@
 //!
 //! Files: `node` (parsed values with spans), `format` and `yaml`
 //! (parsers), `de` (serde over nodes), `model`, `kinds`, `refs`,
-//! `decode`, `validate`, `diagnostics`, `load`, `suggest`.
+//! `decode` and `fields` (nodes to model), `validate`, `diagnostics`,
+//! `load`, `suggest`.
 
 mod de;
 mod decode;
 mod diagnostics;
+mod fields;
 mod format;
 mod kinds;
 mod load;
