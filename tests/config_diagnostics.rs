@@ -164,3 +164,32 @@ fn garbage_never_panics() {
         }
     }
 }
+
+mod never_panics {
+    use proptest::prelude::*;
+    use retinue::config::{Format, load_str};
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        #[test]
+        fn on_arbitrary_text(text in "\\PC{0,200}") {
+            for format in [Format::Toml, Format::Json, Format::Yaml] {
+                let _ = load_str(&text, format, "p", &super::kinds()).map(|_| ());
+            }
+        }
+
+        #[test]
+        fn on_mutated_valid_files(cut in 0usize..400, insert in "[\\[\\]{}\"=:,\\- a-z0-9\n]{0,6}") {
+            let source = include_str!("config/valid/tree.toml");
+            let cut = cut.min(source.len());
+            let cut = (0..=cut).rev().find(|&i| source.is_char_boundary(i)).unwrap_or(0);
+            let mutated = format!("{}{insert}{}", &source[..cut], &source[cut..]);
+            let _ = load_str(&mutated, Format::Toml, "m", &super::kinds()).map(|_| ());
+            let yaml = include_str!("config/valid/tree.yaml");
+            let cut = cut.min(yaml.len());
+            let mutated = format!("{}{insert}{}", &yaml[..cut], &yaml[cut..]);
+            let _ = load_str(&mutated, Format::Yaml, "m", &super::kinds()).map(|_| ());
+        }
+    }
+}
