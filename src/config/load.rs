@@ -74,7 +74,7 @@ impl ConfigTree {
         self.targets.get(path).and_then(H::from_target)
     }
 
-    /// Every child's path, kind and handle, in depth-first start order.
+    /// Every child's path and target (kind, address, handle), sorted by path.
     pub fn targets(&self) -> impl Iterator<Item = (&str, &Target)> {
         self.targets.iter().map(|(k, v)| (k.as_str(), v))
     }
@@ -116,17 +116,6 @@ pub fn load_str(
         }),
         _ => Err(ConfigError::new(name, source, diags)),
     }
-}
-
-/// Reads the model only (no kinds are built): for tools that print or
-/// check a tree's shape. Kinds are still needed to check args.
-pub fn read_str(
-    source: &str,
-    format: Format,
-    name: &str,
-    kinds: &Kinds,
-) -> Result<TreeConfig, ConfigError> {
-    load_str(source, format, name, kinds).map(|t| t.config)
 }
 
 /// [`load_str`] on a file, its format from its extension.

@@ -55,7 +55,7 @@ pub use de::{DeError, from_node};
 pub use diagnostics::{ConfigError, Diagnostic};
 pub use format::Format;
 pub use kinds::{ConfigKind, Kinds};
-pub use load::{ConfigTree, LoadError, load_file, load_str, read_str};
+pub use load::{ConfigTree, LoadError, load_file, load_str};
 pub use model::{
     CapacityConfig, ChildBody, ChildConfig, ChildSpans, SupervisorConfig, SupervisorSpans,
     TreeConfig,
