@@ -12,6 +12,7 @@ mod demo;
 mod live;
 mod render;
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -78,6 +79,7 @@ fn count(s: &SupervisorConfig) -> (usize, usize) {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let kinds = demo::kinds();
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     match cli.command {
         Command::Check { files } => {
             let mut failed = 0;
@@ -91,7 +93,7 @@ fn main() -> ExitCode {
                     }
                     Err(e) => {
                         failed += 1;
-                        eprint!("{e}");
+                        eprint!("{}", e.render_with(colour));
                     }
                 }
             }
@@ -113,7 +115,7 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
             Err(e) => {
-                eprint!("{e}");
+                eprint!("{}", e.render_with(colour));
                 ExitCode::FAILURE
             }
         },
@@ -127,7 +129,7 @@ fn main() -> ExitCode {
                 ExitCode::from(code as u8)
             }
             Err(e) => {
-                eprint!("{e}");
+                eprint!("{}", e.render_with(colour));
                 ExitCode::FAILURE
             }
         },

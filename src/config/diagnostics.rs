@@ -116,11 +116,23 @@ impl ConfigError {
 
     /// Renders every diagnostic, rustc-style, as plain text.
     pub fn render(&self) -> String {
+        self.render_with(false)
+    }
+
+    /// Renders with ANSI colours (for terminals), or plain.
+    pub fn render_with(&self, colour: bool) -> String {
         let file = SimpleFile::new(self.name.as_str(), self.source.as_str());
         let config = Config::default();
         let mut out = String::new();
         for d in &self.diagnostics {
-            let rendered = term::emit_into_string(&config, &file, &self.to_codespan(d));
+            let diagnostic = self.to_codespan(d);
+            let rendered = if colour {
+                let mut buffer = term::termcolor::Buffer::ansi();
+                term::emit_to_write_style(&mut buffer, &config, &file, &diagnostic)
+                    .map(|()| String::from_utf8_lossy(buffer.as_slice()).into_owned())
+            } else {
+                term::emit_into_string(&config, &file, &diagnostic)
+            };
             match rendered {
                 Ok(text) => out.push_str(&text),
                 Err(_) => out.push_str(&format!("error[{}]: {}\n", d.code, d.message)),
