@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use retinue::config::{ConfigKind, Format, Kinds, Ref, Refs, load_file, load_str};
 use retinue::supervisor::{
-    ChildSpec, Flags, Restart, Strategy, Supervisor, SupervisorRef, System, TreeNode,
+    ChildSpec, ChildState, Flags, Restart, Strategy, Supervisor, SupervisorRef, System, TreeNode,
 };
 use retinue::sync::{CircuitBreaker, Queue, Semaphore, State};
 use retinue::{Actor, BoxError, Context, Handler, Message};
@@ -344,5 +344,52 @@ kind = "test.crashy"
         assert_eq!(l.find("a").unwrap().restarts, 0);
         loaded.shutdown().await;
         coded.shutdown().await;
+    });
+}
+
+#[test]
+fn a_nested_supervisor_is_rebuilt_from_the_file_when_it_restarts() {
+    retinue::rt::block_on(async {
+        let file = r#"
+[supervisor]
+[[supervisor.children]]
+id = "jobs"
+kind = "queue"
+[[supervisor.children]]
+id = "group"
+[supervisor.children.supervisor]
+max_restarts = 0
+children = [
+  { id = "crashy", kind = "test.crashy" },
+  { id = "consumer", kind = "test.consumer", args = { queue = "jobs" } },
+]
+"#;
+        let tree = load_str(file, Format::Toml, "t.toml", &kinds()).unwrap();
+        let jobs: Queue<String> = tree.handle("jobs").unwrap();
+        let system = tree.start().await.unwrap();
+        let first = system
+            .lookup_path::<Consumer>("group/consumer")
+            .await
+            .unwrap();
+        let crashy = system.lookup_path::<Crashy>("group/crashy").await.unwrap();
+        let _ = crashy.ask(Crash).await;
+        // `group` allows no restart: it fails, the root restarts it, and its
+        // factory rebuilds the subtree (new mailboxes) from the plan. The new
+        // consumer still reads from the same outer queue.
+        let tree = wait_for(&system, |t| {
+            t.find("group").is_some_and(|g| g.restarts == 1)
+                && t.find("group/consumer")
+                    .is_some_and(|c| c.state == ChildState::Running)
+        })
+        .await;
+        assert_eq!(tree.find("jobs").unwrap().restarts, 0);
+        let consumer = system
+            .lookup_path::<Consumer>("group/consumer")
+            .await
+            .unwrap();
+        assert_ne!(consumer.id(), first.id(), "the subtree was rebuilt");
+        jobs.put("after".into()).await.unwrap();
+        assert_eq!(consumer.ask(Take).await, Ok(Some("after".into())));
+        system.shutdown().await;
     });
 }
