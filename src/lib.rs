@@ -36,6 +36,7 @@ mod actor;
 mod addr;
 mod backoff;
 mod baggage;
+pub mod config;
 mod context;
 mod current;
 pub mod duration;

@@ -4,6 +4,8 @@
 
 use std::any::Any;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -92,9 +94,12 @@ impl Message for WhichChildren {
     type Reply = Vec<ChildInfo>;
 }
 
+/// One level of the tree: each child, and its address if it is a running
+/// supervisor (the caller descends; a supervisor never waits on its own
+/// children, which could be waiting on it to handle their exit).
 pub(super) struct Snapshot;
 impl Message for Snapshot {
-    type Reply = Vec<TreeNode>;
+    type Reply = Vec<(TreeNode, Option<Addr<Supervisor>>)>;
 }
 
 /// A handle to a running supervisor. Cheap to clone; like an [`Addr`], it
@@ -202,7 +207,27 @@ impl SupervisorRef {
             state: ChildState::Running,
             restarts: 0,
             mailbox: self.addr.mailbox_len(),
-            children: self.call(Snapshot).await?,
+            children: Self::subtree(self.addr.clone()).await?,
+        })
+    }
+
+    fn subtree(
+        addr: Addr<Supervisor>,
+    ) -> Pin<Box<dyn Future<Output = Result<Vec<TreeNode>, SupervisorError>> + Send>> {
+        Box::pin(async move {
+            let level = addr
+                .ask_timeout(Snapshot, SNAPSHOT_TIMEOUT)
+                .await
+                .map_err(|_| SupervisorError::Unavailable)?;
+            let mut nodes = Vec::with_capacity(level.len());
+            for (mut node, sup) in level {
+                if let Some(sup) = sup {
+                    // A nested supervisor that is going away shows no children.
+                    node.children = Self::subtree(sup).await.unwrap_or_default();
+                }
+                nodes.push(node);
+            }
+            Ok(nodes)
         })
     }
 
@@ -326,13 +351,16 @@ impl Handler<WhichChildren> for Supervisor {
     }
 }
 
-/// How long a supervisor waits for a child supervisor's own snapshot.
+/// How long a tree snapshot waits for one supervisor's answer.
 const SNAPSHOT_TIMEOUT: Duration = Duration::from_secs(2);
 
 impl Handler<Snapshot> for Supervisor {
-    async fn handle(&mut self, _: Snapshot, _: &mut Context<Self>) -> Vec<TreeNode> {
-        let pending: Vec<(TreeNode, Option<Addr<Supervisor>>)> = self
-            .slots
+    async fn handle(
+        &mut self,
+        _: Snapshot,
+        _: &mut Context<Self>,
+    ) -> Vec<(TreeNode, Option<Addr<Supervisor>>)> {
+        self.slots
             .values()
             .map(|slot| {
                 let node = TreeNode {
@@ -347,17 +375,6 @@ impl Handler<Snapshot> for Supervisor {
                 let running = slot.state == ChildState::Running;
                 (node, slot.child.supervisor_addr().filter(|_| running))
             })
-            .collect();
-        let mut nodes = Vec::with_capacity(pending.len());
-        for (mut node, sup) in pending {
-            if let Some(sup) = sup {
-                node.children = sup
-                    .ask_timeout(Snapshot, SNAPSHOT_TIMEOUT)
-                    .await
-                    .unwrap_or_default();
-            }
-            nodes.push(node);
-        }
-        nodes
+            .collect()
     }
 }

@@ -81,6 +81,9 @@ impl Actor for Books {}
 impl Books {
     pub fn new(config: BreakerConfig, clock: Arc<dyn Clock>, shared: Arc<Shared>) -> Self {
         let now = clock.now();
+        // A restarted instance (supervised breakers) starts closed again:
+        // make the handles' fast path agree.
+        shared.publish(0, State::Closed);
         Books {
             window: Sliding::new(config.window, now),
             config,

@@ -22,6 +22,7 @@ use std::time::Duration;
 
 use futures_lite::{FutureExt, Stream};
 
+use crate::supervisor::ChildSpec;
 use crate::{Addr, AskError};
 
 use super::actor::{Acquire, Books, GetMetrics, Manual, Permit, Shared, Subscribe};
@@ -83,6 +84,50 @@ impl CircuitBreaker {
             call_timeout,
             slow_threshold,
         })
+    }
+
+    /// A breaker to run under a supervisor: the child spec (its factory
+    /// builds fresh books on every restart, starting closed) and the
+    /// handle, which stays valid across restarts. Validates `config`.
+    ///
+    /// ```
+    /// use retinue::sync::{BreakerConfig, CircuitBreaker, State};
+    /// use retinue::supervisor::{Strategy, Supervisor};
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let (spec, breaker) = CircuitBreaker::child_spec("payments", BreakerConfig::default()).unwrap();
+    /// let root = Supervisor::new(Strategy::OneForOne).child(spec).spawn().await.unwrap();
+    /// assert_eq!(breaker.call(|| async { Ok::<_, ()>(7) }).await, Ok(7));
+    /// assert_eq!(breaker.state(), State::Closed);
+    /// root.shutdown().await;
+    /// # });
+    /// ```
+    pub fn child_spec(
+        id: impl Into<String>,
+        config: BreakerConfig,
+    ) -> Result<(ChildSpec, CircuitBreaker), ConfigError> {
+        config.validate()?;
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let shared = Arc::new(Shared::new());
+        let call_timeout = config.call_timeout;
+        let slow_threshold = config.slow_calls.map(|s| s.threshold);
+        let spec = {
+            let (clock, shared) = (clock.clone(), shared.clone());
+            ChildSpec::worker(id, move || {
+                Books::new(config.clone(), clock.clone(), shared.clone())
+            })
+        };
+        let addr = spec
+            .addr::<Books>()
+            .expect("the spec was made for the books");
+        let handle = CircuitBreaker {
+            addr,
+            shared,
+            clock,
+            call_timeout,
+            slow_threshold,
+        };
+        Ok((spec, handle))
     }
 
     /// Runs `f()` through the breaker: `Ok` is a success, `Err` a failure.

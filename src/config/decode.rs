@@ -1,0 +1,400 @@
+//! From a parsed [`Node`] tree to the [`TreeConfig`] model and the build
+//! plan (typed args, references), collecting every problem on the way.
+//!
+//! Invariants: decoding never stops at the first problem: a bad field is
+//! reported and skipped (its default is used so later checks still run),
+//! so one pass reports everything the file gets wrong; every diagnostic
+//! points at the key or value at fault.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::supervisor::{AutoShutdown, Flags, Restart, Shutdown, Strategy};
+use crate::{Backoff, Capacity};
+
+use super::diagnostics::Diagnostic;
+use super::kinds::{KindEntry, Kinds, empty_args};
+use super::model::{
+    CapacityConfig, ChildBody, ChildConfig, ChildSpans, SupervisorConfig, SupervisorSpans,
+    TreeConfig,
+};
+use super::node::{Node, Span, Value};
+use super::refs::RefUse;
+use super::suggest::did_you_mean;
+
+const ROOT_FIELDS: &[&str] = &["supervisor"];
+const SUPERVISOR_FIELDS: &[&str] = &[
+    "strategy",
+    "max_restarts",
+    "within",
+    "backoff",
+    "backoff_reset",
+    "auto_shutdown",
+    "children",
+];
+const CHILD_FIELDS: &[&str] = &[
+    "id",
+    "kind",
+    "args",
+    "supervisor",
+    "restart",
+    "shutdown",
+    "significant",
+    "capacity",
+];
+
+/// A supervisor ready to build (and rebuild on restart).
+pub(crate) struct PlanSup {
+    pub flags: Flags,
+    pub children: Vec<PlanChild>,
+}
+
+/// A child ready to build.
+pub(crate) struct PlanChild {
+    pub id: String,
+    pub kind: String,
+    pub restart: Restart,
+    pub shutdown: Option<Shutdown>,
+    pub significant: bool,
+    pub capacity: Option<Capacity>,
+    /// The args (or the child's table when it has none).
+    pub span: Span,
+    pub body: PlanBody,
+}
+
+pub(crate) enum PlanBody {
+    Worker {
+        entry: Arc<dyn KindEntry>,
+        args: Arc<dyn Any + Send + Sync>,
+        refs: Vec<RefUse>,
+    },
+    Supervisor(Arc<PlanSup>),
+    /// The child could not be decoded; only its id takes part in checks.
+    Invalid,
+}
+
+pub(crate) struct Decoder<'k> {
+    pub(super) kinds: &'k Kinds,
+    pub diags: Vec<Diagnostic>,
+}
+
+impl<'k> Decoder<'k> {
+    pub fn new(kinds: &'k Kinds) -> Self {
+        Decoder {
+            kinds,
+            diags: Vec::new(),
+        }
+    }
+
+    pub fn root(&mut self, node: &Node) -> Option<(TreeConfig, PlanSup)> {
+        let entries = self.table(node, "the file", ROOT_FIELDS)?;
+        match entries.iter().find(|(k, _)| k.name == "supervisor") {
+            Some((_, sup)) => {
+                let (supervisor, plan) = self.supervisor(sup)?;
+                Some((TreeConfig { supervisor }, plan))
+            }
+            None => {
+                self.diags.push(
+                    Diagnostic::new("missing-field", "missing `supervisor`", Span::new(0, 0))
+                        .label("the file needs a root supervisor")
+                        .note(Some("add a `[supervisor]` table".into())),
+                );
+                None
+            }
+        }
+    }
+
+    fn supervisor(&mut self, node: &Node) -> Option<(SupervisorConfig, PlanSup)> {
+        let entries = self.table(node, "a supervisor", SUPERVISOR_FIELDS)?;
+        let d = Flags::default();
+        let mut cfg = SupervisorConfig {
+            strategy: Strategy::default(),
+            max_restarts: d.max_restarts,
+            within: d.within,
+            backoff: None,
+            backoff_reset: d.backoff_reset,
+            auto_shutdown: AutoShutdown::default(),
+            children: Vec::new(),
+            spans: SupervisorSpans {
+                table: node.span,
+                ..SupervisorSpans::default()
+            },
+        };
+        let mut plans = Vec::new();
+        for (key, value) in entries {
+            match key.name.as_str() {
+                "strategy" => cfg.strategy = self.typed("bad-value", value).unwrap_or_default(),
+                "max_restarts" => {
+                    cfg.max_restarts = self.typed("bad-value", value).unwrap_or(d.max_restarts)
+                }
+                "within" => {
+                    cfg.spans.within = Some(value.span);
+                    cfg.within = self.duration(value).unwrap_or(d.within);
+                }
+                "backoff" => {
+                    cfg.spans.backoff = Some(value.span);
+                    cfg.backoff = self.typed::<Backoff>("bad-value", value);
+                }
+                "backoff_reset" => {
+                    cfg.backoff_reset = self.duration(value).unwrap_or(d.backoff_reset)
+                }
+                "auto_shutdown" => {
+                    cfg.spans.auto_shutdown = Some(value.span);
+                    cfg.auto_shutdown = self.typed("bad-value", value).unwrap_or_default();
+                }
+                "children" => {
+                    let Value::Array(items) = &value.value else {
+                        self.diags.push(
+                            Diagnostic::new(
+                                "wrong-type",
+                                format!("`children` must be an array, found {}", value.type_name()),
+                                value.span,
+                            )
+                            .label("expected an array of children"),
+                        );
+                        continue;
+                    };
+                    let mut seen: HashMap<String, Span> = HashMap::new();
+                    for item in items {
+                        let Some((child, plan)) = self.child(item) else {
+                            continue;
+                        };
+                        if let Some(first) = seen.get(&child.id) {
+                            self.diags.push(
+                                Diagnostic::new(
+                                    "duplicate-id",
+                                    format!("duplicate child id `{}`", child.id),
+                                    child.spans.id,
+                                )
+                                .label("used again here")
+                                .related(*first, "first used here")
+                                .note(Some("ids must be unique among siblings".into())),
+                            );
+                        } else {
+                            seen.insert(child.id.clone(), child.spans.id);
+                        }
+                        cfg.children.push(child);
+                        plans.push(plan);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let flags = Flags {
+            strategy: cfg.strategy,
+            max_restarts: cfg.max_restarts,
+            within: cfg.within,
+            backoff: cfg.backoff,
+            backoff_reset: cfg.backoff_reset,
+            auto_shutdown: cfg.auto_shutdown,
+        };
+        Some((
+            cfg,
+            PlanSup {
+                flags,
+                children: plans,
+            },
+        ))
+    }
+
+    fn child(&mut self, node: &Node) -> Option<(ChildConfig, PlanChild)> {
+        let entries = self.table(node, "a child", CHILD_FIELDS)?;
+        let get = |name: &str| entries.iter().find(|(k, _)| k.name == name);
+        let mut spans = ChildSpans {
+            table: node.span,
+            ..ChildSpans::default()
+        };
+        let id = match get("id") {
+            Some((_, v)) => {
+                spans.id = v.span;
+                match &v.value {
+                    Value::Str(s) if !s.is_empty() && !s.contains('/') => s.clone(),
+                    _ => {
+                        self.diags.push(
+                            Diagnostic::new(
+                                "bad-value",
+                                "a child id must be a non-empty name without `/`",
+                                v.span,
+                            )
+                            .label("expected a name such as \"fetcher\""),
+                        );
+                        return None;
+                    }
+                }
+            }
+            None => {
+                self.diags.push(
+                    Diagnostic::new("missing-field", "missing field `id`", node.span)
+                        .label("this child has no id"),
+                );
+                return None;
+            }
+        };
+        let restart = match get("restart") {
+            Some((_, v)) => {
+                spans.restart = Some(v.span);
+                // An unreadable value must not cause follow-on errors
+                // (transient is valid in every combination).
+                self.typed("bad-value", v).unwrap_or(Restart::Transient)
+            }
+            None => Restart::default(),
+        };
+        let shutdown = get("shutdown").and_then(|(_, v)| self.shutdown(v));
+        let significant = match get("significant") {
+            Some((_, v)) => {
+                spans.significant = Some(v.span);
+                self.typed("bad-value", v).unwrap_or(false)
+            }
+            None => false,
+        };
+        let capacity = get("capacity").and_then(|(_, v)| self.capacity(v));
+        let (body, plan_body, kind_name) = match (get("kind"), get("supervisor")) {
+            (Some((kk, _)), Some((sk, _))) => {
+                self.diags.push(
+                    Diagnostic::new(
+                        "invalid-combination",
+                        "a child is either a `kind` or a nested `supervisor`, not both",
+                        sk.span,
+                    )
+                    .related(kk.span, "`kind` given here"),
+                );
+                return None;
+            }
+            (None, None) => {
+                self.diags.push(
+                    Diagnostic::new(
+                        "missing-field",
+                        format!("child `{id}` has no `kind`"),
+                        node.span,
+                    )
+                    .label("add `kind = \"...\"` or a nested `supervisor` table"),
+                );
+                (None, PlanBody::Invalid, String::new())
+            }
+            (None, Some((_, sup))) => {
+                if let Some((k, _)) = get("args") {
+                    self.diags.push(
+                        Diagnostic::new(
+                            "invalid-combination",
+                            "a supervisor child takes no `args`",
+                            k.span,
+                        )
+                        .label("args are for kinds"),
+                    );
+                }
+                match self.supervisor(sup) {
+                    Some((cfg, plan)) => (
+                        Some(ChildBody::Supervisor(cfg)),
+                        PlanBody::Supervisor(Arc::new(plan)),
+                        "supervisor".to_string(),
+                    ),
+                    None => (None, PlanBody::Invalid, String::new()),
+                }
+            }
+            (Some((_, kv)), None) => {
+                spans.kind = kv.span;
+                let args_node = get("args").map(|(_, v)| v.clone());
+                let kind = match &kv.value {
+                    Value::Str(s) => s.clone(),
+                    _ => {
+                        self.diags.push(
+                            Diagnostic::new("wrong-type", "`kind` must be a string", kv.span)
+                                .label("expected a kind name"),
+                        );
+                        return None;
+                    }
+                };
+                let plan_body = match self.kinds.get(&kind) {
+                    None => {
+                        self.diags.push(
+                            Diagnostic::new(
+                                "unknown-kind",
+                                format!("unknown kind `{kind}`"),
+                                kv.span,
+                            )
+                            .label("no kind of this name is registered")
+                            .note(
+                                did_you_mean(&kind, self.kinds.names()).or_else(|| {
+                                    Some(format!(
+                                        "the registered kinds are {}",
+                                        self.kinds
+                                            .names()
+                                            .map(|n| format!("`{n}`"))
+                                            .collect::<Vec<_>>()
+                                            .join(", ")
+                                    ))
+                                }),
+                            ),
+                        );
+                        PlanBody::Invalid
+                    }
+                    Some(entry) => {
+                        let args = args_node.clone().unwrap_or_else(|| empty_args(node.span));
+                        let (result, refs) = entry.args(&args);
+                        match result {
+                            Ok(typed) => PlanBody::Worker {
+                                entry: entry.clone(),
+                                args: typed,
+                                refs,
+                            },
+                            Err(e) => {
+                                self.de_error_in(
+                                    &format!("kind `{kind}`"),
+                                    "bad-args",
+                                    e,
+                                    args.span,
+                                );
+                                PlanBody::Invalid
+                            }
+                        }
+                    }
+                };
+                (
+                    Some(ChildBody::Worker {
+                        kind: kind.clone(),
+                        args: args_node,
+                    }),
+                    plan_body,
+                    kind,
+                )
+            }
+        };
+        let is_sup = matches!(plan_body, PlanBody::Supervisor(_));
+        let refs = match &plan_body {
+            PlanBody::Worker { refs, .. } => refs.iter().map(|r| r.name.clone()).collect(),
+            _ => Vec::new(),
+        };
+        let child = ChildConfig {
+            id: id.clone(),
+            body: body.unwrap_or(ChildBody::Worker {
+                kind: kind_name.clone(),
+                args: None,
+            }),
+            restart,
+            shutdown: shutdown.unwrap_or(if is_sup {
+                Shutdown::Infinity
+            } else {
+                Shutdown::WORKER_DEFAULT
+            }),
+            significant,
+            capacity: capacity.map(|c| match c {
+                Capacity::Bounded(n) => CapacityConfig::Bounded(n),
+                Capacity::Unbounded => CapacityConfig::Unbounded,
+            }),
+            refs,
+            spans,
+        };
+        let plan = PlanChild {
+            id,
+            kind: kind_name,
+            restart,
+            shutdown,
+            significant,
+            capacity,
+            span: get("args").map_or(node.span, |(_, v)| v.span),
+            body: plan_body,
+        };
+        Some((child, plan))
+    }
+}

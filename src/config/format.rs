@@ -1,0 +1,182 @@
+//! Config file formats and their parsers into [`Node`] trees with spans.
+//!
+//! TOML (always available, the `toml` crate's spanned document parser),
+//! JSON (feature `json`: `serde_json` checks the syntax strictly, then the
+//! YAML 1.2 parser, of which JSON is a subset, gives the spans) and YAML
+//! (feature `yaml`: `saphyr-parser`). Invariant: a syntax error is returned
+//! as diagnostics, never a panic, and a document that parses has a table
+//! at its root.
+
+use std::path::Path;
+
+use super::diagnostics::Diagnostic;
+use super::node::{Key, Node, Span, Value};
+
+/// A config file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// TOML (the default).
+    Toml,
+    /// JSON (cargo feature `json`).
+    Json,
+    /// YAML (cargo feature `yaml`).
+    Yaml,
+}
+
+impl Format {
+    /// The format a file name's extension names (`.toml`, `.json`,
+    /// `.yaml`/`.yml`); TOML for anything else.
+    pub fn from_path(path: impl AsRef<Path>) -> Format {
+        match path.as_ref().extension().and_then(|e| e.to_str()) {
+            Some("json") => Format::Json,
+            Some("yaml" | "yml") => Format::Yaml,
+            _ => Format::Toml,
+        }
+    }
+}
+
+impl Node {
+    /// Parses a whole document.
+    pub fn parse(source: &str, format: Format) -> Result<Node, Vec<Diagnostic>> {
+        let root = match format {
+            Format::Toml => parse_toml(source)?,
+            #[cfg(feature = "json")]
+            Format::Json => {
+                check_json(source)?;
+                super::yaml::parse(source)?
+            }
+            #[cfg(feature = "yaml")]
+            Format::Yaml => super::yaml::parse(source)?,
+            #[allow(unreachable_patterns)]
+            other => {
+                return Err(vec![Diagnostic::new(
+                    "format",
+                    format!(
+                        "{other:?} support is not compiled in (enable the `{}` feature of retinue)",
+                        format!("{other:?}").to_lowercase()
+                    ),
+                    Span::default(),
+                )]);
+            }
+        };
+        match root.value {
+            Value::Table(_) => Ok(root),
+            _ => Err(vec![
+                Diagnostic::new(
+                    "syntax",
+                    format!("the document is {}, expected a table", root.type_name()),
+                    root.span,
+                )
+                .label("expected a table with a `supervisor` key"),
+            ]),
+        }
+    }
+}
+
+fn parse_toml(source: &str) -> Result<Node, Vec<Diagnostic>> {
+    let (table, errors) = toml::de::DeTable::parse_recoverable(source);
+    if !errors.is_empty() {
+        return Err(errors
+            .iter()
+            .map(|e| {
+                let span = e.span().map(Span::from).unwrap_or_default();
+                Diagnostic::new("syntax", "invalid TOML", span)
+                    .label(e.message().trim().to_string())
+            })
+            .collect());
+    }
+    let mut diags = Vec::new();
+    let value = toml_table(table.get_ref(), &mut diags);
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    Ok(Node::new(value, Span::new(0, source.len())))
+}
+
+fn toml_table(table: &toml::de::DeTable<'_>, diags: &mut Vec<Diagnostic>) -> Value {
+    Value::Table(
+        table
+            .iter()
+            .map(|(k, v)| {
+                let key = Key {
+                    name: k.get_ref().to_string(),
+                    span: k.span().into(),
+                };
+                (key, toml_node(v, diags))
+            })
+            .collect(),
+    )
+}
+
+fn toml_node(v: &toml::Spanned<toml::de::DeValue<'_>>, diags: &mut Vec<Diagnostic>) -> Node {
+    use toml::de::DeValue;
+    let span: Span = v.span().into();
+    let value = match v.get_ref() {
+        DeValue::String(s) => Value::Str(s.to_string()),
+        DeValue::Integer(i) => {
+            let digits = i.as_str().replace('_', "");
+            match i64::from_str_radix(&digits, i.radix()) {
+                Ok(n) => Value::Int(n),
+                Err(_) => {
+                    diags.push(
+                        Diagnostic::new("syntax", "integer out of range", span)
+                            .label("does not fit in 64 bits"),
+                    );
+                    Value::Int(0)
+                }
+            }
+        }
+        DeValue::Float(f) => {
+            let text = f.as_str().replace('_', "");
+            let parsed = match text.as_str() {
+                "inf" | "+inf" => Ok(f64::INFINITY),
+                "-inf" => Ok(f64::NEG_INFINITY),
+                "nan" | "+nan" | "-nan" => Ok(f64::NAN),
+                t => t.parse::<f64>(),
+            };
+            match parsed {
+                Ok(x) => Value::Float(x),
+                Err(_) => {
+                    diags.push(Diagnostic::new("syntax", "invalid float", span));
+                    Value::Float(0.0)
+                }
+            }
+        }
+        DeValue::Boolean(b) => Value::Bool(*b),
+        DeValue::Datetime(d) => Value::Str(d.to_string()),
+        DeValue::Array(items) => Value::Array(items.iter().map(|n| toml_node(n, diags)).collect()),
+        DeValue::Table(t) => toml_table(t, diags),
+    };
+    Node::new(value, span)
+}
+
+#[cfg(feature = "json")]
+fn check_json(source: &str) -> Result<(), Vec<Diagnostic>> {
+    match serde_json::from_str::<serde::de::IgnoredAny>(source) {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let offset = offset_of(source, e.line(), e.column());
+            let message = e.to_string();
+            let message = message
+                .rsplit_once(" at line ")
+                .map_or(message.as_str(), |(m, _)| m);
+            Err(vec![
+                Diagnostic::new("syntax", "invalid JSON", Span::new(offset, offset + 1))
+                    .label(message.to_string()),
+            ])
+        }
+    }
+}
+
+/// Byte offset of a 1-based line and column (column counted in bytes).
+#[cfg(feature = "json")]
+fn offset_of(source: &str, line: usize, column: usize) -> usize {
+    let mut offset = 0;
+    for (i, text) in source.split_inclusive('\n').enumerate() {
+        if i + 1 == line {
+            return (offset + column.saturating_sub(1)).min(source.len());
+        }
+        offset += text.len();
+    }
+    source.len()
+}

@@ -1,0 +1,255 @@
+//! [`Kinds`]: the registry of actor kinds a config file may name, each
+//! with typed args read from the file.
+//!
+//! Invariants: a kind's args are fully checked (serde, with spans) and its
+//! actor is built once at load time, so a bad value is a load error, not
+//! a crash after start; the factory given to the supervisor builds a fresh
+//! instance from the same args on every restart (the first start uses the
+//! instance built at load time); registering a name again replaces it.
+
+use std::any::Any;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use serde::de::DeserializeOwned;
+
+use crate::supervisor::ChildSpec;
+use crate::sync::{
+    BarrierActor, BarrierOptions, BreakerConfig, CircuitBreaker, EventActor, EventOptions,
+    LockActor, LockOptions, QueueActor, QueueOptions, RateLimiterActor, RateLimiterOptions,
+    RwLockActor, RwLockOptions, SemaphoreActor, SemaphoreOptions,
+};
+use crate::{Actor, BoxError, Capacity};
+
+use super::de::{DeError, from_node};
+use super::node::{Node, Span, Value};
+use super::refs::{RefUse, Refs, Target, collecting};
+
+/// An actor kind that config files can name: its args type (read from the
+/// file's `args` table with serde) and how to build an instance.
+///
+/// ```
+/// use retinue::{Actor, BoxError};
+/// use retinue::config::{ConfigKind, Kinds, Ref, Refs};
+/// use retinue::sync::Semaphore;
+///
+/// struct Fetcher { urls: u32, slots: Semaphore }
+/// impl Actor for Fetcher {}
+///
+/// #[derive(serde::Deserialize)]
+/// #[serde(deny_unknown_fields)]
+/// struct FetcherArgs { urls: u32, slots: Ref<Semaphore> }
+///
+/// impl ConfigKind for Fetcher {
+///     type Args = FetcherArgs;
+///     fn build(args: &FetcherArgs, refs: &Refs) -> Result<Self, BoxError> {
+///         Ok(Fetcher { urls: args.urls, slots: refs.get(&args.slots)? })
+///     }
+/// }
+///
+/// let mut kinds = Kinds::builtin();
+/// kinds.register::<Fetcher>("my_app.fetcher");
+/// assert!(kinds.names().any(|n| n == "my_app.fetcher"));
+/// ```
+pub trait ConfigKind: Actor + Sized {
+    /// The `args` table, deserialized. Use `#[serde(deny_unknown_fields)]`
+    /// so typos are errors, and [`Ref`](super::Ref) fields to name other
+    /// children.
+    type Args: DeserializeOwned + Send + Sync + 'static;
+
+    /// Builds an instance (at load time, then on every restart).
+    fn build(args: &Self::Args, refs: &Refs) -> Result<Self, BoxError>;
+}
+
+/// What the loader needs from a registered kind, type-erased.
+pub(crate) trait KindEntry: Send + Sync {
+    /// Reads the args (an absent `args` is an empty table) and the refs in them.
+    fn args(&self, args: &Node) -> (Result<Arc<dyn Any + Send + Sync>, DeError>, Vec<RefUse>);
+    /// Builds the child spec and what others can refer to.
+    fn build(
+        &self,
+        id: &str,
+        kind: &str,
+        args: &Arc<dyn Any + Send + Sync>,
+        capacity: Option<Capacity>,
+        refs: Refs,
+    ) -> Result<(ChildSpec, Target), BoxError>;
+}
+
+type BuildFn<A, Args> = dyn Fn(&Args, &Refs) -> Result<A, BoxError> + Send + Sync;
+
+struct FnKind<A, Args> {
+    build: Arc<BuildFn<A, Args>>,
+}
+
+fn read_args<Args: DeserializeOwned + Send + Sync + 'static>(
+    args: &Node,
+) -> (Result<Arc<dyn Any + Send + Sync>, DeError>, Vec<RefUse>) {
+    let (result, refs) = collecting(|| from_node::<Args>(args));
+    (
+        result.map(|a| Arc::new(a) as Arc<dyn Any + Send + Sync>),
+        refs,
+    )
+}
+
+fn typed<Args: Send + Sync + 'static>(
+    args: &Arc<dyn Any + Send + Sync>,
+) -> Result<Arc<Args>, BoxError> {
+    args.clone()
+        .downcast::<Args>()
+        .map_err(|_| "internal: args of another kind".into())
+}
+
+impl<A: Actor, Args: DeserializeOwned + Send + Sync + 'static> KindEntry for FnKind<A, Args> {
+    fn args(&self, args: &Node) -> (Result<Arc<dyn Any + Send + Sync>, DeError>, Vec<RefUse>) {
+        read_args::<Args>(args)
+    }
+
+    fn build(
+        &self,
+        id: &str,
+        kind: &str,
+        args: &Arc<dyn Any + Send + Sync>,
+        capacity: Option<Capacity>,
+        refs: Refs,
+    ) -> Result<(ChildSpec, Target), BoxError> {
+        let args = typed::<Args>(args)?;
+        let first = (self.build)(&args, &refs)?;
+        let build = self.build.clone();
+        let kind_name = kind.to_string();
+        let first = Mutex::new(Some(first));
+        let spec = ChildSpec::worker(id, move || {
+            let ready = first.lock().unwrap_or_else(|e| e.into_inner()).take();
+            match ready {
+                Some(actor) => actor,
+                // Caught by the supervisor and reported as a failed start.
+                None => build(&args, &refs).unwrap_or_else(|e| {
+                    panic!("kind `{kind_name}` could not build an instance: {e}")
+                }),
+            }
+        });
+        let spec = match capacity {
+            Some(c) => spec.capacity(c),
+            None => spec,
+        };
+        let addr = spec.addr::<A>().ok_or("internal: spec of another type")?;
+        Ok((spec, Target::new(id, kind, addr)))
+    }
+}
+
+struct BreakerKind;
+
+impl KindEntry for BreakerKind {
+    fn args(&self, args: &Node) -> (Result<Arc<dyn Any + Send + Sync>, DeError>, Vec<RefUse>) {
+        read_args::<BreakerConfig>(args)
+    }
+
+    fn build(
+        &self,
+        id: &str,
+        kind: &str,
+        args: &Arc<dyn Any + Send + Sync>,
+        _capacity: Option<Capacity>,
+        _refs: Refs,
+    ) -> Result<(ChildSpec, Target), BoxError> {
+        let config = typed::<BreakerConfig>(args)?;
+        let (spec, breaker) = CircuitBreaker::child_spec(id, (*config).clone())?;
+        let target = Target::handle_only(id, kind, breaker);
+        Ok((spec, target))
+    }
+}
+
+/// The registry of kinds a config file may name.
+///
+/// [`Kinds::builtin`] has every coordination primitive, with its options
+/// as args: `lock` ([`LockOptions`]), `rwlock` ([`RwLockOptions`]), `event`
+/// ([`EventOptions`]), `semaphore` ([`SemaphoreOptions`]), `rate_limiter`
+/// ([`RateLimiterOptions`]), `barrier` ([`BarrierOptions`]), `queue`
+/// ([`QueueOptions`], items are `String`s; register your own item type
+/// with [`Kinds::register_fn`]) and `circuit_breaker` ([`BreakerConfig`]).
+#[derive(Clone, Default)]
+pub struct Kinds {
+    entries: BTreeMap<String, Arc<dyn KindEntry>>,
+}
+
+impl std::fmt::Debug for Kinds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.entries.keys()).finish()
+    }
+}
+
+impl Kinds {
+    /// An empty registry.
+    pub fn new() -> Kinds {
+        Kinds::default()
+    }
+
+    /// A registry with the built-in primitives.
+    pub fn builtin() -> Kinds {
+        let mut kinds = Kinds::new();
+        kinds.register_fn("semaphore", |o: &SemaphoreOptions, _| {
+            Ok(SemaphoreActor::new(o.clone()))
+        });
+        kinds.register_fn("rate_limiter", |o: &RateLimiterOptions, _| {
+            Ok(RateLimiterActor::new(o.clone())?)
+        });
+        kinds.register_fn("barrier", |o: &BarrierOptions, _| {
+            Ok(BarrierActor::new(o.clone())?)
+        });
+        kinds.register_fn("queue", |o: &QueueOptions, _| {
+            Ok(QueueActor::<String>::new(*o))
+        });
+        kinds.insert("circuit_breaker", Arc::new(BreakerKind));
+        kinds.register_fn("lock", |o: &LockOptions, _| Ok(LockActor::new(o.clone())));
+        kinds.register_fn("rwlock", |o: &RwLockOptions, _| {
+            Ok(RwLockActor::new(o.clone()))
+        });
+        kinds.register_fn("event", |o: &EventOptions, _| {
+            Ok(EventActor::new(o.clone()))
+        });
+        // A new primitive is one line here, plus one `from_addr!` line in
+        // refs.rs so that other children can refer to it.
+        kinds
+    }
+
+    /// Registers `K` under `name`.
+    pub fn register<K: ConfigKind>(&mut self, name: &str) -> &mut Self {
+        self.register_fn(name, K::build)
+    }
+
+    /// Registers a kind given by a build function over its args type: the
+    /// one-liner for actors that take an options struct, e.g.
+    /// `kinds.register_fn("jobs", |o: &QueueOptions, _| Ok(QueueActor::<Job>::new(*o)))`.
+    pub fn register_fn<A, Args, F>(&mut self, name: &str, build: F) -> &mut Self
+    where
+        A: Actor,
+        Args: DeserializeOwned + Send + Sync + 'static,
+        F: Fn(&Args, &Refs) -> Result<A, BoxError> + Send + Sync + 'static,
+    {
+        self.insert(
+            name,
+            Arc::new(FnKind {
+                build: Arc::new(build),
+            }),
+        )
+    }
+
+    fn insert(&mut self, name: &str, entry: Arc<dyn KindEntry>) -> &mut Self {
+        self.entries.insert(name.into(), entry);
+        self
+    }
+
+    /// The registered names, sorted.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.entries.keys().map(String::as_str)
+    }
+
+    pub(crate) fn get(&self, name: &str) -> Option<&Arc<dyn KindEntry>> {
+        self.entries.get(name)
+    }
+}
+
+/// An absent `args` reads as an empty table.
+pub(crate) fn empty_args(at: Span) -> Node {
+    Node::new(Value::Table(Vec::new()), at)
+}

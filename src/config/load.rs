@@ -1,0 +1,331 @@
+//! Loading: source → nodes → model and plan → checks → a built (not yet
+//! started) tree, and the `System` entry points.
+//!
+//! Invariants: nothing starts unless the whole file decoded, validated and
+//! built without a single diagnostic (a bad file never half-starts a
+//! tree); every actor was built once from its args before the tree starts;
+//! a nested supervisor's factory rebuilds its subtree from the same plan
+//! on restart, with references outside the subtree bound to the same
+//! handles as at load time.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use crate::supervisor::{ChildSpec, Supervisor, SupervisorError, SupervisorRef, System};
+use crate::{Actor, Addr};
+
+use super::decode::{Decoder, PlanBody, PlanSup};
+use super::diagnostics::{ConfigError, Diagnostic};
+use super::format::Format;
+use super::kinds::Kinds;
+use super::model::TreeConfig;
+use super::node::Node;
+use super::refs::{RefTarget, Refs, Target};
+use super::validate::validate;
+
+/// A checked and built tree, not started yet.
+///
+/// ```
+/// use retinue::config::{Format, Kinds, load_str};
+/// use retinue::sync::Semaphore;
+///
+/// let tree = load_str(r#"
+/// [supervisor]
+/// strategy = "one_for_all"
+/// [[supervisor.children]]
+/// id = "slots"
+/// kind = "semaphore"
+/// args = { permits = 2 }
+/// "#, Format::Toml, "inline.toml", &Kinds::builtin()).unwrap();
+/// assert_eq!(tree.config().supervisor.children[0].id, "slots");
+///
+/// # retinue::rt::block_on(async {
+/// let slots: Semaphore = tree.handle("slots").unwrap();
+/// let system = tree.start().await.unwrap();
+/// assert_eq!(slots.available().await, Ok(2));
+/// system.shutdown().await;
+/// # });
+/// ```
+pub struct ConfigTree {
+    config: TreeConfig,
+    root: Supervisor,
+    targets: BTreeMap<String, Target>,
+}
+
+impl fmt::Debug for ConfigTree {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConfigTree")
+            .field("children", &self.targets.keys())
+            .finish()
+    }
+}
+
+impl ConfigTree {
+    /// The model as read from the file.
+    pub fn config(&self) -> &TreeConfig {
+        &self.config
+    }
+
+    /// The handle of the child at `path` (e.g. `"workers/fetcher"`), as
+    /// built for the first start.
+    pub fn handle<H: RefTarget>(&self, path: &str) -> Option<H> {
+        self.targets.get(path).and_then(H::from_target)
+    }
+
+    /// Every child's path and target (kind, address, handle), sorted by path.
+    pub fn targets(&self) -> impl Iterator<Item = (&str, &Target)> {
+        self.targets.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// Starts the tree; if a child fails to start, the ones already
+    /// started are stopped and the error says which and why.
+    pub async fn start(self) -> Result<System, SupervisorError> {
+        System::with_root(self.root).await
+    }
+}
+
+/// Parses, checks and builds a tree from `source` (named `name` in
+/// diagnostics). Reports every problem at once.
+pub fn load_str(
+    source: &str,
+    format: Format,
+    name: &str,
+    kinds: &Kinds,
+) -> Result<ConfigTree, ConfigError> {
+    let node = Node::parse(source, format).map_err(|d| ConfigError::new(name, source, d))?;
+    let mut decoder = Decoder::new(kinds);
+    let decoded = decoder.root(&node);
+    let mut diags = decoder.diags;
+    let Some((config, plan)) = decoded else {
+        return Err(ConfigError::new(name, source, diags));
+    };
+    validate(&config.supervisor, &plan, &mut diags);
+    if !diags.is_empty() {
+        return Err(ConfigError::new(name, source, diags));
+    }
+    let plan = Arc::new(plan);
+    let mut targets = BTreeMap::new();
+    let root = build(&plan, None, "", &mut targets, &mut diags);
+    match root {
+        Some(root) if diags.is_empty() => Ok(ConfigTree {
+            config,
+            root,
+            targets,
+        }),
+        _ => Err(ConfigError::new(name, source, diags)),
+    }
+}
+
+/// [`load_str`] on a file, its format from its extension.
+pub fn load_file(path: impl AsRef<Path>, kinds: &Kinds) -> Result<ConfigTree, ConfigError> {
+    let path = path.as_ref();
+    let name = path.display().to_string();
+    let source = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError::whole_file(&name, "io", format!("cannot read {name}: {e}")))?;
+    load_str(&source, Format::from_path(path), &name, kinds)
+}
+
+/// Why a tree from a config file did not start.
+#[derive(Debug, Clone)]
+pub enum LoadError {
+    /// The file is wrong; nothing was started.
+    Config(ConfigError),
+    /// A child failed in `started`; what had started was stopped again.
+    Start(SupervisorError),
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LoadError::Config(e) => e.fmt(f),
+            LoadError::Start(e) => write!(f, "the tree failed to start: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+impl System {
+    /// Loads, checks and starts the tree in the file at `path` (format
+    /// from the extension: `.toml`, `.json`, `.yaml`/`.yml`).
+    pub async fn from_config_file(
+        path: impl AsRef<Path>,
+        kinds: &Kinds,
+    ) -> Result<System, LoadError> {
+        let tree = load_file(path, kinds).map_err(LoadError::Config)?;
+        tree.start().await.map_err(LoadError::Start)
+    }
+
+    /// Loads, checks and starts the tree in `source`.
+    ///
+    /// ```
+    /// use retinue::config::{Format, Kinds};
+    /// use retinue::supervisor::{ChildState, System};
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let system = System::from_config_str(
+    ///     r#"{ "supervisor": { "children": [
+    ///         { "id": "work", "supervisor": { "children": [
+    ///             { "id": "jobs", "kind": "queue" } ] } } ] } }"#,
+    ///     Format::Json,
+    ///     &Kinds::builtin(),
+    /// ).await;
+    /// # if cfg!(feature = "json") {
+    /// let system = system.unwrap();
+    /// let tree = system.tree().await.unwrap();
+    /// assert_eq!(tree.find("work/jobs").unwrap().state, ChildState::Running);
+    /// system.shutdown().await;
+    /// # }
+    /// # });
+    /// ```
+    pub async fn from_config_str(
+        source: &str,
+        format: Format,
+        kinds: &Kinds,
+    ) -> Result<System, LoadError> {
+        let tree = load_str(source, format, "<config>", kinds).map_err(LoadError::Config)?;
+        tree.start().await.map_err(LoadError::Start)
+    }
+
+    /// The current address of the child at `path` below the root (e.g.
+    /// `"workers/fetcher"`), if it exists and its actor type is `A`.
+    pub async fn lookup_path<A: Actor>(&self, path: &str) -> Option<Addr<A>> {
+        let mut sup: SupervisorRef = self.root().clone();
+        let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+        let (last, inner) = parts.split_last()?;
+        for part in inner {
+            let addr = sup.child(part).await.ok()?.addr::<Supervisor>()?;
+            sup = SupervisorRef::wait_started(addr).await.ok()?;
+        }
+        sup.child(last).await.ok()?.addr::<A>()
+    }
+}
+
+/// The children that are started before the one being built: its earlier
+/// siblings, then its ancestors' earlier siblings.
+struct Scope {
+    targets: Vec<Target>,
+    parent: Option<Arc<Scope>>,
+}
+
+fn resolve(name: &str, local: &[Target], parent: Option<&Arc<Scope>>) -> Option<Target> {
+    if let Some(t) = local.iter().find(|t| t.id() == name) {
+        return Some(t.clone());
+    }
+    let mut scope = parent;
+    while let Some(s) = scope {
+        if let Some(t) = s.targets.iter().find(|t| t.id() == name) {
+            return Some(t.clone());
+        }
+        scope = s.parent.as_ref();
+    }
+    None
+}
+
+/// Builds the supervisor for `plan` (without starting it).
+fn build(
+    plan: &Arc<PlanSup>,
+    parent: Option<Arc<Scope>>,
+    prefix: &str,
+    paths: &mut BTreeMap<String, Target>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Supervisor> {
+    let mut sup = Supervisor::with_flags(plan.flags.clone());
+    let mut local: Vec<Target> = Vec::new();
+    let mut ok = true;
+    for child in &plan.children {
+        let path = format!("{prefix}{}", child.id);
+        let built = match &child.body {
+            PlanBody::Worker { entry, args, refs } => {
+                let mut resolved = Refs::default();
+                for r in refs {
+                    match resolve(&r.name, &local, parent.as_ref()) {
+                        Some(t) if (r.check)(&t) => resolved.insert(t),
+                        Some(t) => {
+                            diags.push(
+                                Diagnostic::new(
+                                    "ref-type",
+                                    format!("`{}` is a `{}`, not {}", r.name, t.kind(), r.expected),
+                                    r.span,
+                                )
+                                .label(format!("expected {}", r.expected)),
+                            );
+                            ok = false;
+                        }
+                        None => {
+                            diags.push(Diagnostic::new(
+                                "dangling-ref",
+                                format!("no child `{}` to refer to", r.name),
+                                r.span,
+                            ));
+                            ok = false;
+                        }
+                    }
+                }
+                if !ok {
+                    continue;
+                }
+                match entry.build(&child.id, &child.kind, args, child.capacity, resolved) {
+                    Ok(built) => Some(built),
+                    Err(e) => {
+                        diags.push(
+                            Diagnostic::new(
+                                "build-failed",
+                                format!("kind `{}` rejected its args: {e}", child.kind),
+                                child.span,
+                            )
+                            .label(format!("`{}` cannot be built", child.id)),
+                        );
+                        ok = false;
+                        None
+                    }
+                }
+            }
+            PlanBody::Supervisor(inner) => {
+                let scope = Arc::new(Scope {
+                    targets: local.clone(),
+                    parent: parent.clone(),
+                });
+                let first = build(
+                    inner,
+                    Some(scope.clone()),
+                    &format!("{path}/"),
+                    paths,
+                    diags,
+                );
+                first.map(|first| {
+                    let first = Mutex::new(Some(first));
+                    let inner = inner.clone();
+                    let id = child.id.clone();
+                    let spec = ChildSpec::supervisor(child.id.clone(), move || {
+                        let ready = first.lock().unwrap_or_else(|e| e.into_inner()).take();
+                        ready.unwrap_or_else(|| {
+                            let mut scratch = BTreeMap::new();
+                            let mut errors = Vec::new();
+                            build(&inner, Some(scope.clone()), "", &mut scratch, &mut errors)
+                                // Caught by the parent and reported as a failed start.
+                                .unwrap_or_else(|| panic!("supervisor `{id}` could not be rebuilt"))
+                        })
+                    });
+                    let addr = spec.addr::<Supervisor>().expect("a supervisor spec");
+                    (spec, Target::new(&child.id, "supervisor", addr))
+                })
+            }
+            PlanBody::Invalid => None,
+        };
+        let Some((mut spec, target)) = built else {
+            ok = false;
+            continue;
+        };
+        spec = spec.restart(child.restart).significant(child.significant);
+        if let Some(shutdown) = child.shutdown {
+            spec = spec.shutdown(shutdown);
+        }
+        paths.insert(path, target.clone());
+        local.push(target);
+        sup = sup.child(spec);
+    }
+    ok.then_some(sup)
+}

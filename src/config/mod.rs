@@ -1,0 +1,64 @@
+//! Supervision trees from config files.
+//!
+//! A tree is data: supervisors with their flags, children of registered
+//! [`Kinds`] with typed args, nested supervisors. Files are TOML (always),
+//! JSON (feature `json`) or YAML (feature `yaml`). Loading checks
+//! everything before anything starts and reports every problem at once,
+//! rustc-style, each with its file, line, column and a caret excerpt
+//! ([`ConfigError`]); a bad file never panics and never half-starts a tree.
+//!
+//! ```
+//! use retinue::config::{Format, Kinds};
+//! use retinue::supervisor::System;
+//! use retinue::sync::{QueueActor, Queue};
+//!
+//! let file = r#"
+//! [supervisor]
+//! strategy = "rest_for_one"
+//! within = "10s"
+//!
+//! [[supervisor.children]]
+//! id = "jobs"
+//! kind = "queue"
+//! args = { maxsize = 10 }
+//! "#;
+//! # retinue::rt::block_on(async {
+//! let system = System::from_config_str(file, Format::Toml, &Kinds::builtin()).await.unwrap();
+//! let jobs = Queue::from_addr(system.lookup_path::<QueueActor<String>>("jobs").await.unwrap());
+//! jobs.put("first".to_string()).await.unwrap();
+//! assert_eq!(jobs.len().await, Ok(1));
+//! system.shutdown().await;
+//! # });
+//! ```
+//!
+//! Files: `node` (parsed values with spans), `format` and `yaml`
+//! (parsers), `de` (serde over nodes), `model`, `kinds`, `refs`,
+//! `decode` and `fields` (nodes to model), `validate`, `diagnostics`,
+//! `load`, `suggest`.
+
+mod de;
+mod decode;
+mod diagnostics;
+mod fields;
+mod format;
+mod kinds;
+mod load;
+mod model;
+mod node;
+mod refs;
+mod suggest;
+mod validate;
+#[cfg(any(feature = "json", feature = "yaml"))]
+mod yaml;
+
+pub use de::{DeError, from_node};
+pub use diagnostics::{ConfigError, Diagnostic};
+pub use format::Format;
+pub use kinds::{ConfigKind, Kinds};
+pub use load::{ConfigTree, LoadError, load_file, load_str};
+pub use model::{
+    CapacityConfig, ChildBody, ChildConfig, ChildSpans, SupervisorConfig, SupervisorSpans,
+    TreeConfig,
+};
+pub use node::{Key, Node, Span, Value};
+pub use refs::{Ref, RefError, RefTarget, Refs, Target};
