@@ -43,7 +43,9 @@ pub fn draw(results: &Results, path: &Path, mode: &str) -> Result<(), Box<dyn st
         .x_label_formatter(&|x| {
             let i = (x - 0.5).round();
             if (x - 0.5 - i).abs() < 1e-6 && i >= 0.0 {
-                labels.get(i as usize).map_or(String::new(), |s| s.to_string())
+                labels
+                    .get(i as usize)
+                    .map_or(String::new(), |s| s.to_string())
             } else {
                 String::new()
             }

@@ -81,7 +81,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let sizes = if args.quick { Sizes::QUICK } else { Sizes::FULL };
+    let sizes = if args.quick {
+        Sizes::QUICK
+    } else {
+        Sizes::FULL
+    };
     match (args.scenario, args.framework.as_deref()) {
         (Some(s), Some(f)) => child(s, f, &sizes),
         (filter, fw) => driver(&args, filter, fw, &sizes),
@@ -199,8 +203,8 @@ fn driver(args: &Args, filter: Option<Scenario>, only: Option<&str>, sizes: &Siz
     let table = report::table(&results);
     println!("\n{table}");
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/compare");
-    if let Err(e) = std::fs::create_dir_all(&dir)
-        .and_then(|_| std::fs::write(dir.join("results.md"), &table))
+    if let Err(e) =
+        std::fs::create_dir_all(&dir).and_then(|_| std::fs::write(dir.join("results.md"), &table))
     {
         eprintln!("cannot write results: {e}");
         return ExitCode::FAILURE;

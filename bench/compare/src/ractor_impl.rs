@@ -10,9 +10,7 @@
 
 use std::time::{Duration, Instant};
 
-use ractor::{
-    Actor, ActorProcessingErr, ActorRef, RpcReplyPort, SpawnErr, SupervisionEvent, call,
-};
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, SpawnErr, SupervisionEvent, call};
 
 use crate::common::{Outcome, SETTLE, Scenario, Sizes, mark_started, median, per_op, percentile};
 use crate::common::{rss_bytes, started};
@@ -27,11 +25,7 @@ impl Actor for Counter {
     type Msg = CounterMsg;
     type State = u64;
     type Arguments = ();
-    async fn pre_start(
-        &self,
-        _: ActorRef<CounterMsg>,
-        _: (),
-    ) -> Result<u64, ActorProcessingErr> {
+    async fn pre_start(&self, _: ActorRef<CounterMsg>, _: ()) -> Result<u64, ActorProcessingErr> {
         Ok(0)
     }
     async fn handle(
@@ -300,7 +294,7 @@ async fn spawn(z: &Sizes) -> (f64, f64) {
 }
 
 async fn ping_current() -> bool {
-    match ActorRef::<WorkerMsg>::where_is(WORKER.to_string()) {
+    match ActorRef::<WorkerMsg>::where_is(WORKER) {
         Some(worker) => matches!(call!(worker, WorkerMsg::Ping), Ok(1)),
         None => false,
     }
@@ -313,7 +307,7 @@ async fn restart(z: &Sizes) -> f64 {
     for _ in 0..z.restarts {
         let deadline = Instant::now() + Duration::from_secs(10);
         let start = Instant::now();
-        let worker = ActorRef::<WorkerMsg>::where_is(WORKER.to_string()).unwrap();
+        let worker = ActorRef::<WorkerMsg>::where_is(WORKER).unwrap();
         must(worker.cast(WorkerMsg::Panic));
         while !ping_current().await {
             assert!(Instant::now() < deadline, "ractor: no answer after restart");
