@@ -18,7 +18,10 @@ const CAP: usize = 256;
 
 /// Runs one scenario.
 pub fn run(scenario: Scenario, z: &Sizes) -> Outcome {
-    rt::block_on(async move {
+    let z = *z;
+    // The measuring code runs as a task on the runtime, next to the actors.
+    rt::block_on(rt::spawn(async move {
+        let z = &z;
         match scenario {
             Scenario::Tell => Outcome::one("tell", tell(z).await),
             Scenario::RoundRobin => Outcome::one("round-robin", round_robin(z).await),
@@ -33,7 +36,8 @@ pub fn run(scenario: Scenario, z: &Sizes) -> Outcome {
             }
             Scenario::Restart => Outcome::unsupported("a bare task has no supervisor"),
         }
-    })
+    }))
+    .expect("measuring task failed")
 }
 
 fn counter(rx: Receiver<u64>) -> rt::JoinHandle<u64> {

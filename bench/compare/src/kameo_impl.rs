@@ -111,11 +111,14 @@ impl Message<Ping> for Worker {
 
 /// Runs one scenario.
 pub fn run(scenario: Scenario, z: &Sizes) -> Outcome {
+    let z = *z;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
-    runtime.block_on(async move {
+    // The measuring code runs as a task on the runtime, next to the actors.
+    let task = runtime.spawn(async move {
+        let z = &z;
         match scenario {
             Scenario::Tell => Outcome::one("tell", tell(z).await),
             Scenario::RoundRobin => Outcome::one("round-robin", round_robin(z).await),
@@ -130,7 +133,8 @@ pub fn run(scenario: Scenario, z: &Sizes) -> Outcome {
             }
             Scenario::Restart => Outcome::one("restart", restart(z).await),
         }
-    })
+    });
+    runtime.block_on(task).expect("measuring task failed")
 }
 
 async fn tell(z: &Sizes) -> f64 {

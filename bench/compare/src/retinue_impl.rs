@@ -103,7 +103,10 @@ impl Handler<Ping> for Worker {
 
 /// Runs one scenario.
 pub fn run(scenario: Scenario, z: &Sizes) -> Outcome {
-    rt::block_on(async move {
+    let z = *z;
+    // The measuring code runs as a task on the runtime, next to the actors.
+    rt::block_on(rt::spawn(async move {
+        let z = &z;
         match scenario {
             Scenario::Tell => Outcome::one("tell", tell(z).await),
             Scenario::RoundRobin => Outcome::one("round-robin", round_robin(z).await),
@@ -118,7 +121,8 @@ pub fn run(scenario: Scenario, z: &Sizes) -> Outcome {
             }
             Scenario::Restart => Outcome::one("restart", restart(z).await),
         }
-    })
+    }))
+    .expect("measuring task failed")
 }
 
 async fn tell(z: &Sizes) -> f64 {
