@@ -49,6 +49,12 @@ fn parse_args() -> Result<Args, String> {
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--quick" => args.quick = true,
+            "--sizes" => {
+                for (what, bytes) in retinue_impl::future_sizes() {
+                    println!("{bytes:>6} B  {what}");
+                }
+                std::process::exit(0);
+            }
             "--scenario" => {
                 let name = it.next().ok_or("--scenario needs a name")?;
                 args.scenario =
@@ -62,10 +68,12 @@ fn parse_args() -> Result<Args, String> {
                 args.framework = Some(name);
             }
             "-h" | "--help" => {
-                return Err("usage: compare [--quick] [--scenario S] [--framework F]\n\
+                return Err(
+                    "usage: compare [--quick] [--sizes] [--scenario S] [--framework F]\n\
                      scenarios: tell round-robin ask ring spawn restart\n\
                      frameworks: retinue kameo ractor actix floor"
-                    .into());
+                        .into(),
+                );
             }
             other => return Err(format!("unknown argument {other}")),
         }

@@ -241,3 +241,16 @@ async fn restart(z: &Sizes) -> f64 {
     }
     median(&mut samples)
 }
+
+/// Sizes behind the spawn cost (`compare --sizes`): the state machine an
+/// idle actor's task holds, against a bare channel-receiving task.
+pub fn future_sizes() -> Vec<(&'static str, usize)> {
+    let mut inbox = retinue::Inbox::<Idle>::new();
+    let run = std::mem::size_of_val(&inbox.run(Idle));
+    let (_tx, rx) = async_channel::unbounded::<u64>();
+    let bare = std::mem::size_of_val(&async move { while rx.recv().await.is_ok() {} });
+    vec![
+        ("retinue Inbox::run future (idle actor)", run),
+        ("bare task: loop over async-channel recv", bare),
+    ]
+}
