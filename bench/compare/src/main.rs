@@ -22,7 +22,9 @@ mod report;
 mod retinue_impl;
 
 use std::collections::BTreeMap;
-use std::process::{Command, ExitCode};
+use std::io::Read;
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
 
 use common::{Outcome, Scenario, Sizes, median};
 use report::{Cell, Results};
@@ -129,14 +131,9 @@ fn run_child(scenario: Scenario, framework: &str, quick: bool) -> Result<Outcome
     if quick {
         cmd.arg("--quick");
     }
-    let out = cmd.output().map_err(|e| e.to_string())?;
-    if !out.status.success() {
-        let err = String::from_utf8_lossy(&out.stderr);
-        let last = err.lines().rev().take(3).collect::<Vec<_>>().join(" / ");
-        return Err(format!("{}: {last}", out.status));
-    }
+    let (stdout, _stderr) = run_with_deadline(cmd, child_deadline(quick))?;
     let mut outcome = Outcome::default();
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
+    for line in stdout.lines() {
         let mut parts = line.split('\t');
         match (parts.next(), parts.next(), parts.next()) {
             (Some("METRIC"), Some(key), Some(v)) => {
@@ -155,6 +152,54 @@ fn run_child(scenario: Scenario, framework: &str, quick: bool) -> Result<Outcome
         }
     }
     Ok(outcome)
+}
+
+/// How long one child may take before it is killed (a hang must fail CI,
+/// not stall it).
+fn child_deadline(quick: bool) -> Duration {
+    Duration::from_secs(if quick { 60 } else { 600 })
+}
+
+/// Runs `cmd` to completion or kills it at `deadline`; returns its stdout
+/// and stderr, or why it failed.
+fn run_with_deadline(mut cmd: Command, deadline: Duration) -> Result<(String, String), String> {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let mut out_pipe = child.stdout.take().ok_or("no stdout")?;
+    let mut err_pipe = child.stderr.take().ok_or("no stderr")?;
+    let out_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = out_pipe.read_to_string(&mut s);
+        s
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err_pipe.read_to_string(&mut s);
+        s
+    });
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            break Some(status);
+        }
+        if start.elapsed() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let stdout = out_reader.join().unwrap_or_default();
+    let stderr = err_reader.join().unwrap_or_default();
+    let last = stderr.lines().rev().take(3).collect::<Vec<_>>().join(" / ");
+    match status {
+        None => Err(format!("killed after {deadline:?}: {last}")),
+        Some(s) if !s.success() => Err(format!("{s}: {last}")),
+        Some(_) => Ok((stdout, stderr)),
+    }
 }
 
 fn driver(args: &Args, filter: Option<Scenario>, only: Option<&str>, sizes: &Sizes) -> ExitCode {
