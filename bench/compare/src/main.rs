@@ -262,6 +262,7 @@ fn driver(args: &Args, filter: Option<Scenario>, only: Option<&str>, sizes: &Siz
         eprintln!("cannot write results: {e}");
         return ExitCode::FAILURE;
     }
+    let dir = dir.canonicalize().unwrap_or(dir);
     match chart::draw(&results, &dir.join("chart.svg"), mode) {
         Ok(()) => println!("wrote {}", dir.join("chart.svg").display()),
         Err(e) => {
