@@ -28,6 +28,15 @@
 //! });
 //! ```
 //!
+//! Beyond the core:
+//! - [`supervisor`]: OTP supervision trees with stable addresses, a
+//!   [`System`] root with a name registry, dynamic supervisors;
+//! - [`sync`]: lock, read-write lock, event, condition, semaphore, rate
+//!   limiter, barrier, queue and circuit breaker, each an actor;
+//! - [`task`]: task groups, gather, as_completed, timeouts, retry;
+//! - [`config`]: supervision trees from TOML (JSON, YAML) files;
+//! - [`Baggage`]: context that travels with messages.
+//!
 //! The runtime seam is [`rt`]: it is the only module that names async-std.
 
 #![warn(missing_docs)]
