@@ -52,8 +52,9 @@ impl Capacity {
     ///
     /// Capacity costs no memory until messages are actually queued (the
     /// bound is a counter), so the default is chosen for throughput: the
-    /// `core` bench shows tell throughput flat from 256 up, and several
-    /// times slower at 16-64 where the sender parks on nearly every send.
+    /// `core` bench shows tell throughput flat from 256 up, and slower
+    /// below it, where the sender parks more often: 15-20 % at 16 on one
+    /// worker, and several times on a busy two-worker machine.
     pub const DEFAULT: Capacity = Capacity::Bounded(256);
 
     /// Zero-sized bounds become one.
