@@ -112,6 +112,10 @@ pin_project_lite::pin_project! {
         #[pin]
         future: F,
         flag: Arc<AbortFlag>,
+        // The waker last handed to `flag`: executors pass a task the same
+        // waker on every poll, so the flag's lock is taken only when it
+        // changes (in practice, once).
+        registered: Option<Waker>,
         // Last field: dropped after `future`, so "finished" is only
         // published once the future (and everything it owns) is gone.
         _count: LiveCount,
@@ -143,9 +147,16 @@ impl<F: Future> Future for Guarded<F> {
         if this.flag.aborted.load(Ordering::SeqCst) {
             return Poll::Ready(Err(JoinError::Aborted));
         }
-        this.flag.register(cx);
-        if this.flag.aborted.load(Ordering::SeqCst) {
-            return Poll::Ready(Err(JoinError::Aborted));
+        if !this
+            .registered
+            .as_ref()
+            .is_some_and(|w| w.will_wake(cx.waker()))
+        {
+            this.flag.register(cx);
+            *this.registered = Some(cx.waker().clone());
+            if this.flag.aborted.load(Ordering::SeqCst) {
+                return Poll::Ready(Err(JoinError::Aborted));
+            }
         }
         let future = this.future;
         match std::panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
@@ -226,6 +237,7 @@ where
     let guarded = Guarded {
         future,
         flag: flag.clone(),
+        registered: None,
         _count: LiveCount::new(flag.clone()),
     };
     JoinHandle {

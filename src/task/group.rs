@@ -165,6 +165,27 @@ impl<E> Drop for ChildGuard<E> {
     }
 }
 
+pin_project_lite::pin_project! {
+    /// A child's future and its guard; fields drop in order, so the guard
+    /// (which tells the group the child is gone) drops after the future.
+    struct GuardedChild<F, E> {
+        #[pin]
+        child: F,
+        _guard: ChildGuard<E>,
+    }
+}
+
+impl<F: Future<Output = ()>, E> Future for GuardedChild<F, E> {
+    type Output = ();
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        self.project().child.poll(cx)
+    }
+}
+
 /// Stops a group's actor when its watching child is cancelled.
 struct StopOnDrop<A: Actor>(Option<Addr<A>>);
 
@@ -325,13 +346,19 @@ impl<E: Send + 'static> Spawner<E> {
         let shared = self.shared.clone();
         // Spawned under the lock: the child's guard cannot remove its entry
         // before it is inserted.
-        let handle = rt::spawn(async move {
-            let _guard = guard;
+        let child = async move {
             match AssertUnwindSafe(task).catch_unwind().await {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => shared.fail(TaskError::Failed(e)),
                 Err(payload) => shared.fail(TaskError::Panicked(rt::panic_message(&*payload))),
             }
+        };
+        // The guard must outlive the child's future in every case (even an
+        // abort before the first poll), so that `join` returns only after
+        // the child's own cleanup has run.
+        let handle = rt::spawn(GuardedChild {
+            child,
+            _guard: guard,
         });
         inner.tasks.insert(id, handle.abort_handle());
         Ok(())
