@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use actix::{Actor, ActorContext, Addr, Context, Handler, Message, System};
 
-use crate::common::{Outcome, SETTLE, Scenario, Sizes, mark_started, median, per_op, percentile};
-use crate::common::{rss_bytes, started};
+use crate::common::{Outcome, SETTLE, Scenario, Sizes, mark_started, median, per_op};
+use crate::common::{ask_latency, rss_bytes, started};
 
 struct Counter(u64);
 impl Actor for Counter {
@@ -156,19 +156,11 @@ async fn round_robin(z: &Sizes) -> f64 {
 
 async fn ask(z: &Sizes) -> (f64, f64) {
     let counter = Counter(0).start();
-    for _ in 0..1000 {
+    let counter = &counter;
+    ask_latency(z.asks, || async move {
         counter.send(Get).await.unwrap();
-    }
-    let mut samples = Vec::with_capacity(z.asks);
-    for _ in 0..z.asks {
-        let start = Instant::now();
-        counter.send(Get).await.unwrap();
-        samples.push(start.elapsed().as_nanos() as f64);
-    }
-    (
-        percentile(&mut samples, 50.0),
-        percentile(&mut samples, 99.0),
-    )
+    })
+    .await
 }
 
 async fn ring(z: &Sizes) -> f64 {

@@ -210,3 +210,27 @@ pub const SETTLE: Duration = Duration::from_millis(200);
 pub fn quiet_panics() {
     std::panic::set_hook(Box::new(|_| {}));
 }
+
+/// Times `asks` sequential round trips of `ask` after `WARM_UP` untimed
+/// ones; returns the p50 and p99 in nanoseconds. One loop for every
+/// framework, so they differ only in the call being timed.
+pub async fn ask_latency<F, Fut>(asks: usize, mut ask: F) -> (f64, f64)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    const WARM_UP: usize = 1000;
+    for _ in 0..WARM_UP {
+        ask().await;
+    }
+    let mut samples = Vec::with_capacity(asks);
+    for _ in 0..asks {
+        let start = std::time::Instant::now();
+        ask().await;
+        samples.push(start.elapsed().as_nanos() as f64);
+    }
+    (
+        percentile(&mut samples, 50.0),
+        percentile(&mut samples, 99.0),
+    )
+}

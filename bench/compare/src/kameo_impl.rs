@@ -14,8 +14,8 @@ use kameo::actor::{ActorRef, Spawn};
 use kameo::message::{Context, Message};
 use kameo::supervision::RestartPolicy;
 
-use crate::common::{Outcome, SETTLE, Scenario, Sizes, mark_started, median, per_op, percentile};
-use crate::common::{rss_bytes, started};
+use crate::common::{Outcome, SETTLE, Scenario, Sizes, mark_started, median, per_op};
+use crate::common::{ask_latency, rss_bytes, started};
 
 #[derive(Actor)]
 struct Counter(u64);
@@ -177,19 +177,11 @@ async fn round_robin(z: &Sizes) -> f64 {
 
 async fn ask(z: &Sizes) -> (f64, f64) {
     let counter = Counter::spawn(Counter(0));
-    for _ in 0..1000 {
+    let counter = &counter;
+    ask_latency(z.asks, || async move {
         counter.ask(Get).await.unwrap();
-    }
-    let mut samples = Vec::with_capacity(z.asks);
-    for _ in 0..z.asks {
-        let start = Instant::now();
-        counter.ask(Get).await.unwrap();
-        samples.push(start.elapsed().as_nanos() as f64);
-    }
-    (
-        percentile(&mut samples, 50.0),
-        percentile(&mut samples, 99.0),
-    )
+    })
+    .await
 }
 
 async fn ring(z: &Sizes) -> f64 {

@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, SpawnErr, SupervisionEvent, call};
 
-use crate::common::{Outcome, SETTLE, Scenario, Sizes, mark_started, median, per_op, percentile};
-use crate::common::{rss_bytes, started};
+use crate::common::{Outcome, SETTLE, Scenario, Sizes, mark_started, median, per_op};
+use crate::common::{ask_latency, rss_bytes, started};
 
 enum CounterMsg {
     Inc,
@@ -242,19 +242,11 @@ async fn round_robin(z: &Sizes) -> f64 {
 
 async fn ask(z: &Sizes) -> (f64, f64) {
     let actor = counter().await;
-    for _ in 0..1000 {
-        get(&actor).await;
-    }
-    let mut samples = Vec::with_capacity(z.asks);
-    for _ in 0..z.asks {
-        let start = Instant::now();
-        get(&actor).await;
-        samples.push(start.elapsed().as_nanos() as f64);
-    }
-    (
-        percentile(&mut samples, 50.0),
-        percentile(&mut samples, 99.0),
-    )
+    let actor = &actor;
+    ask_latency(z.asks, || async move {
+        get(actor).await;
+    })
+    .await
 }
 
 async fn ring(z: &Sizes) -> f64 {

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use retinue::supervisor::{ChildSpec, Flags, Strategy, Supervisor};
 use retinue::{Actor, Addr, BoxError, Context, Handler, Message, rt};
 
-use crate::common::{Outcome, SETTLE, Scenario, Sizes, mark_started, median, per_op, percentile};
-use crate::common::{rss_bytes, started};
+use crate::common::{Outcome, SETTLE, Scenario, Sizes, mark_started, median, per_op};
+use crate::common::{ask_latency, rss_bytes, started};
 
 struct Counter(u64);
 impl Actor for Counter {}
@@ -161,19 +161,11 @@ async fn round_robin(z: &Sizes) -> f64 {
 
 async fn ask(z: &Sizes) -> (f64, f64) {
     let counter = retinue::spawn(Counter(0));
-    for _ in 0..1000 {
+    let counter = &counter;
+    ask_latency(z.asks, || async move {
         counter.ask(Get).await.unwrap();
-    }
-    let mut samples = Vec::with_capacity(z.asks);
-    for _ in 0..z.asks {
-        let start = Instant::now();
-        counter.ask(Get).await.unwrap();
-        samples.push(start.elapsed().as_nanos() as f64);
-    }
-    (
-        percentile(&mut samples, 50.0),
-        percentile(&mut samples, 99.0),
-    )
+    })
+    .await
 }
 
 async fn ring(z: &Sizes) -> f64 {
