@@ -1,5 +1,9 @@
 //! Circuit breaker behaviour, driven by a manual clock (no real waits).
 
+mod common;
+
+use common::cancel::run;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -10,12 +14,19 @@ use retinue::sync::{
     State, TripPolicy, Window,
 };
 
-fn run<F: std::future::Future>(f: F) -> F::Output {
-    rt::block_on(rt::timeout(Duration::from_secs(20), f)).expect("test hung")
-}
-
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
+}
+
+/// Trips at a 50 % failure rate over the last four calls, once four calls
+/// have been seen.
+fn half_of_last_four() -> BreakerConfig {
+    BreakerConfig {
+        trip: TripPolicy::FailureRate { rate: 0.5 },
+        window: Window::Count(4),
+        minimum_calls: 4,
+        ..BreakerConfig::default()
+    }
 }
 
 fn consecutive(n: u32) -> BreakerConfig {
@@ -114,13 +125,7 @@ fn rejected_calls_never_count_and_say_how_long_to_wait() {
 #[test]
 fn failure_rate_over_a_count_window_needs_minimum_calls() {
     run(async {
-        let cfg = BreakerConfig {
-            trip: TripPolicy::FailureRate { rate: 0.5 },
-            window: Window::Count(4),
-            minimum_calls: 4,
-            ..BreakerConfig::default()
-        };
-        let b = CircuitBreaker::spawn_with_clock(cfg, ManualClock::new()).unwrap();
+        let b = CircuitBreaker::spawn_with_clock(half_of_last_four(), ManualClock::new()).unwrap();
         // 3 failures of 3 calls: 100%, but under the minimum.
         for _ in 0..3 {
             fail(&b).await.unwrap_err();
@@ -138,13 +143,7 @@ fn failure_rate_over_a_count_window_needs_minimum_calls() {
 #[test]
 fn count_window_forgets_old_calls() {
     run(async {
-        let cfg = BreakerConfig {
-            trip: TripPolicy::FailureRate { rate: 0.5 },
-            window: Window::Count(4),
-            minimum_calls: 4,
-            ..BreakerConfig::default()
-        };
-        let b = CircuitBreaker::spawn_with_clock(cfg, ManualClock::new()).unwrap();
+        let b = CircuitBreaker::spawn_with_clock(half_of_last_four(), ManualClock::new()).unwrap();
         fail(&b).await.unwrap_err();
         for _ in 0..4 {
             ok(&b).await.unwrap();
