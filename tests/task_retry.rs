@@ -1,18 +1,16 @@
 //! Retry: attempts, backoff, predicates, and the breaker combination.
 //! Sleeps go through an auto-advancing manual clock, which logs them.
 
-use std::future::Future;
+mod common;
+
+use common::cancel::run;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use retinue::rt;
 use retinue::sync::{BreakerConfig, CallError, CircuitBreaker, ManualClock, State, TripPolicy};
 use retinue::task::{Backoff, Jitter, OnRejected, Retry};
-
-fn run<F: Future>(f: F) -> F::Output {
-    rt::block_on(rt::timeout(Duration::from_secs(20), f)).expect("test hung")
-}
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
