@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use crate::actor::{Actor, Handler, Message};
 use crate::current;
-use crate::envelope::{Ask, Boxed, Tell};
+use crate::envelope::{Ask, Envelope, Tell};
 use crate::error::{AskError, SendError, TrySendError};
 use crate::exit::ExitReason;
 use crate::mailbox::{Capacity, Control, Mailbox, PushFailed};
@@ -101,7 +101,7 @@ impl<A: Actor> Addr<A> {
         A: Handler<M>,
     {
         self.mailbox
-            .push(Box::new(Tell::new(msg)))
+            .push(Envelope::new(Tell::new(msg)))
             .await
             .map_err(|envelope| SendError(unwrap_tell(envelope)))
     }
@@ -112,7 +112,7 @@ impl<A: Actor> Addr<A> {
         A: Handler<M>,
     {
         self.mailbox
-            .try_push(Box::new(Tell::new(msg)))
+            .try_push(Envelope::new(Tell::new(msg)))
             .map_err(|failed| match failed {
                 PushFailed::Full(e) => TrySendError::Full(unwrap_tell(e)),
                 PushFailed::Closed(e) => TrySendError::Closed(unwrap_tell(e)),
@@ -128,7 +128,7 @@ impl<A: Actor> Addr<A> {
         A: Handler<M>,
     {
         self.mailbox
-            .push_control(Control::Message(Box::new(Tell::new(msg))))
+            .push_control(Control::Message(Envelope::new(Tell::new(msg))))
             .map_err(|control| match control {
                 Control::Message(e) => SendError(unwrap_tell(e)),
                 _ => unreachable!("pushed a message, got a signal back"),
@@ -147,9 +147,8 @@ impl<A: Actor> Addr<A> {
     {
         self.check_not_self()?;
         let (port, reply) = ReplyTo::pair();
-        let envelope: Boxed<A> = Box::new(Ask(msg, port, crate::Baggage::current()));
         self.mailbox
-            .push(envelope)
+            .push(Envelope::new(Ask::new(msg, port)))
             .await
             .map_err(|_| AskError::Closed)?;
         reply.await
@@ -292,10 +291,10 @@ impl<A: Actor> Addr<A> {
     }
 }
 
-fn unwrap_tell<A: Actor, M: Message>(envelope: Boxed<A>) -> M {
-    match envelope.into_any().downcast::<Tell<M>>() {
-        Ok(tell) => tell.0,
-        Err(_) => unreachable!("a tell envelope came back as another type"),
+fn unwrap_tell<A: Handler<M>, M: Message>(envelope: Envelope<A>) -> M {
+    match envelope.into_payload::<Tell<M>>() {
+        Some(tell) => tell.0,
+        None => unreachable!("a tell envelope came back as another type"),
     }
 }
 

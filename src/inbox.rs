@@ -25,6 +25,8 @@ use crate::addr::{ActorId, Addr};
 use crate::context::Context;
 use crate::current::Scoped;
 use crate::exit::ExitReason;
+use crate::future_slot::FutureSlot;
+use crate::lane::Batch;
 use crate::mailbox::{Capacity, Control, Mailbox, Received};
 use crate::rt::panic_message;
 
@@ -63,6 +65,9 @@ use crate::rt::panic_message;
 /// ```
 pub struct Inbox<A: Actor> {
     mailbox: Arc<Mailbox<A>>,
+    /// Messages taken from the mailbox and not yet handled: they belong to
+    /// the mailbox, not to an instance, so a restart keeps them.
+    taken: Batch<A>,
     closed: bool,
 }
 
@@ -71,6 +76,8 @@ pub struct Running<'a, A: Actor> {
     inbox: &'a mut Inbox<A>,
     actor: A,
     ctx: Context<A>,
+    /// Where each handler's future lives while it runs.
+    slot: FutureSlot,
 }
 
 impl<A: Actor> Inbox<A> {
@@ -83,6 +90,7 @@ impl<A: Actor> Inbox<A> {
     pub fn with_capacity(capacity: Capacity) -> Self {
         Inbox {
             mailbox: Arc::new(Mailbox::new(capacity)),
+            taken: Batch::empty(),
             closed: false,
         }
     }
@@ -129,6 +137,7 @@ impl<A: Actor> Inbox<A> {
                 inbox: self,
                 actor,
                 ctx,
+                slot: FutureSlot::new(),
             }),
             Ok(Err(err)) => Err(ExitReason::failed(err)),
             Err(payload) => Err(ExitReason::Panicked(panic_message(&*payload))),
@@ -149,7 +158,8 @@ impl<A: Actor> Inbox<A> {
     /// `wait_stopped` callers, watchers and links.
     pub fn close(mut self, reason: ExitReason) {
         self.closed = true;
-        self.mailbox.close(reason);
+        let taken = std::mem::replace(&mut self.taken, Batch::empty());
+        self.mailbox.close(reason, taken);
     }
 }
 
@@ -162,7 +172,8 @@ impl<A: Actor> Default for Inbox<A> {
 impl<A: Actor> Drop for Inbox<A> {
     fn drop(&mut self) {
         if !self.closed {
-            self.mailbox.close(ExitReason::Killed);
+            let taken = std::mem::replace(&mut self.taken, Batch::empty());
+            self.mailbox.close(ExitReason::Killed, taken);
         }
     }
 }
@@ -201,7 +212,7 @@ impl<A: Actor> Running<'_, A> {
             if let Some(reason) = self.ctx.exit_requested() {
                 return reason.clone();
             }
-            let envelope = match mailbox.receive().await {
+            let envelope = match mailbox.receive(&mut self.inbox.taken).await {
                 Received::Message(envelope) | Received::Control(Control::Message(envelope)) => {
                     envelope
                 }
@@ -214,9 +225,8 @@ impl<A: Actor> Running<'_, A> {
                 }
                 Received::Orphaned => return ExitReason::Normal,
             };
-            let handled = AssertUnwindSafe(envelope.handle(&mut self.actor, &mut self.ctx))
-                .catch_unwind()
-                .await;
+            let handler = envelope.handle(&mut self.actor, &mut self.ctx, &mut self.slot);
+            let handled = AssertUnwindSafe(handler).catch_unwind().await;
             if let Err(payload) = handled {
                 return ExitReason::Panicked(panic_message(&*payload));
             }

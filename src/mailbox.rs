@@ -2,11 +2,14 @@
 //! actor and by whoever runs its instances.
 //!
 //! Invariants:
-//! - The **user lane** holds told and asked messages in arrival order. When
-//!   bounded, `queued` never exceeds `capacity`: a sender reserves a place
-//!   before pushing and the receiver frees it after popping. Places are a
-//!   counter, not preallocated slots, so an idle actor costs no queue memory
-//!   whatever its capacity.
+//! - The **user lane** ([`Lane`]) holds told and asked messages in arrival
+//!   order. When bounded, `queued` never exceeds `limit`: a sender reserves
+//!   a place before pushing and the receiver frees it when it takes the
+//!   message out to handle it. Places are a counter, not preallocated
+//!   slots, so an idle actor costs no queue memory whatever its capacity.
+//! - Senders wake the receiver only when it is parked (the lane's `PARKED`
+//!   tag), and the receiver wakes senders only when the lane was full, so
+//!   a busy actor and its senders exchange no notifications at all.
 //! - The **control lane** is unbounded and always served first. Sending to
 //!   it never waits, so `Drop` code can use it (a guard's release), and it
 //!   never loses a signal while the mailbox is open. It is rare traffic, so
@@ -17,17 +20,19 @@
 //!   for it. Only [`Mailbox::close`] ends it, once; after that every push
 //!   fails, everything queued is dropped (so pending asks fail instead of
 //!   hanging) and the exit reason is published to waiters and watchers.
+//! - One receiver: only the [`Inbox`](crate::Inbox) receives and closes,
+//!   and it keeps the messages taken but not yet handled in its [`Batch`].
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::{Mutex, MutexGuard};
 
-use concurrent_queue::{ConcurrentQueue, PushError};
 use event_listener::{Event, listener};
 
 use crate::addr::ActorId;
-use crate::envelope::Boxed;
+use crate::envelope::Envelope;
 use crate::exit::ExitReason;
+use crate::lane::{Batch, Lane, Pushed};
 
 /// How many messages a mailbox's user lane holds before `tell` waits.
 ///
@@ -87,13 +92,13 @@ pub(crate) enum Control<A> {
     /// a failure reported by one of its owned tasks, or a supervisor's stop.
     Fail { instance: u64, reason: ExitReason },
     /// An urgent message, served before the user lane.
-    Message(Boxed<A>),
+    Message(Envelope<A>),
 }
 
 /// What the receiver gets next.
 pub(crate) enum Received<A> {
     Control(Control<A>),
-    Message(Boxed<A>),
+    Message(Envelope<A>),
     /// No strong address is left and both lanes are empty: nobody can ever
     /// send again.
     Orphaned,
@@ -113,9 +118,7 @@ struct ControlLane<A> {
 
 pub(crate) struct Mailbox<A> {
     id: ActorId,
-    /// Allocated on first use, and boxed: the queue is cache-padded
-    /// (256 bytes) and an actor that never gets a message never pays for it.
-    user: OnceLock<Box<ConcurrentQueue<Boxed<A>>>>,
+    user: Lane<A>,
     control: Mutex<ControlLane<A>>,
     control_len: AtomicUsize,
     limit: usize,
@@ -132,15 +135,15 @@ pub(crate) struct Mailbox<A> {
 
 /// Why a push did not happen; carries the envelope back.
 pub(crate) enum PushFailed<A> {
-    Full(Boxed<A>),
-    Closed(Boxed<A>),
+    Full(Envelope<A>),
+    Closed(Envelope<A>),
 }
 
 impl<A> Mailbox<A> {
     pub(crate) fn new(capacity: Capacity) -> Self {
         Mailbox {
             id: ActorId::next(),
-            user: OnceLock::new(),
+            user: Lane::new(),
             control: Mutex::new(ControlLane {
                 queue: VecDeque::new(),
                 closed: false,
@@ -182,12 +185,17 @@ impl<A> Mailbox<A> {
         self.instances.load(Ordering::Relaxed)
     }
 
+    /// Messages sent and not yet handed to an instance (those the
+    /// receiver has taken into its batch included).
     pub(crate) fn len(&self) -> usize {
-        self.user.get().map_or(0, |q| q.len())
+        if self.is_closed() {
+            return 0;
+        }
+        self.queued.load(Ordering::Relaxed)
     }
 
     pub(crate) fn is_closed(&self) -> bool {
-        self.user.get().is_some_and(|q| q.is_closed())
+        self.user.is_closed()
     }
 
     // ----- senders -------------------------------------------------------
@@ -202,16 +210,12 @@ impl<A> Mailbox<A> {
         }
     }
 
-    fn user_lane(&self) -> &ConcurrentQueue<Boxed<A>> {
-        self.user
-            .get_or_init(|| Box::new(ConcurrentQueue::unbounded()))
-    }
-
-    fn bounded(&self) -> bool {
-        self.limit != usize::MAX
-    }
-
     fn try_reserve(&self) -> bool {
+        if self.limit == usize::MAX {
+            // Unbounded: counted only so that `len` can tell.
+            self.queued.fetch_add(1, Ordering::Relaxed);
+            return true;
+        }
         let mut queued = self.queued.load(Ordering::Relaxed);
         loop {
             if queued >= self.limit {
@@ -229,35 +233,43 @@ impl<A> Mailbox<A> {
         }
     }
 
+    /// Frees the place of a message taken out (or never pushed).
+    ///
+    /// Senders wait only after seeing the lane full, and nothing but this
+    /// changes a full count, so the place freed from a full lane is the
+    /// first change every waiting sender can miss: waking all of them
+    /// then (they retry, and the losers wait again) loses no one, and a
+    /// lane that is not full costs no notification at all.
     fn unreserve(&self) {
-        self.queued.fetch_sub(1, Ordering::AcqRel);
-        self.room.notify(1);
+        if self.queued.fetch_sub(1, Ordering::AcqRel) == self.limit {
+            self.room.notify(usize::MAX);
+        }
     }
 
     /// Pushes to the user lane if there is room right now.
-    pub(crate) fn try_push(&self, envelope: Boxed<A>) -> Result<(), PushFailed<A>> {
+    pub(crate) fn try_push(&self, envelope: Envelope<A>) -> Result<(), PushFailed<A>> {
         if self.is_closed() {
             return Err(PushFailed::Closed(envelope));
         }
-        if self.bounded() && !self.try_reserve() {
+        if !self.try_reserve() {
             return Err(PushFailed::Full(envelope));
         }
-        match self.user_lane().push(envelope) {
-            Ok(()) => {
-                self.arrived.notify(1);
+        match self.user.push(envelope) {
+            Pushed::Delivered { wake } => {
+                if wake {
+                    self.arrived.notify(1);
+                }
                 Ok(())
             }
-            Err(PushError::Closed(envelope) | PushError::Full(envelope)) => {
-                if self.bounded() {
-                    self.unreserve();
-                }
+            Pushed::Closed(envelope) => {
+                self.unreserve();
                 Err(PushFailed::Closed(envelope))
             }
         }
     }
 
     /// Pushes to the user lane, waiting for room (backpressure).
-    pub(crate) async fn push(&self, mut envelope: Boxed<A>) -> Result<(), Boxed<A>> {
+    pub(crate) async fn push(&self, mut envelope: Envelope<A>) -> Result<(), Envelope<A>> {
         loop {
             match self.try_push(envelope) {
                 Ok(()) => return Ok(()),
@@ -265,6 +277,8 @@ impl<A> Mailbox<A> {
                 Err(PushFailed::Full(e)) => envelope = e,
             }
             listener!(self.room => room);
+            // Pairs with the fence in `Event::notify`, as in `receive`.
+            std::sync::atomic::fence(Ordering::SeqCst);
             match self.try_push(envelope) {
                 Ok(()) => return Ok(()),
                 Err(PushFailed::Closed(e)) => return Err(e),
@@ -304,14 +318,15 @@ impl<A> Mailbox<A> {
 
     // ----- the receiver ----------------------------------------------------
 
-    fn try_receive(&self) -> Option<Received<A>> {
+    fn try_receive(&self, batch: &mut Batch<A>) -> Option<Received<A>> {
         if let Some(control) = self.pop_control() {
             return Some(Received::Control(control));
         }
-        if let Some(Ok(envelope)) = self.user.get().map(|q| q.pop()) {
-            if self.bounded() {
-                self.unreserve();
-            }
+        if batch.is_empty() {
+            *batch = self.user.take();
+        }
+        if let Some(envelope) = batch.pop() {
+            self.unreserve();
             return Some(Received::Message(envelope));
         }
         if self.senders.load(Ordering::Acquire) == 0 {
@@ -321,9 +336,10 @@ impl<A> Mailbox<A> {
     }
 
     /// The next thing for the actor: control first, then user messages.
-    pub(crate) async fn receive(&self) -> Received<A> {
+    /// `batch` is the receiver's own store of taken messages.
+    pub(crate) async fn receive(&self, batch: &mut Batch<A>) -> Received<A> {
         loop {
-            if let Some(next) = self.try_receive() {
+            if let Some(next) = self.try_receive(batch) {
                 return next;
             }
             listener!(self.arrived => arrived);
@@ -332,8 +348,17 @@ impl<A> Mailbox<A> {
             // it the control lane's plain atomic length could be read
             // before the listener is visible (a store-load reordering).
             std::sync::atomic::fence(Ordering::SeqCst);
-            if let Some(next) = self.try_receive() {
-                return next;
+            // Parking is the user lane's re-check (it fails if a message
+            // is there); the control lane and the senders are re-checked
+            // here. Not through `try_receive`: taking would clear the tag.
+            if !self.user.park() {
+                continue;
+            }
+            if let Some(control) = self.pop_control() {
+                return Received::Control(control);
+            }
+            if self.senders.load(Ordering::Acquire) == 0 {
+                return Received::Orphaned;
             }
             arrived.await;
         }
@@ -341,13 +366,12 @@ impl<A> Mailbox<A> {
 
     // ----- the end -----------------------------------------------------------
 
-    /// Ends the mailbox for good. Returns false if it was already closed.
-    pub(crate) fn close(&self, reason: ExitReason) -> bool {
-        // Initialise the lane if need be, so that a sender racing with the
-        // close finds it closed rather than a fresh open one.
-        if !self.user_lane().close() {
+    /// Ends the mailbox for good, dropping what is queued and what the
+    /// receiver had `taken`. Returns false if it was already closed.
+    pub(crate) fn close(&self, reason: ExitReason, taken: Batch<A>) -> bool {
+        let Some(queued) = self.user.close() else {
             return false;
-        }
+        };
         let control = {
             let mut lane = self.lock_control();
             lane.closed = true;
@@ -357,7 +381,8 @@ impl<A> Mailbox<A> {
         // Dropping what is queued drops the ports of pending asks: they
         // fail. Outside the lock: a dropped message may send on drop.
         drop(control);
-        while self.user_lane().pop().is_ok() {}
+        drop(taken);
+        drop(queued);
         self.room.notify(usize::MAX);
         let watchers = {
             let mut exit = self.lock_exit();

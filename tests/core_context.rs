@@ -143,8 +143,12 @@ fn an_interval_ticks_in_order_until_cancelled() {
             assert_eq!(events.recv().await.unwrap(), format!("tick {n}"));
         }
         addr.tell(CancelTimer).await.unwrap();
-        // Ticks already queued may still arrive before "cancelled"; none after.
+        // A tick the interval sent before the cancel ran may still arrive,
+        // even after "cancelled" (it was queued behind CancelTimer). A
+        // marker sent now lands behind every such tick.
         while events.recv().await.unwrap() != "cancelled" {}
+        addr.tell(Tick(1000)).await.unwrap();
+        while events.recv().await.unwrap() != "tick 1000" {}
         addr.tell(Setup::After(Duration::from_millis(20)))
             .await
             .unwrap();
