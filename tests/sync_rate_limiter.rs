@@ -183,6 +183,33 @@ fn fifo_big_request_at_head_is_served_first() {
 }
 
 #[test]
+fn waiters_behind_a_blocked_head_share_one_timer() {
+    rt::block_on(async {
+        let clock = ManualClock::new();
+        let l = limiter(&clock, 1, SEC, 1);
+        l.acquire(1).await.unwrap();
+        let mut waiting: Vec<_> = (0..5).map(|_| Box::pin(l.acquire(1))).collect();
+        for w in &mut waiting {
+            assert!(poll_once(w).await.is_none());
+        }
+        until_waiters(&l, 5).await;
+        assert_status(&l, 0, 5).await;
+        // Six serves (five arrivals, status queries) and one timer.
+        assert_eq!(clock.sleep_log(), [SEC]);
+        // Time moves as soon as a grant is seen, possibly before the actor
+        // has armed the next timer: its deadline is absolute, so waiter
+        // `i` is still served at exactly `i + 1` seconds.
+        for (i, w) in waiting.iter_mut().enumerate() {
+            clock.advance(SEC);
+            assert_eq!(rt::timeout(LONG, w).await, Ok(Ok(())), "waiter {i}");
+        }
+        assert_status(&l, 0, 0).await;
+        // One timer per head that had to wait.
+        assert_eq!(clock.sleep_log().len(), 5);
+    });
+}
+
+#[test]
 fn abandoned_head_is_pruned() {
     rt::block_on(async {
         let clock = ManualClock::new();

@@ -8,7 +8,9 @@
 //! - [`ManualClock`] only moves when told to ([`ManualClock::advance`]),
 //!   or, in auto-advance mode, by exactly the amount each sleep asks for.
 //!   A sleep resolves once the clock reaches its deadline, never before;
-//!   every sleep request is logged so tests can check the exact delays.
+//!   every sleep request is logged so tests can check the exact delays
+//!   (a `sleep_until` logs what was left of it when it was asked for,
+//!   read under the same lock that fixes its deadline).
 
 use std::fmt;
 use std::future::Future;
@@ -47,6 +49,13 @@ pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> Instant;
     /// A future that completes once `duration` has passed on this clock.
     fn sleep(&self, duration: Duration) -> Sleep;
+    /// A future that completes once this clock reaches `deadline` (at
+    /// once if it has). Use it when the deadline was computed from an
+    /// earlier [`now`](Clock::now): time that passed in between is not
+    /// added again. The default sleeps for what is left of it now.
+    fn sleep_until(&self, deadline: Instant) -> Sleep {
+        self.sleep(deadline.saturating_duration_since(self.now()))
+    }
 }
 
 impl<C: Clock + ?Sized> Clock for Arc<C> {
@@ -56,6 +65,10 @@ impl<C: Clock + ?Sized> Clock for Arc<C> {
 
     fn sleep(&self, duration: Duration) -> Sleep {
         (**self).sleep(duration)
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> Sleep {
+        (**self).sleep_until(deadline)
     }
 }
 
@@ -182,8 +195,20 @@ impl Clock for ManualClock {
     }
 
     fn sleep(&self, duration: Duration) -> Sleep {
+        self.sleep_for(|_| duration)
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> Sleep {
+        self.sleep_for(|now| deadline.saturating_duration_since(now))
+    }
+}
+
+impl ManualClock {
+    /// A sleep for `duration(now)`, with `now` read under the lock.
+    fn sleep_for(&self, duration: impl FnOnce(Instant) -> Duration) -> Sleep {
         let (id, deadline) = {
             let mut state = self.lock();
+            let duration = duration(state.now);
             state.log.push(duration);
             state.next_id += 1;
             if state.auto_advance {

@@ -12,9 +12,11 @@
 //!   head blocks the ones behind it, and `try_acquire` never overtakes a
 //!   live queued waiter.
 //! - While the head cannot be served, exactly one wake-up timer (a
-//!   [`Clock::sleep`] in an owned task) is pending, set for when enough
-//!   tokens will have refilled; every event that may change the head
-//!   reschedules it. A status query serves whatever is due first, so it
+//!   [`Clock::sleep`] in an owned task) is pending, due no later than when
+//!   enough tokens will have refilled; every event that may change the
+//!   head re-checks it (a pending timer that is due soon enough is kept:
+//!   firing early only means serving and re-arming). With no waiters, no
+//!   timer is pending. A status query serves whatever is due first, so it
 //!   never reports tokens that a queued waiter is entitled to.
 //! - Tokens are consumed, not held: a grant that reaches nobody (the asker
 //!   gave up before `send`) is refunded at once. In the narrow race where
@@ -185,7 +187,9 @@ pub struct RateLimiterActor {
     last: Instant,
     clock: Arc<dyn Clock>,
     waiters: VecDeque<(u32, ReplyTo<Grant>)>,
-    timer: Option<TaskHandle>,
+    /// The pending wake-up and when it is due on the clock (`None`: past
+    /// what an `Instant` can hold; never kept by a later check).
+    timer: Option<(TaskHandle, Option<Instant>)>,
 }
 
 /// The longest single timer: a longer wait is re-armed when it fires.
@@ -281,34 +285,52 @@ impl RateLimiterActor {
             .min(MAX_TIMER)
     }
 
-    fn start_timer(&mut self, delay: Duration, ctx: &mut Context<Self>) {
-        let sleep = self.clock.sleep(delay);
+    fn cancel_timer(&mut self) {
+        if let Some((timer, _)) = self.timer.take() {
+            timer.cancel();
+        }
+    }
+
+    /// Makes sure a wake-up comes within `delay` from now.
+    fn wake_within(&mut self, delay: Duration, ctx: &mut Context<Self>) {
+        let due = self.last.checked_add(delay);
+        if let (Some((_, Some(at))), Some(due)) = (&self.timer, due) {
+            if *at <= due {
+                return;
+            }
+        }
+        self.cancel_timer();
+        // An absolute deadline: time that passes before the sleep starts
+        // does not delay the wake-up.
+        let sleep = match due {
+            Some(due) => self.clock.sleep_until(due),
+            None => self.clock.sleep(delay),
+        };
         let weak: WeakAddr<Self> = ctx.weak_addr();
-        self.timer = Some(ctx.spawn_task(async move {
+        let task = ctx.spawn_task(async move {
             sleep.await;
             if let Some(addr) = weak.upgrade() {
                 let _ = addr.tell_urgent(Wake);
             }
-        }));
+        });
+        self.timer = Some((task, due));
     }
 
     fn serve(&mut self, ctx: &mut Context<Self>) {
         self.refill();
-        if let Some(timer) = self.timer.take() {
-            timer.cancel();
-        }
         loop {
             // Dead waiters are dropped as they reach the head (O(1) each).
             while self.waiters.front().is_some_and(|(_, p)| p.is_closed()) {
                 self.waiters.pop_front();
             }
             let Some(&(n, _)) = self.waiters.front() else {
+                self.cancel_timer();
                 return;
             };
             let need = self.cost(n);
             if need > self.units {
                 let delay = self.time_to_earn(need - self.units);
-                self.start_timer(delay, ctx);
+                self.wake_within(delay, ctx);
                 return;
             }
             let Some((_, port)) = self.waiters.pop_front() else {
