@@ -376,7 +376,14 @@ impl Handler<TryAcquire> for RateLimiterActor {
 
 impl Handler<Wake> for RateLimiterActor {
     async fn handle(&mut self, _: Wake, ctx: &mut Context<Self>) {
-        self.timer = None;
+        // The pending timer has fired if it was due; a wake-up from a
+        // timer replaced after it fired must not make us forget it.
+        let now = self.clock.now();
+        if let Some((_, due)) = &self.timer {
+            if due.is_none_or(|due| due <= now) {
+                self.timer = None;
+            }
+        }
         self.serve(ctx);
     }
 }
