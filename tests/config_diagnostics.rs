@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use retinue::config::{ConfigKind, Format, Kinds, Ref, Refs, load_str};
-use retinue::sync::Queue;
+use retinue::sync::{Condition, Queue};
 use retinue::{Actor, BoxError};
 
 struct Consumer;
@@ -27,9 +27,28 @@ impl ConfigKind for Consumer {
     }
 }
 
+struct Waiter;
+impl Actor for Waiter {}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WaiterArgs {
+    condition: Ref<Condition>,
+}
+
+impl ConfigKind for Waiter {
+    type Args = WaiterArgs;
+    fn build(args: &WaiterArgs, refs: &Refs) -> Result<Self, BoxError> {
+        refs.get(&args.condition)?;
+        Ok(Waiter)
+    }
+}
+
 fn kinds() -> Kinds {
     let mut kinds = Kinds::builtin();
-    kinds.register::<Consumer>("test.consumer");
+    kinds
+        .register::<Consumer>("test.consumer")
+        .register::<Waiter>("test.waiter");
     kinds
 }
 
@@ -123,6 +142,22 @@ fn all_errors_are_reported_at_once() {
     let mut sorted = lines.clone();
     sorted.sort();
     assert_eq!(lines, sorted, "diagnostics come in file order");
+}
+
+#[test]
+fn children_after_a_bad_reference_are_still_checked() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/config/invalid");
+    let source = std::fs::read_to_string(dir.join("ref-type.condition.toml")).unwrap();
+    let err = load_str(&source, Format::Toml, "x.toml", &kinds()).unwrap_err();
+    let found: Vec<(&str, usize)> = err
+        .diagnostics()
+        .iter()
+        .map(|d| (d.code, source[..d.span.start].lines().count()))
+        .collect();
+    // `ready` (line 13) names an rwlock; `waiter` (line 22), declared after
+    // it, is still checked; `late` (line 27) names the failed `ready` and
+    // adds nothing.
+    assert_eq!(found, [("ref-type", 13), ("ref-type", 22)], "{err}");
 }
 
 #[test]

@@ -10,7 +10,9 @@ use retinue::config::{ConfigKind, Format, Kinds, Ref, Refs, load_file, load_str}
 use retinue::supervisor::{
     ChildSpec, ChildState, Flags, Restart, Strategy, Supervisor, SupervisorRef, System, TreeNode,
 };
-use retinue::sync::{CircuitBreaker, Queue, Semaphore, State};
+use retinue::sync::{
+    CircuitBreaker, Condition, ConditionActor, LockActor, Queue, Semaphore, State,
+};
 use retinue::{Actor, BoxError, Context, Handler, Message};
 
 struct Consumer {
@@ -97,10 +99,53 @@ impl Actor for Counted {
     }
 }
 
+/// Waits on the condition named in its args.
+struct Waiter {
+    condition: Condition,
+}
+impl Actor for Waiter {}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WaiterArgs {
+    condition: Ref<Condition>,
+}
+
+impl ConfigKind for Waiter {
+    type Args = WaiterArgs;
+    fn build(args: &WaiterArgs, refs: &Refs) -> Result<Self, BoxError> {
+        Ok(Waiter {
+            condition: refs.get(&args.condition)?,
+        })
+    }
+}
+
+/// Take the lock, wait for one notification; answers whether the wait
+/// returned with the condition's lock held again.
+struct AwaitNotify;
+impl Message for AwaitNotify {
+    type Reply = bool;
+}
+impl Handler<AwaitNotify> for Waiter {
+    async fn handle(&mut self, _: AwaitNotify, _: &mut Context<Self>) -> bool {
+        let lock = self.condition.lock().clone();
+        let Ok(guard) = lock.acquire().await else {
+            return false;
+        };
+        match self.condition.wait(guard).await {
+            Ok(guard) => {
+                guard.lock_id() == Some(lock.addr().id()) && lock.is_locked().await == Ok(true)
+            }
+            Err(_) => false,
+        }
+    }
+}
+
 fn kinds() -> Kinds {
     let mut kinds = Kinds::builtin();
     kinds
         .register::<Consumer>("test.consumer")
+        .register::<Waiter>("test.waiter")
         .register::<Crashy>("test.crashy")
         .register_fn("test.counted", |_: &Empty, _| Ok(Counted));
     kinds
@@ -441,6 +486,61 @@ args = { set = true }
                 .unwrap(),
         );
         assert!(ready.is_set().await.unwrap());
+        system.shutdown().await;
+    });
+}
+
+#[test]
+fn a_condition_is_bound_to_the_lock_its_file_names() {
+    retinue::rt::block_on(async {
+        let file = r#"
+[supervisor]
+
+[[supervisor.children]]
+id = "mutex"
+kind = "lock"
+
+[[supervisor.children]]
+id = "ready"
+kind = "condition"
+args = { lock = "mutex" }
+
+[[supervisor.children]]
+id = "waiter"
+kind = "test.waiter"
+args = { condition = "ready" }
+"#;
+        let tree = load_str(file, Format::Toml, "c.toml", &kinds()).unwrap();
+        let ready: Condition = tree.handle("ready").unwrap();
+        assert!(
+            tree.handle::<Condition>("mutex").is_none(),
+            "a lock is not a condition"
+        );
+        let system = tree.start().await.unwrap();
+        let mutex = system.lookup_path::<LockActor>("mutex").await.unwrap();
+        let actor = system.lookup_path::<ConditionActor>("ready").await.unwrap();
+        assert_eq!(ready.lock().addr().id(), mutex.id());
+        assert_eq!(ready.addr().id(), actor.id());
+
+        // The configured waiter parks on the condition...
+        let waiter = system.lookup_path::<Waiter>("waiter").await.unwrap();
+        let asked = retinue::rt::spawn(async move { waiter.ask(AwaitNotify).await });
+        retinue::rt::timeout(Duration::from_secs(10), async {
+            while ready.waiting().await != Ok(1) {
+                retinue::rt::yield_now().await;
+            }
+        })
+        .await
+        .expect("the waiter never parked");
+        // ...having released the lock, which we now take to notify it.
+        let guard = ready.lock().acquire().await.unwrap();
+        assert_eq!(ready.notify(&guard, 1).await, Ok(1));
+        assert_eq!(ready.waiting().await, Ok(0));
+        drop(guard);
+        let woken = retinue::rt::timeout(Duration::from_secs(10), asked)
+            .await
+            .expect("the waiter was never woken");
+        assert_eq!(woken.unwrap(), Ok(true));
         system.shutdown().await;
     });
 }

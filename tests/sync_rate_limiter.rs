@@ -1,19 +1,39 @@
-//! RateLimiter: unit tests, a property test of the rate bound and a stress
-//! test. Time is measured, and only used in bounds that cannot flake: a
-//! token bucket can never grant MORE than `burst + rate * elapsed / period`
-//! tokens, and a grant that needs a refill cannot come before that refill.
+//! RateLimiter: unit tests, a property test of the rate bound and a
+//! model-based property test. Time comes from a `ManualClock`, so every
+//! assertion about time is exact: a grant that needs a refill comes when
+//! the clock has earned it, not a nanosecond before, and a token bucket
+//! never grants more than `burst + rate * elapsed / period` tokens. One
+//! smoke test runs on real time, with a bound that cannot flake.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_lite::future::poll_once;
 use proptest::prelude::*;
 use retinue::rt;
-use retinue::sync::{RateLimiter, RateLimiterError, RateLimiterOptions};
+use retinue::sync::{
+    BreakerConfig, CircuitBreaker, Clock, ManualClock, RateLimiter, RateLimiterError,
+    RateLimiterOptions,
+};
 
+/// Only a guard against hangs: no assertion depends on it.
 const LONG: Duration = Duration::from_secs(10);
+const SEC: Duration = Duration::from_secs(1);
 const HOUR: Duration = Duration::from_secs(3600);
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+fn limiter(clock: &ManualClock, rate: u32, period: Duration, burst: u32) -> RateLimiter {
+    let opts = RateLimiterOptions {
+        rate,
+        period,
+        burst: Some(burst),
+    };
+    RateLimiter::with_clock(opts, clock.clone()).unwrap()
+}
 
 async fn until_waiters(l: &RateLimiter, n: usize) {
     rt::timeout(LONG, async {
@@ -23,6 +43,14 @@ async fn until_waiters(l: &RateLimiter, n: usize) {
     })
     .await
     .expect("waiter count never reached");
+}
+
+/// Checks the limiter holds exactly `available` tokens and `waiters`
+/// waiters. A status query serves whatever is due first, so this also
+/// proves nothing more was grantable.
+async fn assert_status(l: &RateLimiter, available: u32, waiters: usize) {
+    let s = l.status().await.unwrap();
+    assert_eq!((s.available, s.waiters), (available, waiters), "{s:?}");
 }
 
 #[test]
@@ -36,12 +64,8 @@ fn burst_then_would_block_and_misuse_errors() {
             RateLimiter::new(1, Duration::ZERO).unwrap_err(),
             RateLimiterError::InvalidOptions
         );
-        let l = RateLimiter::with_options(RateLimiterOptions {
-            rate: 1,
-            period: HOUR,
-            burst: Some(3),
-        })
-        .unwrap();
+        let clock = ManualClock::new();
+        let l = limiter(&clock, 1, HOUR, 3);
         assert_eq!(l.available().await, Ok(3));
         assert_eq!(l.try_acquire(0).await, Err(RateLimiterError::ZeroTokens));
         assert_eq!(
@@ -54,37 +78,87 @@ fn burst_then_would_block_and_misuse_errors() {
         l.try_acquire(2).await.unwrap();
         l.acquire(1).await.unwrap();
         assert_eq!(l.try_acquire(1).await, Err(RateLimiterError::WouldBlock));
+
+        // The timeout runs on the limiter's clock: it fires when the clock
+        // reaches it, and the timed-out waiter leaves the queue.
+        let mut timed = Box::pin(l.acquire_timeout(1, ms(10)));
+        assert!(poll_once(&mut timed).await.is_none());
+        until_waiters(&l, 1).await;
+        clock.advance(ms(9));
+        assert!(poll_once(&mut timed).await.is_none());
+        clock.advance(ms(1));
         assert_eq!(
-            l.acquire_timeout(1, Duration::from_millis(10)).await,
-            Err(RateLimiterError::Timeout)
+            rt::timeout(LONG, &mut timed).await,
+            Ok(Err(RateLimiterError::Timeout))
         );
         until_waiters(&l, 0).await;
     });
 }
 
 #[test]
-fn acquire_waits_for_the_refill() {
+fn acquire_waits_for_exactly_one_refill() {
     rt::block_on(async {
-        let period = Duration::from_millis(50);
-        let start = Instant::now();
-        let l = RateLimiter::new(1, period).unwrap();
+        let clock = ManualClock::new();
+        let l = limiter(&clock, 1, SEC, 1);
         l.acquire(1).await.unwrap(); // the full bucket's one token
-        l.acquire(1).await.unwrap(); // needs one refill
-        let elapsed = start.elapsed();
-        assert!(elapsed >= period - Duration::from_millis(1), "{elapsed:?}");
-        assert!(elapsed < LONG);
+        let mut next = Box::pin(l.acquire(1));
+        assert!(poll_once(&mut next).await.is_none());
+        until_waiters(&l, 1).await;
+        clock.advance(ms(999));
+        assert_status(&l, 0, 1).await;
+        assert!(poll_once(&mut next).await.is_none());
+        clock.advance(ms(1));
+        assert_eq!(rt::timeout(LONG, &mut next).await, Ok(Ok(())));
+        assert_status(&l, 0, 0).await;
+        // The refill timer was set for exactly the missing second.
+        assert_eq!(clock.sleep_log().first(), Some(&SEC));
+    });
+}
+
+#[test]
+fn fractional_rates_are_exact() {
+    rt::block_on(async {
+        // 3 tokens per second: one token takes 333_333_333.3 ns, so it is
+        // earned at 333_333_334 ns, and not before.
+        let clock = ManualClock::new();
+        let l = limiter(&clock, 3, SEC, 1);
+        l.acquire(1).await.unwrap();
+        let mut next = Box::pin(l.acquire(1));
+        assert!(poll_once(&mut next).await.is_none());
+        until_waiters(&l, 1).await;
+        let third = Duration::from_nanos(333_333_334);
+        assert_eq!(clock.sleep_log().first(), Some(&third));
+        clock.advance(third - Duration::from_nanos(1));
+        assert_status(&l, 0, 1).await;
+        clock.advance(Duration::from_nanos(1));
+        assert_eq!(rt::timeout(LONG, &mut next).await, Ok(Ok(())));
+        // It refills to its burst of one, and no further.
+        clock.advance(SEC);
+        assert_status(&l, 1, 0).await;
+    });
+}
+
+#[test]
+fn the_bucket_never_holds_more_than_burst() {
+    rt::block_on(async {
+        let clock = ManualClock::new();
+        let l = limiter(&clock, 2, SEC, 3);
+        l.acquire(3).await.unwrap();
+        assert_status(&l, 0, 0).await;
+        clock.advance(ms(500));
+        assert_status(&l, 1, 0).await;
+        clock.advance(Duration::from_secs(100));
+        assert_status(&l, 3, 0).await;
+        l.acquire(3).await.unwrap();
+        assert_eq!(l.try_acquire(1).await, Err(RateLimiterError::WouldBlock));
     });
 }
 
 #[test]
 fn fifo_big_request_at_head_is_served_first() {
     rt::block_on(async {
-        let l = RateLimiter::with_options(RateLimiterOptions {
-            rate: 1,
-            period: Duration::from_millis(15),
-            burst: Some(2),
-        })
-        .unwrap();
+        let clock = ManualClock::new();
+        let l = limiter(&clock, 1, SEC, 2);
         l.acquire(2).await.unwrap(); // empty the bucket
         let mut big = Box::pin(l.acquire(2));
         assert!(poll_once(&mut big).await.is_none());
@@ -92,23 +166,54 @@ fn fifo_big_request_at_head_is_served_first() {
         let mut small = Box::pin(l.acquire(1));
         assert!(poll_once(&mut small).await.is_none());
         until_waiters(&l, 2).await;
+        // One token has refilled, enough for the small request, yet it
+        // waits its turn behind the big one; try_acquire does not
+        // overtake either.
+        clock.advance(SEC);
         assert_eq!(l.try_acquire(1).await, Err(RateLimiterError::WouldBlock));
-        // One token refills before two, yet the small request waits its
-        // turn: by the time it is granted, the big one's grant is stored.
+        assert_status(&l, 1, 2).await;
+        assert!(poll_once(&mut small).await.is_none());
+        clock.advance(SEC);
+        assert_eq!(rt::timeout(LONG, &mut big).await, Ok(Ok(())));
+        assert_status(&l, 0, 1).await;
+        assert!(poll_once(&mut small).await.is_none());
+        clock.advance(SEC);
         assert_eq!(rt::timeout(LONG, &mut small).await, Ok(Ok(())));
-        assert_eq!(poll_once(&mut big).await, Some(Ok(())));
+    });
+}
+
+#[test]
+fn waiters_behind_a_blocked_head_share_one_timer() {
+    rt::block_on(async {
+        let clock = ManualClock::new();
+        let l = limiter(&clock, 1, SEC, 1);
+        l.acquire(1).await.unwrap();
+        let mut waiting: Vec<_> = (0..5).map(|_| Box::pin(l.acquire(1))).collect();
+        for w in &mut waiting {
+            assert!(poll_once(w).await.is_none());
+        }
+        until_waiters(&l, 5).await;
+        assert_status(&l, 0, 5).await;
+        // Six serves (five arrivals, status queries) and one timer.
+        assert_eq!(clock.sleep_log(), [SEC]);
+        // Time moves as soon as a grant is seen, possibly before the actor
+        // has armed the next timer: its deadline is absolute, so waiter
+        // `i` is still served at exactly `i + 1` seconds.
+        for (i, w) in waiting.iter_mut().enumerate() {
+            clock.advance(SEC);
+            assert_eq!(rt::timeout(LONG, w).await, Ok(Ok(())), "waiter {i}");
+        }
+        assert_status(&l, 0, 0).await;
+        // One timer per head that had to wait.
+        assert_eq!(clock.sleep_log().len(), 5);
     });
 }
 
 #[test]
 fn abandoned_head_is_pruned() {
     rt::block_on(async {
-        let l = RateLimiter::with_options(RateLimiterOptions {
-            rate: 1,
-            period: Duration::from_millis(20),
-            burst: Some(3),
-        })
-        .unwrap();
+        let clock = ManualClock::new();
+        let l = limiter(&clock, 1, SEC, 3);
         l.acquire(3).await.unwrap();
         let head = {
             let l = l.clone();
@@ -123,7 +228,69 @@ fn abandoned_head_is_pruned() {
         head.abort();
         assert!(head.await.is_err());
         until_waiters(&l, 1).await;
+        // One second earns the token `next` needs; had the abandoned head
+        // stayed, it would need three.
+        clock.advance(SEC);
         assert_eq!(rt::timeout(LONG, next).await.unwrap().unwrap(), Ok(()));
+    });
+}
+
+#[test]
+fn acquire_timeout_succeeds_when_the_refill_comes_first() {
+    rt::block_on(async {
+        let clock = ManualClock::new();
+        let l = limiter(&clock, 1, SEC, 1);
+        l.acquire(1).await.unwrap();
+        let mut timed = Box::pin(l.acquire_timeout(1, ms(1500)));
+        assert!(poll_once(&mut timed).await.is_none());
+        until_waiters(&l, 1).await;
+        clock.advance(SEC);
+        assert_eq!(rt::timeout(LONG, &mut timed).await, Ok(Ok(())));
+        // The timeout's sleep was asked for on the same clock.
+        assert!(clock.sleep_log().contains(&ms(1500)));
+    });
+}
+
+#[test]
+fn one_clock_drives_a_breaker_and_a_limiter() {
+    rt::block_on(async {
+        let clock = ManualClock::new();
+        let breaker =
+            CircuitBreaker::spawn_with_clock(BreakerConfig::default(), clock.clone()).unwrap();
+        // The breaker's clock, shared as an `Arc<dyn Clock>`.
+        let shared: Arc<dyn Clock> = breaker.clock().clone();
+        let opts = RateLimiterOptions {
+            rate: 1,
+            period: SEC,
+            burst: None,
+        };
+        let l = RateLimiter::with_clock(opts, shared).unwrap();
+        l.acquire(1).await.unwrap();
+        assert_status(&l, 0, 0).await;
+        clock.advance(SEC);
+        assert_status(&l, 1, 0).await;
+        assert_eq!(l.clock().now(), clock.now());
+    });
+}
+
+#[test]
+fn real_time_smoke_test() {
+    // On the system clock a grant that needs a refill cannot come before
+    // the refill: a lower bound that holds however slow the machine is.
+    rt::block_on(async {
+        let period = ms(30);
+        let start = Instant::now();
+        let l = RateLimiter::new(1, period).unwrap();
+        l.acquire(1).await.unwrap();
+        rt::timeout(LONG, l.acquire(1)).await.unwrap().unwrap();
+        assert!(start.elapsed() >= period, "{:?}", start.elapsed());
+        // A real-time deadline, on a limiter that cannot refill in time.
+        let slow = RateLimiter::new(1, HOUR).unwrap();
+        slow.acquire(1).await.unwrap();
+        assert_eq!(
+            rt::timeout(LONG, slow.acquire_timeout(1, ms(1))).await,
+            Ok(Err(RateLimiterError::Timeout))
+        );
     });
 }
 
@@ -134,7 +301,7 @@ fn options_deserialize_human_durations() {
         MapDeserializer::<_, Error>::new([("period", "250ms")].into_iter()),
     )
     .unwrap();
-    assert_eq!(opts.period, Duration::from_millis(250));
+    assert_eq!(opts.period, ms(250));
     assert_eq!(opts.rate, 10);
     let bad: Result<RateLimiterOptions, _> =
         serde::Deserialize::deserialize(MapDeserializer::<_, Error>::new(
@@ -143,52 +310,81 @@ fn options_deserialize_human_durations() {
     assert!(bad.is_err());
 }
 
-/// Runs `tasks` concurrent clients taking `per_task` single tokens each and
-/// checks the bucket never granted more than it could have.
-async fn check_rate_bound(rate: u32, period: Duration, burst: u32, tasks: u32, per_task: u32) {
-    let start = Instant::now();
-    let l = RateLimiter::with_options(RateLimiterOptions {
-        rate,
-        period,
-        burst: Some(burst),
-    })
-    .unwrap();
-    let granted = Arc::new(AtomicU32::new(0));
+/// Counts a finished client, also when it panicked.
+struct Finished(Arc<AtomicU32>);
+impl Drop for Finished {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// Runs `tasks` concurrent clients taking `per_task` single tokens each
+/// while time moves in `step`s (only when someone sleeps on the clock),
+/// and checks every grant against the bound at the instant it was seen.
+async fn check_rate_bound(
+    rate: u32,
+    period: Duration,
+    burst: u32,
+    tasks: u32,
+    per_task: u32,
+    step: Duration,
+) {
+    let clock = ManualClock::new();
+    let start = clock.now();
+    let l = limiter(&clock, rate, period, burst);
+    let unit = period.as_nanos();
+    let granted = Arc::new(AtomicU64::new(0));
+    let finished = Arc::new(AtomicU32::new(0));
     let handles: Vec<_> = (0..tasks)
         .map(|t| {
-            let (l, granted, start) = (l.clone(), granted.clone(), start);
+            let (l, clock, granted) = (l.clone(), clock.clone(), granted.clone());
+            let done = Finished(finished.clone());
             rt::spawn(async move {
+                let _done = done;
+                let mut must_succeed = 0u64;
                 for i in 0..per_task {
-                    let r = if (t + i) % 4 == 0 {
-                        l.try_acquire(1).await
-                    } else if (t + i) % 4 == 1 {
-                        l.acquire_timeout(1, Duration::from_millis(1)).await
-                    } else {
-                        l.acquire(1).await
+                    let r = match (t + i) % 4 {
+                        0 => l.try_acquire(1).await,
+                        1 => l.acquire_timeout(1, step).await,
+                        _ => {
+                            must_succeed += 1;
+                            l.acquire(1).await
+                        }
                     };
                     if r.is_ok() {
                         let total = granted.fetch_add(1, Ordering::SeqCst) + 1;
-                        let earned =
-                            start.elapsed().as_secs_f64() / period.as_secs_f64() * f64::from(rate);
+                        let elapsed = (clock.now() - start).as_nanos();
+                        let allowed = u128::from(burst) * unit + elapsed * u128::from(rate);
                         assert!(
-                            f64::from(total) <= f64::from(burst) + earned + 1e-6,
-                            "{total} grants after {:?} (rate {rate}/{period:?}, burst {burst})",
-                            start.elapsed()
+                            u128::from(total) * unit <= allowed,
+                            "{total} grants after {elapsed} ns (rate {rate}/{period:?}, burst {burst})"
                         );
                     }
                 }
+                must_succeed
             })
         })
         .collect();
+    rt::timeout(LONG, async {
+        while finished.load(Ordering::SeqCst) < tasks {
+            if clock.sleepers() > 0 {
+                clock.advance(step);
+            }
+            rt::yield_now().await;
+        }
+    })
+    .await
+    .expect("the clients never finished");
+    let mut must_succeed = 0;
     for h in handles {
-        h.await.unwrap();
+        must_succeed += h.await.unwrap();
     }
-    assert!(granted.load(Ordering::SeqCst) > 0);
+    assert!(granted.load(Ordering::SeqCst) >= must_succeed);
 }
 
 #[test]
 fn stress_never_exceeds_the_rate() {
-    rt::block_on(check_rate_bound(1, Duration::from_millis(1), 5, 16, 8));
+    rt::block_on(check_rate_bound(1, ms(10), 5, 16, 8, ms(3)));
 }
 
 proptest! {
@@ -196,39 +392,51 @@ proptest! {
     #[test]
     fn grants_bounded_by_burst_plus_refill(
         rate in 1..4u32,
-        period_ms in 1..4u64,
+        period_ms in 1..40u64,
         burst in 1..5u32,
         tasks in 1..6u32,
         per_task in 1..6u32,
+        step_us in 100..20_000u64,
     ) {
-        rt::block_on(check_rate_bound(rate, Duration::from_millis(period_ms), burst, tasks, per_task));
+        rt::block_on(check_rate_bound(
+            rate,
+            ms(period_ms),
+            burst,
+            tasks,
+            per_task,
+            Duration::from_micros(step_us),
+        ));
     }
 }
 
-// ---- model-based property test (time frozen) -------------------------------
+// ---- model-based property test (time in quarter periods) -------------------
 //
-// With a rate of one token per hour, no whole token refills during a test
-// case, so the limiter must behave exactly like this sequential model: a
-// bucket of `burst` tokens, FIFO waiters (a head that does not fit blocks),
+// One token per second, and time moves only in quarter seconds, so the
+// bucket's contents are always a whole number of quarter tokens and the
+// limiter must behave exactly like this sequential model: a bucket of at
+// most `burst` tokens, FIFO waiters (a head that does not fit blocks),
 // `try_acquire` never overtaking, and cancelled waiters skipped.
 
 mod model {
     use std::collections::BTreeMap;
     use std::future::Future;
     use std::pin::Pin;
+    use std::time::Duration;
 
     use futures_lite::future::poll_once;
     use proptest::prelude::*;
     use retinue::rt;
-    use retinue::sync::{RateLimiter, RateLimiterError, RateLimiterOptions};
+    use retinue::sync::{ManualClock, RateLimiterError};
 
-    use super::HOUR;
+    const QUARTER: Duration = Duration::from_millis(250);
 
     #[derive(Debug, Clone)]
     pub enum Op {
         Acquire(u32),
         TryAcquire(u32),
         Cancel(usize),
+        /// Move the clock this many quarter seconds.
+        Advance(u32),
     }
 
     pub fn op() -> impl Strategy<Value = Op> {
@@ -236,6 +444,7 @@ mod model {
             3 => (1..=4u32).prop_map(Op::Acquire),
             2 => (1..=3u32).prop_map(Op::TryAcquire),
             2 => (0..4usize).prop_map(Op::Cancel),
+            2 => (1..=6u32).prop_map(Op::Advance),
         ]
     }
 
@@ -243,13 +452,10 @@ mod model {
 
     pub fn run(burst: u32, ops: Vec<Op>) {
         rt::block_on(async move {
-            let l = RateLimiter::with_options(RateLimiterOptions {
-                rate: 1,
-                period: HOUR,
-                burst: Some(burst),
-            })
-            .unwrap();
-            let mut tokens = burst;
+            let clock = ManualClock::new();
+            let l = super::limiter(&clock, 1, super::SEC, burst);
+            // Contents in quarter tokens.
+            let mut quarters = burst * 4;
             let mut queue: Vec<(u64, u32)> = Vec::new();
             let mut granted: Vec<u64> = Vec::new();
             let mut pending: BTreeMap<u64, Pending> = BTreeMap::new();
@@ -288,8 +494,8 @@ mod model {
                                 requested: n,
                                 burst,
                             })
-                        } else if queue.is_empty() && n <= tokens {
-                            tokens -= n;
+                        } else if queue.is_empty() && n * 4 <= quarters {
+                            quarters -= n * 4;
                             Ok(())
                         } else {
                             Err(RateLimiterError::WouldBlock)
@@ -303,15 +509,20 @@ mod model {
                             }
                         }
                     }
+                    Op::Advance(q) => {
+                        clock.advance(QUARTER * q);
+                        quarters = (quarters + q).min(burst * 4);
+                    }
                 }
                 while let Some(&(id, n)) = queue.first() {
-                    if n > tokens {
+                    if n * 4 > quarters {
                         break;
                     }
-                    tokens -= n;
+                    quarters -= n * 4;
                     queue.remove(0);
                     granted.push(id);
                 }
+                // A status query serves what is due before answering.
                 let status = l.status().await.unwrap();
                 for id in pending.keys().copied().collect::<Vec<_>>() {
                     if let Some(r) = poll_once(pending.get_mut(&id).unwrap()).await {
@@ -327,7 +538,7 @@ mod model {
                 let mut model_done = granted.clone();
                 model_done.sort_unstable();
                 assert_eq!(real_done, model_done, "granted waiters");
-                assert_eq!(status.available, tokens);
+                assert_eq!(status.available, quarters / 4);
                 assert_eq!(status.waiters, queue.len());
             }
         });

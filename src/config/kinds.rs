@@ -6,24 +6,29 @@
 //! a crash after start; the factory given to the supervisor builds a fresh
 //! instance from the same args on every restart (the first start uses the
 //! instance built at load time); registering a name again replaces it.
+//! A built-in kind whose handle needs more than its own address (the
+//! circuit breaker, the condition bound to its lock) publishes that
+//! handle on its [`Target`], so references to it resolve to the handle.
 
 use std::any::Any;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::supervisor::ChildSpec;
 use crate::sync::{
-    BarrierActor, BarrierOptions, BreakerConfig, CircuitBreaker, EventActor, EventOptions,
-    LockActor, LockOptions, QueueActor, QueueOptions, RateLimiterActor, RateLimiterOptions,
-    RwLockActor, RwLockOptions, SemaphoreActor, SemaphoreOptions,
+    BarrierActor, BarrierOptions, BreakerConfig, CircuitBreaker, Condition, ConditionActor,
+    EventActor, EventOptions, Lock, LockActor, LockOptions, QueueActor, QueueOptions,
+    RateLimiterActor, RateLimiterOptions, RwLockActor, RwLockOptions, SemaphoreActor,
+    SemaphoreOptions,
 };
 use crate::{Actor, BoxError, Capacity};
 
 use super::de::{DeError, from_node};
 use super::node::{Node, Span, Value};
-use super::refs::{RefUse, Refs, Target, collecting};
+use super::refs::{Ref, RefUse, Refs, Target, collecting};
 
 /// An actor kind that config files can name: its args type (read from the
 /// file's `args` table with serde) and how to build an instance.
@@ -159,11 +164,75 @@ impl KindEntry for BreakerKind {
     }
 }
 
+/// The args of the built-in `condition` kind: the lock the condition
+/// variable is bound to, named by the id of an earlier `lock` child.
+///
+/// ```
+/// use retinue::config::{Format, Kinds, load_str};
+/// use retinue::sync::Condition;
+///
+/// let file = r#"
+/// [supervisor]
+/// children = [
+///   { id = "mutex", kind = "lock" },
+///   { id = "ready", kind = "condition", args = { lock = "mutex" } },
+/// ]
+/// "#;
+/// # retinue::rt::block_on(async {
+/// let tree = load_str(file, Format::Toml, "app.toml", &Kinds::builtin()).unwrap();
+/// let ready: Condition = tree.handle("ready").unwrap(); // bound to `mutex`
+/// let system = tree.start().await.unwrap();
+/// let guard = ready.lock().acquire().await.unwrap();
+/// assert_eq!(ready.notify_all(&guard).await, Ok(0)); // nobody waits yet
+/// drop(guard);
+/// system.shutdown().await;
+/// # });
+/// ```
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConditionArgs {
+    /// The lock child the condition is bound to.
+    pub lock: Ref<Lock>,
+}
+
+/// `condition`: a [`ConditionActor`] whose target also carries the
+/// [`Condition`] handle bound to the referenced lock.
+struct ConditionKind;
+
+impl KindEntry for ConditionKind {
+    fn args(&self, args: &Node) -> (Result<Arc<dyn Any + Send + Sync>, DeError>, Vec<RefUse>) {
+        read_args::<ConditionArgs>(args)
+    }
+
+    fn build(
+        &self,
+        id: &str,
+        kind: &str,
+        args: &Arc<dyn Any + Send + Sync>,
+        capacity: Option<Capacity>,
+        refs: Refs,
+    ) -> Result<(ChildSpec, Target), BoxError> {
+        let args = typed::<ConditionArgs>(args)?;
+        let lock = refs.get(&args.lock)?;
+        let spec = ChildSpec::worker(id, ConditionActor::new);
+        let spec = match capacity {
+            Some(c) => spec.capacity(c),
+            None => spec,
+        };
+        let addr = spec
+            .addr::<ConditionActor>()
+            .ok_or("internal: spec of another type")?;
+        let condition = Condition::from_addr(addr.clone(), lock);
+        Ok((spec, Target::new(id, kind, addr).with_handle(condition)))
+    }
+}
+
 /// The registry of kinds a config file may name.
 ///
 /// [`Kinds::builtin`] has every coordination primitive, with its options
 /// as args: `lock` ([`LockOptions`]), `rwlock` ([`RwLockOptions`]), `event`
-/// ([`EventOptions`]), `semaphore` ([`SemaphoreOptions`]), `rate_limiter`
+/// ([`EventOptions`]), `condition` ([`ConditionArgs`]: the `lock` child it
+/// is bound to), `semaphore` ([`SemaphoreOptions`]), `rate_limiter`
 /// ([`RateLimiterOptions`]), `barrier` ([`BarrierOptions`]), `queue`
 /// ([`QueueOptions`], items are `String`s; register your own item type
 /// with [`Kinds::register_fn`]) and `circuit_breaker` ([`BreakerConfig`]).
@@ -207,6 +276,7 @@ impl Kinds {
         kinds.register_fn("event", |o: &EventOptions, _| {
             Ok(EventActor::new(o.clone()))
         });
+        kinds.insert("condition", Arc::new(ConditionKind));
         // A new primitive is one line here, plus one `from_addr!` line in
         // refs.rs so that other children can refer to it.
         kinds

@@ -6,7 +6,9 @@
 //! tree); every actor was built once from its args before the tree starts;
 //! a nested supervisor's factory rebuilds its subtree from the same plan
 //! on restart, with references outside the subtree bound to the same
-//! handles as at load time.
+//! handles as at load time; one child that fails to build does not stop
+//! its later siblings from being built and checked (every error at
+//! once), and a reference to the failed child is not reported again.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -240,6 +242,7 @@ fn build(
         let built = match &child.body {
             PlanBody::Worker { entry, args, refs } => {
                 let mut resolved = Refs::default();
+                let mut refs_ok = true;
                 for r in refs {
                     match resolve(&r.name, &local, parent.as_ref()) {
                         Some(t) if (r.check)(&t) => resolved.insert(t),
@@ -252,19 +255,25 @@ fn build(
                                 )
                                 .label(format!("expected {}", r.expected)),
                             );
-                            ok = false;
+                            refs_ok = false;
                         }
                         None => {
-                            diags.push(Diagnostic::new(
-                                "dangling-ref",
-                                format!("no child `{}` to refer to", r.name),
-                                r.span,
-                            ));
-                            ok = false;
+                            // `validate` found the name in scope, so the
+                            // child it names failed to build and that is
+                            // reported already; say it only if it is not.
+                            if diags.is_empty() {
+                                diags.push(Diagnostic::new(
+                                    "dangling-ref",
+                                    format!("no child `{}` to refer to", r.name),
+                                    r.span,
+                                ));
+                            }
+                            refs_ok = false;
                         }
                     }
                 }
-                if !ok {
+                if !refs_ok {
+                    ok = false;
                     continue;
                 }
                 match entry.build(&child.id, &child.kind, args, child.capacity, resolved) {

@@ -54,7 +54,7 @@ mod yaml;
 pub use de::{DeError, from_node};
 pub use diagnostics::{ConfigError, Diagnostic};
 pub use format::Format;
-pub use kinds::{ConfigKind, Kinds};
+pub use kinds::{ConditionArgs, ConfigKind, Kinds};
 pub use load::{ConfigTree, LoadError, load_file, load_str};
 pub use model::{
     CapacityConfig, ChildBody, ChildConfig, ChildSpans, SupervisorConfig, SupervisorSpans,

@@ -22,8 +22,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::sync::{
-    Barrier, BarrierActor, CircuitBreaker, Event, EventActor, Lock, LockActor, Queue, QueueActor,
-    RateLimiter, RateLimiterActor, RwLock, RwLockActor, Semaphore, SemaphoreActor,
+    Barrier, BarrierActor, CircuitBreaker, Condition, Event, EventActor, Lock, LockActor, Queue,
+    QueueActor, RateLimiter, RateLimiterActor, RwLock, RwLockActor, Semaphore, SemaphoreActor,
 };
 use crate::{Actor, Addr, short_type_name};
 
@@ -269,6 +269,17 @@ impl RefTarget for CircuitBreaker {
     }
     fn expected() -> String {
         "a circuit breaker".into()
+    }
+}
+
+/// A condition is bound to its lock, so only a `condition` child (whose
+/// target carries the bound handle) resolves to one.
+impl RefTarget for Condition {
+    fn from_target(target: &Target) -> Option<Self> {
+        target.handle::<Condition>()
+    }
+    fn expected() -> String {
+        "a condition".into()
     }
 }
 

@@ -180,6 +180,9 @@ impl fmt::Debug for Wakeup {
 /// the timeout forms are [`wait_timeout`](Condition::wait_timeout) and
 /// [`wait_for_timeout`](Condition::wait_for_timeout).
 ///
+/// In a config file the built-in `condition` kind names its lock child:
+/// `args = { lock = "mutex" }` (see [`ConditionArgs`](crate::config::ConditionArgs)).
+///
 /// [`wait_for`]: Condition::wait_for
 ///
 /// ```

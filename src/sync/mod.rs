@@ -19,9 +19,14 @@
 //! - [`Semaphore`], [`RateLimiter`] (token bucket), [`Barrier`]
 //! - [`Queue`]: FIFO / LIFO / priority queue with join and shutdown
 //! - [`CircuitBreaker`]: keeps the books for calls made in the caller's task
+//!
+//! Time-dependent primitives ([`RateLimiter`], [`CircuitBreaker`]) read
+//! time from one injectable [`Clock`]: [`SystemClock`] in production,
+//! [`ManualClock`] in tests.
 
 mod breaker;
 mod cancel_sweep;
+mod clock;
 mod error;
 
 pub mod barrier;
@@ -35,10 +40,10 @@ pub mod semaphore;
 
 pub use barrier::{Barrier, BarrierActor, BarrierError, BarrierOptions, BarrierWaitResult};
 pub use breaker::{
-    BreakerConfig, CallError, CircuitBreaker, Clock, ConfigError, ManualClock, Metrics,
-    OpenBackoff, Outcome, Rejected, Sleep, SlowCalls, State, Subscription, SystemClock, Transition,
-    TripPolicy, Window,
+    BreakerConfig, CallError, CircuitBreaker, ConfigError, Metrics, OpenBackoff, Outcome, Rejected,
+    SlowCalls, State, Subscription, Transition, TripPolicy, Window,
 };
+pub use clock::{Clock, ManualClock, Sleep, SystemClock};
 pub use condition::{Condition, ConditionActor, WaitTimeoutResult};
 pub use error::{ConditionError, EventError, LockError, RwLockError};
 pub use event::{Event, EventActor, EventOptions};

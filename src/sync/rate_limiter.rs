@@ -2,28 +2,40 @@
 //!
 //! Invariants (of [`RateLimiterActor`]):
 //! - The bucket holds at most `burst` tokens and refills continuously at
-//!   `rate` tokens per `period`, measured with a monotonic clock.
+//!   `rate` tokens per `period`, measured on the limiter's [`Clock`]
+//!   ([`SystemClock`] unless one is injected with `with_clock`).
+//! - The bookkeeping is exact integer arithmetic: one token is `period`
+//!   (in nanoseconds) units, and every elapsed nanosecond adds `rate`
+//!   units. A grant never comes before the clock has earned it, and a
+//!   wake-up timer set for `d` makes the head grantable at exactly `d`.
 //! - Waiters are served strictly FIFO in order of receipt; a request at the
 //!   head blocks the ones behind it, and `try_acquire` never overtakes a
 //!   live queued waiter.
-//! - While the head cannot be served, exactly one wake-up timer
-//!   (`Context::send_after`) is pending, set for when enough tokens will
-//!   have refilled; every event that may change the head reschedules it.
+//! - While the head cannot be served, exactly one wake-up timer (a
+//!   [`Clock::sleep`] in an owned task) is pending, due no later than when
+//!   enough tokens will have refilled; every event that may change the
+//!   head re-checks it (a pending timer that is due soon enough is kept:
+//!   firing early only means serving and re-arming). With no waiters, no
+//!   timer is pending. A status query serves whatever is due first, so it
+//!   never reports tokens that a queued waiter is entitled to.
 //! - Tokens are consumed, not held: a grant that reaches nobody (the asker
 //!   gave up before `send`) is refunded at once. In the narrow race where
 //!   the asker gives up after the grant was stored, the tokens stay spent
 //!   (rate limiting errs on the side of sending less).
 //! - No handler panics: counts are checked against `burst`; the options are
-//!   validated at construction.
+//!   validated at construction; the arithmetic saturates.
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures_lite::FutureExt;
 use serde::Deserialize;
 
 use super::cancel_sweep::ask_swept;
-use crate::{Actor, Addr, AskError, Context, Handler, Message, ReplyTo, TaskHandle};
+use crate::sync::{Clock, SystemClock};
+use crate::{Actor, Addr, AskError, Context, Handler, Message, ReplyTo, TaskHandle, WeakAddr};
 
 /// Options of a [`RateLimiterActor`] (deserializable from config files;
 /// `period` accepts `"250ms"`, `"1s"`, `"2m"` or a number of milliseconds).
@@ -165,27 +177,73 @@ impl Message for Status {
 /// # });
 /// ```
 pub struct RateLimiterActor {
-    per_sec: f64,
+    /// Units per token: the period in nanoseconds (≥ 1).
+    unit: u128,
+    /// Units earned per elapsed nanosecond: the rate (≥ 1).
+    rate: u128,
     burst: u32,
-    tokens: f64,
+    /// Units in the bucket, at most `burst * unit`.
+    units: u128,
     last: Instant,
+    clock: Arc<dyn Clock>,
     waiters: VecDeque<(u32, ReplyTo<Grant>)>,
-    timer: Option<TaskHandle>,
+    /// The pending wake-up and when it is due on the clock (`None`: past
+    /// what an `Instant` can hold; never kept by a later check).
+    timer: Option<(TaskHandle, Option<Instant>)>,
 }
 
+/// The longest single timer: a longer wait is re-armed when it fires.
+const MAX_TIMER: Duration = Duration::from_secs(1_000_000_000);
+
 impl RateLimiterActor {
-    /// A full bucket; fails with [`RateLimiterError::InvalidOptions`] on a
-    /// zero rate, period or burst.
+    /// A full bucket on real time; fails with
+    /// [`RateLimiterError::InvalidOptions`] on a zero rate, period or burst.
     pub fn new(opts: RateLimiterOptions) -> Result<Self, RateLimiterError> {
+        Self::with_shared_clock(opts, Arc::new(SystemClock))
+    }
+
+    /// A full bucket whose time comes from `clock` (tests pass a
+    /// [`ManualClock`](crate::sync::ManualClock)); the same checks as
+    /// [`new`](Self::new).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use retinue::sync::{ManualClock, RateLimiter, RateLimiterActor, RateLimiterOptions};
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let clock = ManualClock::new();
+    /// let opts = RateLimiterOptions { rate: 1, period: Duration::from_secs(60), burst: None };
+    /// let actor = RateLimiterActor::with_clock(opts, clock.clone()).unwrap();
+    /// let limiter = RateLimiter::from_addr(retinue::spawn(actor));
+    /// limiter.acquire(1).await.unwrap();
+    /// assert_eq!(limiter.available().await, Ok(0));
+    /// clock.advance(Duration::from_secs(60)); // a minute, instantly
+    /// assert_eq!(limiter.available().await, Ok(1));
+    /// # });
+    /// ```
+    pub fn with_clock(
+        opts: RateLimiterOptions,
+        clock: impl Clock,
+    ) -> Result<Self, RateLimiterError> {
+        Self::with_shared_clock(opts, Arc::new(clock))
+    }
+
+    fn with_shared_clock(
+        opts: RateLimiterOptions,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, RateLimiterError> {
         let burst = opts.burst.unwrap_or(opts.rate);
         if opts.rate == 0 || opts.period.is_zero() || burst == 0 {
             return Err(RateLimiterError::InvalidOptions);
         }
+        let unit = opts.period.as_nanos();
         Ok(RateLimiterActor {
-            per_sec: f64::from(opts.rate) / opts.period.as_secs_f64(),
+            unit,
+            rate: u128::from(opts.rate),
             burst,
-            tokens: f64::from(burst),
-            last: Instant::now(),
+            units: u128::from(burst).saturating_mul(unit),
+            last: clock.now(),
+            clock,
             waiters: VecDeque::new(),
             timer: None,
         })
@@ -204,42 +262,83 @@ impl RateLimiterActor {
         Ok(())
     }
 
+    fn cost(&self, n: u32) -> u128 {
+        u128::from(n).saturating_mul(self.unit)
+    }
+
     fn refill(&mut self) {
-        let now = Instant::now();
-        let earned = now.duration_since(self.last).as_secs_f64() * self.per_sec;
-        self.tokens = (self.tokens + earned).min(f64::from(self.burst));
-        self.last = now;
+        let now = self.clock.now();
+        let elapsed = now.saturating_duration_since(self.last).as_nanos();
+        let earned = elapsed.saturating_mul(self.rate);
+        self.units = self.units.saturating_add(earned).min(self.cost(self.burst));
+        self.last = self.last.max(now);
+    }
+
+    /// How long until `missing` units have been earned (rounded up).
+    fn time_to_earn(&self, missing: u128) -> Duration {
+        let nanos = missing.div_ceil(self.rate);
+        let secs = u64::try_from(nanos / 1_000_000_000).unwrap_or(u64::MAX);
+        // Below 10^9 by construction.
+        let sub = (nanos % 1_000_000_000) as u32;
+        Duration::new(secs, 0)
+            .saturating_add(Duration::from_nanos(u64::from(sub)))
+            .min(MAX_TIMER)
+    }
+
+    fn cancel_timer(&mut self) {
+        if let Some((timer, _)) = self.timer.take() {
+            timer.cancel();
+        }
+    }
+
+    /// Makes sure a wake-up comes within `delay` from now.
+    fn wake_within(&mut self, delay: Duration, ctx: &mut Context<Self>) {
+        let due = self.last.checked_add(delay);
+        if let (Some((_, Some(at))), Some(due)) = (&self.timer, due) {
+            if *at <= due {
+                return;
+            }
+        }
+        self.cancel_timer();
+        // An absolute deadline: time that passes before the sleep starts
+        // does not delay the wake-up.
+        let sleep = match due {
+            Some(due) => self.clock.sleep_until(due),
+            None => self.clock.sleep(delay),
+        };
+        let weak: WeakAddr<Self> = ctx.weak_addr();
+        let task = ctx.spawn_task(async move {
+            sleep.await;
+            if let Some(addr) = weak.upgrade() {
+                let _ = addr.tell_urgent(Wake);
+            }
+        });
+        self.timer = Some((task, due));
     }
 
     fn serve(&mut self, ctx: &mut Context<Self>) {
         self.refill();
-        if let Some(timer) = self.timer.take() {
-            timer.cancel();
-        }
         loop {
             // Dead waiters are dropped as they reach the head (O(1) each).
             while self.waiters.front().is_some_and(|(_, p)| p.is_closed()) {
                 self.waiters.pop_front();
             }
             let Some(&(n, _)) = self.waiters.front() else {
+                self.cancel_timer();
                 return;
             };
-            let need = f64::from(n);
-            if need > self.tokens {
-                let secs = (need - self.tokens) / self.per_sec;
-                // Finite and positive by construction; never panic anyway.
-                let delay = Duration::try_from_secs_f64(secs.clamp(0.0, 1e9))
-                    .unwrap_or(Duration::from_secs(1))
-                    + Duration::from_micros(200);
-                self.timer = Some(ctx.send_after(Wake, delay));
+            let need = self.cost(n);
+            if need > self.units {
+                let delay = self.time_to_earn(need - self.units);
+                self.wake_within(delay, ctx);
                 return;
             }
             let Some((_, port)) = self.waiters.pop_front() else {
                 return;
             };
-            self.tokens -= need;
+            self.units -= need;
             if port.send(Ok(())).is_err() {
-                self.tokens += need; // reached nobody: refund
+                self.units += need; // reached nobody: refund
             }
         }
     }
@@ -266,17 +365,25 @@ impl Handler<TryAcquire> for RateLimiterActor {
         self.check(msg.0)?;
         self.refill();
         let queued = self.waiters.iter().any(|(_, port)| !port.is_closed());
-        if queued || f64::from(msg.0) > self.tokens {
+        let need = self.cost(msg.0);
+        if queued || need > self.units {
             return Err(RateLimiterError::WouldBlock);
         }
-        self.tokens -= f64::from(msg.0);
+        self.units -= need;
         Ok(())
     }
 }
 
 impl Handler<Wake> for RateLimiterActor {
     async fn handle(&mut self, _: Wake, ctx: &mut Context<Self>) {
-        self.timer = None;
+        // The pending timer has fired if it was due; a wake-up from a
+        // timer replaced after it fired must not make us forget it.
+        let now = self.clock.now();
+        if let Some((_, due)) = &self.timer {
+            if due.is_none_or(|due| due <= now) {
+                self.timer = None;
+            }
+        }
         self.serve(ctx);
     }
 }
@@ -288,11 +395,13 @@ impl Handler<Sweep> for RateLimiterActor {
 }
 
 impl Handler<Status> for RateLimiterActor {
-    async fn handle(&mut self, _: Status, _: &mut Context<Self>) -> RateLimiterStatus {
-        self.refill();
+    async fn handle(&mut self, _: Status, ctx: &mut Context<Self>) -> RateLimiterStatus {
+        // Grant what is due first (a wake-up may still be on its way).
+        self.serve(ctx);
         self.waiters.retain(|(_, port)| !port.is_closed());
+        let whole = self.units / self.unit;
         RateLimiterStatus {
-            available: self.tokens.floor() as u32,
+            available: u32::try_from(whole).unwrap_or(self.burst),
             waiters: self.waiters.len(),
         }
     }
@@ -312,9 +421,10 @@ impl Handler<Status> for RateLimiterActor {
 /// assert_eq!(limiter.try_acquire(1).await, Err(RateLimiterError::WouldBlock));
 /// # });
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct RateLimiter {
     addr: Addr<RateLimiterActor>,
+    clock: Arc<dyn Clock>,
 }
 
 impl RateLimiter {
@@ -327,19 +437,64 @@ impl RateLimiter {
         })
     }
 
-    /// Spawns a limiter with these options.
+    /// Spawns a limiter with these options, on real time.
     pub fn with_options(opts: RateLimiterOptions) -> Result<Self, RateLimiterError> {
-        Ok(Self::from_addr(crate::spawn(RateLimiterActor::new(opts)?)))
+        Self::with_clock(opts, SystemClock)
+    }
+
+    /// Spawns a limiter with these options whose refill and
+    /// [`acquire_timeout`](Self::acquire_timeout) deadlines run on `clock`
+    /// (like [`CircuitBreaker::spawn_with_clock`](crate::sync::CircuitBreaker::spawn_with_clock)).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use retinue::sync::{ManualClock, RateLimiter, RateLimiterOptions};
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let clock = ManualClock::new();
+    /// let opts = RateLimiterOptions { rate: 1, period: Duration::from_secs(3600), burst: None };
+    /// let limiter = RateLimiter::with_clock(opts, clock.clone()).unwrap();
+    /// limiter.acquire(1).await.unwrap(); // the bucket starts full
+    /// let waiter = retinue::rt::spawn({
+    ///     let limiter = limiter.clone();
+    ///     async move { limiter.acquire(1).await }
+    /// });
+    /// clock.wait_for_sleepers(1).await; // the limiter's refill timer
+    /// assert_eq!(clock.sleep_log(), [Duration::from_secs(3600)]);
+    /// clock.advance(Duration::from_secs(3600)); // an hour, instantly
+    /// assert_eq!(waiter.await.unwrap(), Ok(()));
+    /// # });
+    /// ```
+    pub fn with_clock(
+        opts: RateLimiterOptions,
+        clock: impl Clock,
+    ) -> Result<Self, RateLimiterError> {
+        let clock: Arc<dyn Clock> = Arc::new(clock);
+        let actor = RateLimiterActor::with_shared_clock(opts, clock.clone())?;
+        Ok(RateLimiter {
+            addr: crate::spawn(actor),
+            clock,
+        })
     }
 
     /// Wraps the address of an existing (e.g. supervised) limiter actor.
+    /// This handle measures [`acquire_timeout`](Self::acquire_timeout)
+    /// deadlines in real time.
     pub fn from_addr(addr: Addr<RateLimiterActor>) -> Self {
-        RateLimiter { addr }
+        RateLimiter {
+            addr,
+            clock: Arc::new(SystemClock),
+        }
     }
 
     /// The actor's address.
     pub fn addr(&self) -> &Addr<RateLimiterActor> {
         &self.addr
+    }
+
+    /// The clock this handle measures timeouts on.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
     }
 
     /// Waits (FIFO) until `n` tokens can be spent, and spends them.
@@ -352,11 +507,16 @@ impl RateLimiter {
         self.addr.ask(TryAcquire(n)).await?
     }
 
-    /// [`acquire`](Self::acquire) with a deadline.
+    /// [`acquire`](Self::acquire) with a deadline on the handle's
+    /// [`clock`](Self::clock). A wait that times out leaves the queue.
     pub async fn acquire_timeout(&self, n: u32, timeout: Duration) -> Result<(), RateLimiterError> {
-        crate::rt::timeout(timeout, self.acquire(n))
+        let sleep = self.clock.sleep(timeout);
+        self.acquire(n)
+            .or(async {
+                sleep.await;
+                Err(RateLimiterError::Timeout)
+            })
             .await
-            .unwrap_or(Err(RateLimiterError::Timeout))
     }
 
     /// Whole tokens in the bucket right now.
@@ -367,5 +527,13 @@ impl RateLimiter {
     /// A snapshot of the state.
     pub async fn status(&self) -> Result<RateLimiterStatus, RateLimiterError> {
         Ok(self.addr.ask(Status).await?)
+    }
+}
+
+impl fmt::Debug for RateLimiter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RateLimiter")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
     }
 }

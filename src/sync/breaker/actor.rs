@@ -18,9 +18,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::sync::Clock;
 use crate::{Actor, Context, Handler, Message, ReplyTo, TaskHandle, WeakAddr};
 
-use super::clock::Clock;
 use super::config::{BreakerConfig, TripPolicy};
 use super::error::Rejected;
 use super::state::{Metrics, Outcome, State, Transition};

@@ -23,10 +23,10 @@ use std::time::Duration;
 use futures_lite::{FutureExt, Stream};
 
 use crate::supervisor::ChildSpec;
+use crate::sync::{Clock, SystemClock};
 use crate::{Addr, AskError};
 
 use super::actor::{Acquire, Books, GetMetrics, Manual, Permit, Shared, Subscribe};
-use super::clock::{Clock, SystemClock};
 use super::config::{BreakerConfig, ConfigError};
 use super::error::CallError;
 use super::state::{Metrics, Outcome, State, Transition};
@@ -69,7 +69,7 @@ impl CircuitBreaker {
     }
 
     /// Starts a breaker on the given clock (tests use
-    /// [`ManualClock`](super::ManualClock)).
+    /// [`ManualClock`](crate::sync::ManualClock)).
     pub fn spawn_with_clock(config: BreakerConfig, clock: impl Clock) -> Result<Self, ConfigError> {
         config.validate()?;
         let clock: Arc<dyn Clock> = Arc::new(clock);

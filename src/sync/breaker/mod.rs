@@ -11,20 +11,19 @@
 //! - subscribers see every real transition exactly once, never `X -> X`;
 //! - a half-open trial slot is never lost: a cancelled caller's permit
 //!   gives it back from `Drop` through the control lane;
-//! - all time comes from an injectable [`Clock`].
+//! - all time comes from an injectable [`Clock`](crate::sync::Clock)
+//!   (`sync/clock.rs`, shared with the rate limiter and `task::Retry`).
 //!
-//! Files: `config` (serde config), `clock`, `window` (sliding windows),
+//! Files: `config` (serde config), `window` (sliding windows),
 //! `state` (public state types), `error`, `actor` (the books), `handle`.
 
 mod actor;
-mod clock;
 mod config;
 mod error;
 mod handle;
 mod state;
 mod window;
 
-pub use clock::{Clock, ManualClock, Sleep, SystemClock};
 pub use config::{BreakerConfig, ConfigError, OpenBackoff, SlowCalls, TripPolicy, Window};
 pub use error::{CallError, Rejected};
 pub use handle::{CircuitBreaker, Subscription};

@@ -1,11 +1,16 @@
-//! Time for the breaker (and for retries): an injectable [`Clock`].
+//! Time for the time-dependent primitives: an injectable [`Clock`],
+//! shared by the circuit breaker, the rate limiter and `task::Retry`.
 //!
 //! Invariants:
 //! - [`SystemClock`] is real time through `rt::sleep`.
+//! - An `Arc` of a clock is the same clock (clones share time), so one
+//!   clock can drive several primitives.
 //! - [`ManualClock`] only moves when told to ([`ManualClock::advance`]),
 //!   or, in auto-advance mode, by exactly the amount each sleep asks for.
 //!   A sleep resolves once the clock reaches its deadline, never before;
-//!   every sleep request is logged so tests can check the exact delays.
+//!   every sleep request is logged so tests can check the exact delays
+//!   (a `sleep_until` logs what was left of it when it was asked for,
+//!   read under the same lock that fixes its deadline).
 
 use std::fmt;
 use std::future::Future;
@@ -21,11 +26,50 @@ pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// A source of time: "now" and "wake me after". Real code uses
 /// [`SystemClock`]; tests use [`ManualClock`] to be fast and deterministic.
+/// The time-dependent primitives take one with `..._with_clock` /
+/// `with_clock`; an `Arc<dyn Clock>` is a clock too, so one clock can
+/// drive several of them.
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use retinue::sync::{BreakerConfig, CircuitBreaker, Clock, ManualClock};
+/// use retinue::sync::{RateLimiter, RateLimiterOptions};
+///
+/// # retinue::rt::block_on(async {
+/// let clock: Arc<dyn Clock> = Arc::new(ManualClock::new());
+/// let breaker = CircuitBreaker::spawn_with_clock(BreakerConfig::default(), clock.clone()).unwrap();
+/// let opts = RateLimiterOptions { rate: 1, period: Duration::from_secs(1), burst: None };
+/// let limiter = RateLimiter::with_clock(opts, clock.clone()).unwrap();
+/// assert_eq!(breaker.clock().now(), limiter.clock().now()); // one time line
+/// # });
+/// ```
 pub trait Clock: Send + Sync + 'static {
     /// The current instant.
     fn now(&self) -> Instant;
     /// A future that completes once `duration` has passed on this clock.
     fn sleep(&self, duration: Duration) -> Sleep;
+    /// A future that completes once this clock reaches `deadline` (at
+    /// once if it has). Use it when the deadline was computed from an
+    /// earlier [`now`](Clock::now): time that passed in between is not
+    /// added again. The default sleeps for what is left of it now.
+    fn sleep_until(&self, deadline: Instant) -> Sleep {
+        self.sleep(deadline.saturating_duration_since(self.now()))
+    }
+}
+
+impl<C: Clock + ?Sized> Clock for Arc<C> {
+    fn now(&self) -> Instant {
+        (**self).now()
+    }
+
+    fn sleep(&self, duration: Duration) -> Sleep {
+        (**self).sleep(duration)
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> Sleep {
+        (**self).sleep_until(deadline)
+    }
 }
 
 /// Real time.
@@ -151,8 +195,20 @@ impl Clock for ManualClock {
     }
 
     fn sleep(&self, duration: Duration) -> Sleep {
+        self.sleep_for(|_| duration)
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> Sleep {
+        self.sleep_for(|now| deadline.saturating_duration_since(now))
+    }
+}
+
+impl ManualClock {
+    /// A sleep for `duration(now)`, with `now` read under the lock.
+    fn sleep_for(&self, duration: impl FnOnce(Instant) -> Duration) -> Sleep {
         let (id, deadline) = {
             let mut state = self.lock();
+            let duration = duration(state.now);
             state.log.push(duration);
             state.next_id += 1;
             if state.auto_advance {
