@@ -100,8 +100,14 @@ impl<A: Actor> Addr<A> {
     where
         A: Handler<M>,
     {
+        // Room is the common case: settle it without the waiting future.
+        let envelope = match self.mailbox.try_push(Envelope::new(Tell::new(msg))) {
+            Ok(()) => return Ok(()),
+            Err(PushFailed::Closed(envelope)) => return Err(SendError(unwrap_tell(envelope))),
+            Err(PushFailed::Full(envelope)) => envelope,
+        };
         self.mailbox
-            .push(Envelope::new(Tell::new(msg)))
+            .push(envelope)
             .await
             .map_err(|envelope| SendError(unwrap_tell(envelope)))
     }

@@ -44,6 +44,7 @@ impl FutureSlot {
 
     /// Writes `future` into the slot (growing it if need be) and returns a
     /// handle that polls it in place.
+    #[inline]
     pub(crate) fn place<'a, F>(&'a mut self, future: F) -> Placed<'a>
     where
         F: Future<Output = ()> + Send + 'a,
@@ -67,26 +68,32 @@ impl FutureSlot {
         }
     }
 
+    #[inline]
     fn reserve(&mut self, layout: Layout) -> NonNull<u8> {
         let fits = self.layout.size() >= layout.size() && self.layout.align() >= layout.align();
         if !fits {
-            let grown = Layout::from_size_align(
-                layout.size().max(self.layout.size()),
-                layout.align().max(self.layout.align()),
-            )
-            .expect("a future's layout is valid");
-            self.release();
-            // SAFETY: `grown` has a non-zero size (at least `layout`'s).
-            let buffer = unsafe { alloc::alloc(grown) };
-            self.buffer = NonNull::new(buffer).unwrap_or_else(|| alloc::handle_alloc_error(grown));
-            self.layout = grown;
+            self.grow(layout);
         }
         self.buffer
     }
 
+    #[cold]
+    fn grow(&mut self, layout: Layout) {
+        let grown = Layout::from_size_align(
+            layout.size().max(self.layout.size()),
+            layout.align().max(self.layout.align()),
+        )
+        .expect("a future's layout is valid");
+        self.release();
+        // SAFETY: `grown` has a non-zero size (at least `layout`'s).
+        let buffer = unsafe { alloc::alloc(grown) };
+        self.buffer = NonNull::new(buffer).unwrap_or_else(|| alloc::handle_alloc_error(grown));
+        self.layout = grown;
+    }
+
     fn release(&mut self) {
         if self.layout.size() != 0 {
-            // SAFETY: allocated in `reserve` with exactly this layout.
+            // SAFETY: allocated in `grow` with exactly this layout.
             unsafe { alloc::dealloc(self.buffer.as_ptr(), self.layout) };
             self.buffer = NonNull::dangling();
             self.layout = Layout::new::<()>();

@@ -212,7 +212,13 @@ impl<A: Actor> Running<'_, A> {
             if let Some(reason) = self.ctx.exit_requested() {
                 return reason.clone();
             }
-            let envelope = match mailbox.receive(&mut self.inbox.taken).await {
+            // Messages waiting is the busy case: take one without building
+            // the waiting future.
+            let next = match mailbox.try_receive(&mut self.inbox.taken) {
+                Some(next) => next,
+                None => mailbox.receive(&mut self.inbox.taken).await,
+            };
+            let envelope = match next {
                 Received::Message(envelope) | Received::Control(Control::Message(envelope)) => {
                     envelope
                 }

@@ -318,7 +318,8 @@ impl<A> Mailbox<A> {
 
     // ----- the receiver ----------------------------------------------------
 
-    fn try_receive(&self, batch: &mut Batch<A>) -> Option<Received<A>> {
+    /// The next thing for the actor if there is one right now.
+    pub(crate) fn try_receive(&self, batch: &mut Batch<A>) -> Option<Received<A>> {
         if let Some(control) = self.pop_control() {
             return Some(Received::Control(control));
         }
