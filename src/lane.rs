@@ -145,8 +145,10 @@ pub(crate) struct Batch<A> {
     first: *mut Header<A>,
 }
 
-// SAFETY: a batch owns its envelopes, which are `Send`.
+// SAFETY: a batch owns its envelopes, which are `Send`; through `&Batch`
+// nothing can be reached but the emptiness of the list.
 unsafe impl<A> Send for Batch<A> {}
+unsafe impl<A> Sync for Batch<A> {}
 
 impl<A> Batch<A> {
     pub(crate) fn empty() -> Self {

@@ -186,3 +186,11 @@ fn a_waiting_tell_fails_when_the_actor_stops() {
         assert_eq!(addr.wait_stopped().await, retinue::ExitReason::Stopped);
     });
 }
+
+#[test]
+fn addresses_and_inboxes_can_be_shared_across_threads() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<Addr<Recorder>>();
+    shareable::<retinue::Inbox<Recorder>>();
+    shareable::<retinue::WeakAddr<Recorder>>();
+}
