@@ -146,10 +146,18 @@ impl<A: Actor> Inbox<A> {
 
     /// Starts and runs one instance to its end, and returns why it ended.
     /// The mailbox stays open: call again to restart, or [`close`](Self::close).
-    pub async fn run(&mut self, actor: A) -> ExitReason {
-        match self.start(actor).await {
-            Ok(running) => running.run().await,
-            Err(reason) => reason,
+    pub fn run(&mut self, actor: A) -> impl Future<Output = ExitReason> + Send + '_ {
+        // Not an `async fn`, so that `actor` is not kept twice (see
+        // `Running::run`); and shaped so that neither the start future
+        // nor the started instance outlives the statement that consumes
+        // it: whatever is still in scope at the last `await` stays in
+        // every idle actor's memory.
+        async move {
+            let run = match self.start(actor).await {
+                Ok(running) => running.run(),
+                Err(reason) => return reason,
+            };
+            run.await
         }
     }
 
@@ -187,10 +195,13 @@ impl<A: Actor> fmt::Debug for Inbox<A> {
     }
 }
 
-impl<A: Actor> Running<'_, A> {
+impl<'a, A: Actor> Running<'a, A> {
     /// Serves messages until the instance ends, runs `stopped`, and
     /// returns the reason.
-    pub async fn run(mut self) -> ExitReason {
+    pub fn run(mut self) -> impl Future<Output = ExitReason> + Send + 'a {
+        // A plain function returning an `async` block, not an `async fn`:
+        // an `async fn` keeps its by-value arguments twice (as arguments
+        // and as locals), and `self` is most of an idle actor's memory.
         let id = self.inbox.id();
         Scoped::new(id, async move {
             let reason = self.serve().await;
@@ -203,7 +214,6 @@ impl<A: Actor> Running<'_, A> {
             tracing::debug!(actor = %id, %reason, "actor instance ended");
             reason
         })
-        .await
     }
 
     async fn serve(&mut self) -> ExitReason {

@@ -122,11 +122,12 @@ pin_project_lite::pin_project! {
     }
 }
 
-/// One live task in [`live_tasks`], for as long as it exists.
-struct LiveCount(Arc<AbortFlag>);
+/// One live task in [`live_tasks`], for as long as it exists; marks the
+/// task's abort flag (if it has one) finished when it goes.
+struct LiveCount(Option<Arc<AbortFlag>>);
 
 impl LiveCount {
-    fn new(flag: Arc<AbortFlag>) -> Self {
+    fn new(flag: Option<Arc<AbortFlag>>) -> Self {
         LIVE_TASKS.fetch_add(1, Ordering::SeqCst);
         LiveCount(flag)
     }
@@ -134,8 +135,35 @@ impl LiveCount {
 
 impl Drop for LiveCount {
     fn drop(&mut self) {
-        self.0.finished.store(true, Ordering::SeqCst);
+        if let Some(flag) = &self.0 {
+            flag.finished.store(true, Ordering::SeqCst);
+        }
         LIVE_TASKS.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of a detached task: catches and logs panics, keeps the
+    /// live-task count, and has nothing else (no abort flag, no waker).
+    struct Detached<F> {
+        #[pin]
+        future: F,
+        _count: LiveCount,
+    }
+}
+
+impl<F: Future<Output = ()>> Future for Detached<F> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let future = self.project().future;
+        match std::panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+            Ok(poll) => poll,
+            Err(payload) => {
+                tracing::error!(panic = %panic_message(&*payload), "a detached task panicked");
+                Poll::Ready(())
+            }
+        }
     }
 }
 
@@ -238,12 +266,37 @@ where
         future,
         flag: flag.clone(),
         registered: None,
-        _count: LiveCount::new(flag.clone()),
+        _count: LiveCount::new(Some(flag.clone())),
     };
     JoinHandle {
         inner: async_std::task::spawn(guarded),
         flag,
     }
+}
+
+/// Spawns a task that nobody will await or abort: [`spawn`] without the
+/// [`JoinHandle`], and cheaper (no abort flag to allocate, no waker to
+/// keep). A panic in it is caught and logged with `tracing`. Actors
+/// started with [`spawn`](crate::spawn) run on such tasks.
+///
+/// ```
+/// # retinue::rt::block_on(async {
+/// let (done, finished) = retinue::ReplyTo::pair();
+/// retinue::rt::spawn_detached(async move {
+///     let _ = done.send("ran");
+/// });
+/// assert_eq!(finished.await, Ok("ran"));
+/// # });
+/// ```
+pub fn spawn_detached<F>(future: F)
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    let detached = Detached {
+        future,
+        _count: LiveCount::new(None),
+    };
+    drop(async_std::task::spawn(detached));
 }
 
 /// Runs blocking or CPU-heavy code on a thread pool meant for it, so that

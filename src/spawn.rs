@@ -33,9 +33,9 @@ pub fn spawn<A: Actor>(actor: A) -> Addr<A> {
 pub fn spawn_with<A: Actor>(actor: A, capacity: Capacity) -> Addr<A> {
     let mut inbox = Inbox::with_capacity(capacity);
     let addr = inbox.addr();
-    drop(rt::spawn(async move {
+    rt::spawn_detached(async move {
         let reason = inbox.run(actor).await;
         inbox.close(reason);
-    }));
+    });
     addr
 }
