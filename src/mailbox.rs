@@ -25,7 +25,7 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use event_listener::{Event, listener};
 
@@ -116,10 +116,33 @@ struct ControlLane<A> {
     closed: bool,
 }
 
+/// The parts of a mailbox that most actors use once, at the end, or
+/// never: allocated on first use, so that an idle actor does not carry
+/// them (they are half the mailbox).
+struct Cold<A> {
+    control: Mutex<ControlLane<A>>,
+    exit: Mutex<ExitState>,
+}
+
+impl<A> Cold<A> {
+    fn new() -> Self {
+        Cold {
+            control: Mutex::new(ControlLane {
+                queue: VecDeque::new(),
+                closed: false,
+            }),
+            exit: Mutex::new(ExitState {
+                reason: None,
+                watchers: Vec::new(),
+            }),
+        }
+    }
+}
+
 pub(crate) struct Mailbox<A> {
     id: ActorId,
     user: Lane<A>,
-    control: Mutex<ControlLane<A>>,
+    /// The control lane's length: the receiver's hot path reads only this.
     control_len: AtomicUsize,
     limit: usize,
     queued: AtomicUsize,
@@ -129,8 +152,8 @@ pub(crate) struct Mailbox<A> {
     arrived: Event,
     /// Wakes senders waiting for room.
     room: Event,
-    exit: Mutex<ExitState>,
     exited: Event,
+    cold: OnceLock<Box<Cold<A>>>,
 }
 
 /// Why a push did not happen; carries the envelope back.
@@ -144,10 +167,6 @@ impl<A> Mailbox<A> {
         Mailbox {
             id: ActorId::next(),
             user: Lane::new(),
-            control: Mutex::new(ControlLane {
-                queue: VecDeque::new(),
-                closed: false,
-            }),
             control_len: AtomicUsize::new(0),
             limit: capacity.limit(),
             queued: AtomicUsize::new(0),
@@ -155,11 +174,8 @@ impl<A> Mailbox<A> {
             senders: AtomicUsize::new(0),
             arrived: Event::new(),
             room: Event::new(),
-            exit: Mutex::new(ExitState {
-                reason: None,
-                watchers: Vec::new(),
-            }),
             exited: Event::new(),
+            cold: OnceLock::new(),
         }
     }
 
@@ -302,8 +318,12 @@ impl<A> Mailbox<A> {
         Ok(())
     }
 
+    fn cold(&self) -> &Cold<A> {
+        self.cold.get_or_init(|| Box::new(Cold::new()))
+    }
+
     fn lock_control(&self) -> MutexGuard<'_, ControlLane<A>> {
-        self.control.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.cold().control)
     }
 
     fn pop_control(&self) -> Option<Control<A>> {
@@ -398,11 +418,13 @@ impl<A> Mailbox<A> {
     }
 
     fn lock_exit(&self) -> MutexGuard<'_, ExitState> {
-        self.exit.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.cold().exit)
     }
 
     pub(crate) fn exit_reason(&self) -> Option<ExitReason> {
-        self.lock_exit().reason.clone()
+        // Not closed before the cold part exists: no need to allocate it.
+        let cold = self.cold.get()?;
+        lock(&cold.exit).reason.clone()
     }
 
     /// Calls `watcher` once with the final exit reason: later, or right now
@@ -433,4 +455,10 @@ impl<A> Mailbox<A> {
             exited.await;
         }
     }
+}
+
+/// Locks, ignoring poison: every critical section here leaves its data
+/// consistent even if a watcher or a dropped message panics later.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
