@@ -331,6 +331,17 @@ impl<A> Mailbox<A> {
             return Some(Received::Message(envelope));
         }
         if self.senders.load(Ordering::Acquire) == 0 {
+            // The last sender may have pushed after the look above and
+            // then left: its push happens before its leaving, which we
+            // just saw, so look again before calling the actor orphaned.
+            if let Some(control) = self.pop_control() {
+                return Some(Received::Control(control));
+            }
+            *batch = self.user.take();
+            if let Some(envelope) = batch.pop() {
+                self.unreserve();
+                return Some(Received::Message(envelope));
+            }
             return Some(Received::Orphaned);
         }
         None
@@ -359,7 +370,9 @@ impl<A> Mailbox<A> {
                 return Received::Control(control);
             }
             if self.senders.load(Ordering::Acquire) == 0 {
-                return Received::Orphaned;
+                // Not orphaned yet: a last push may have landed after the
+                // park (`try_receive` looks again).
+                continue;
             }
             arrived.await;
         }

@@ -617,7 +617,7 @@ fn a_message_told_just_before_the_last_address_drops_is_handled() {
     // The race: the receiver finds the lane empty, then a sender pushes
     // and drops the last address, then the receiver sees no senders and
     // ends as orphaned. The message must not be discarded.
-    const ROUNDS: usize = 3000;
+    const ROUNDS: usize = 40_000;
     const SENDERS: usize = 2;
     run_bounded("last sender leaving", async {
         for round in 0..ROUNDS {
