@@ -394,9 +394,9 @@ impl<A> Mailbox<A> {
         };
         // Dropping what is queued drops the ports of pending asks: they
         // fail. Outside the lock: a dropped message may send on drop.
-        drop(control);
-        drop(taken);
-        drop(queued);
+        drop_each(control);
+        drop_each(BatchIter(taken));
+        drop_each(BatchIter(queued));
         self.room.notify(usize::MAX);
         let watchers = {
             let mut exit = self.lock_exit();
@@ -445,5 +445,28 @@ impl<A> Mailbox<A> {
             }
             exited.await;
         }
+    }
+}
+
+/// Drops messages one by one, each under `catch_unwind`: a message whose
+/// `Drop` panics must not end the close half-way (the messages after it
+/// would leak, their askers wait forever, and the exit would never be
+/// published to waiters and watchers).
+fn drop_each<T>(items: impl IntoIterator<Item = T>) {
+    for item in items {
+        let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(item)));
+        if let Err(payload) = dropped {
+            tracing::warn!(panic = %crate::rt::panic_message(&*payload), "a message's `Drop` panicked at close");
+        }
+    }
+}
+
+struct BatchIter<A>(Batch<A>);
+
+impl<A> Iterator for BatchIter<A> {
+    type Item = Envelope<A>;
+
+    fn next(&mut self) -> Option<Envelope<A>> {
+        self.0.pop()
     }
 }

@@ -258,8 +258,11 @@ fn close_while_sending_loses_nothing_and_duplicates_nothing() {
             let echo_drops = Drops::new(SENDERS * EACH);
             let (checker, handled) = Checker::new(SENDERS, SENDERS * EACH);
             let addr = retinue::spawn_with(checker, capacity);
-            let returned: Arc<Vec<AtomicBool>> =
-                Arc::new((0..SENDERS * EACH).map(|_| AtomicBool::new(false)).collect());
+            let returned: Arc<Vec<AtomicBool>> = Arc::new(
+                (0..SENDERS * EACH)
+                    .map(|_| AtomicBool::new(false))
+                    .collect(),
+            );
             let sent = Arc::new(AtomicUsize::new(0));
             let tasks: Vec<_> = (0..SENDERS)
                 .map(|sender| {
@@ -329,7 +332,10 @@ fn close_while_sending_loses_nothing_and_duplicates_nothing() {
             for id in 0..SENDERS * EACH {
                 let h = handled[id].load(Ordering::SeqCst);
                 let r = returned[id].load(Ordering::SeqCst);
-                assert!(!(h && r), "round {round}: message {id} handled and given back");
+                assert!(
+                    !(h && r),
+                    "round {round}: message {id} handled and given back"
+                );
             }
             drops.assert_each_dropped_once(&format!("round {round} ({capacity:?})"));
             for (id, d) in echo_drops.0.iter().enumerate() {
@@ -476,7 +482,11 @@ fn panics_mid_batch(capacity: Capacity, concurrent_sender: bool) {
         }
         inbox.close(ExitReason::Normal);
         let expected: Vec<usize> = (0..N).filter(|id| id % 7 != 3).collect();
-        assert_eq!(*seen.lock().unwrap(), expected, "queued messages survive, in order");
+        assert_eq!(
+            *seen.lock().unwrap(),
+            expected,
+            "queued messages survive, in order"
+        );
         assert_eq!(panics, (0..N).filter(|id| id % 7 == 3).count());
         drops.assert_each_dropped_once("panic mid-batch");
     });
@@ -562,7 +572,11 @@ fn each_message_is_dropped_exactly_once_handled_refused_or_discarded() {
             other => panic!("expected Full, got Ok = {}", other.is_ok()),
         }
         assert!(matches!(addr.try_tell(Zst), Err(TrySendError::Full(Zst))));
-        assert_eq!(drops.0[4].load(Ordering::SeqCst), 1, "the refused one, once");
+        assert_eq!(
+            drops.0[4].load(Ordering::SeqCst),
+            1,
+            "the refused one, once"
+        );
         // 5, 6: urgent, ahead of the stop on the control lane: handled.
         addr.tell_urgent(msg(5)).unwrap();
         addr.tell_urgent(msg(6)).unwrap();
@@ -572,7 +586,11 @@ fn each_message_is_dropped_exactly_once_handled_refused_or_discarded() {
         drop(open);
         assert_eq!(addr.wait_stopped().await, ExitReason::Stopped);
         for id in [2, 3] {
-            assert_eq!(drops.0[id].load(Ordering::SeqCst), 1, "discarded {id}, once");
+            assert_eq!(
+                drops.0[id].load(Ordering::SeqCst),
+                1,
+                "discarded {id}, once"
+            );
         }
         // 7, 8: refused, closed; 9 (urgent) and 10 (try) too.
         match addr.tell(msg(7)).await {
@@ -581,7 +599,10 @@ fn each_message_is_dropped_exactly_once_handled_refused_or_discarded() {
         }
         assert!(addr.tell(msg(8)).await.is_err());
         assert!(addr.tell_urgent(msg(9)).is_err());
-        assert!(matches!(addr.try_tell(msg(10)), Err(TrySendError::Closed(_))));
+        assert!(matches!(
+            addr.try_tell(msg(10)),
+            Err(TrySendError::Closed(_))
+        ));
         drops.assert_each_dropped_once("drop accounting");
         // ZSTs: one handled, one queued and discarded, one refused (Full),
         // each dropped once.
@@ -643,7 +664,69 @@ fn a_message_told_just_before_the_last_address_drops_is_handled() {
             }
             let (handled, reason) = reports.recv().await.unwrap();
             assert_eq!(reason, ExitReason::Normal);
-            assert_eq!(handled, SENDERS, "round {round}: a told message was discarded");
+            assert_eq!(
+                handled, SENDERS,
+                "round {round}: a told message was discarded"
+            );
         }
+    });
+}
+
+// ----- 7. a message whose drop panics, discarded at close -------------------------
+
+/// Panics when dropped unhandled (a user bug, but one that must not hang
+/// everyone else waiting on the actor).
+struct Grenade;
+impl Drop for Grenade {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            panic!("a queued message's Drop panicked");
+        }
+    }
+}
+impl Message for Grenade {
+    type Reply = ();
+}
+impl Handler<Grenade> for Keeper {
+    async fn handle(&mut self, msg: Grenade, _: &mut Context<Self>) {
+        std::mem::forget(msg); // handled ones are defused
+    }
+}
+
+#[test]
+fn a_panicking_drop_at_close_does_not_hang_waiters_or_other_askers() {
+    run_bounded("panicking drop at close", async {
+        let drops = Drops::new(3);
+        let addr = retinue::spawn_with(Keeper, Capacity::Bounded(8));
+        let (open, gate) = async_channel::bounded(1);
+        let (inside_tx, inside) = async_channel::bounded(1);
+        addr.tell(Gate(gate, inside_tx)).await.unwrap();
+        inside.recv().await.unwrap();
+        // Queued behind the gate: a tracked message, the grenade, another
+        // tracked message and an ask (whose port must be dropped: NoReply).
+        let tracked = |id| Tracked {
+            sender: 0,
+            seq: id,
+            id,
+            drops: drops.clone(),
+        };
+        addr.tell(tracked(0)).await.unwrap();
+        addr.tell(Grenade).await.unwrap();
+        addr.tell(tracked(1)).await.unwrap();
+        let ask = rt::spawn({
+            let addr = addr.clone();
+            let asked = tracked(2);
+            async move { addr.ask(asked).await }
+        });
+        while addr.mailbox_len() < 4 {
+            rt::yield_now().await;
+        }
+        addr.stop();
+        drop(open);
+        let reason = rt::timeout(LIMIT / 2, addr.wait_stopped()).await;
+        assert_eq!(reason, Ok(ExitReason::Stopped), "wait_stopped resolves");
+        let asked = rt::timeout(LIMIT / 2, ask).await.expect("the ask resolves");
+        assert_eq!(asked.unwrap(), Err(AskError::NoReply));
+        drops.assert_each_dropped_once("around the grenade");
     });
 }
