@@ -146,6 +146,7 @@ impl<A: Actor> Inbox<A> {
 
     /// Starts and runs one instance to its end, and returns why it ended.
     /// The mailbox stays open: call again to restart, or [`close`](Self::close).
+    #[allow(clippy::manual_async_fn)] // deliberately not an `async fn`: see below
     pub fn run(&mut self, actor: A) -> impl Future<Output = ExitReason> + Send + '_ {
         // Not an `async fn`, so that `actor` is not kept twice (see
         // `Running::run`); and shaped so that neither the start future
