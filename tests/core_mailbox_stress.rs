@@ -123,8 +123,8 @@ impl Handler<Stats> for Checker {
 // ----- 1. many senders, tiny capacities ----------------------------------------
 
 fn many_senders(capacity: Capacity) {
-    const SENDERS: usize = 12;
-    const EACH: usize = 400;
+    const SENDERS: usize = 16;
+    const EACH: usize = 1000;
     run_bounded(&format!("{capacity:?}"), async move {
         let drops = Drops::new(SENDERS * EACH);
         let (checker, handled) = Checker::new(SENDERS, SENDERS * EACH);
@@ -245,7 +245,7 @@ impl Handler<Echo> for Checker {
 fn close_while_sending_loses_nothing_and_duplicates_nothing() {
     const SENDERS: usize = 8;
     const EACH: usize = 300;
-    const ROUNDS: usize = 6;
+    const ROUNDS: usize = 12;
     run_bounded("close while sending", async {
         for round in 0..ROUNDS {
             let capacity = [
