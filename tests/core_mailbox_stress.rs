@@ -16,6 +16,16 @@
 //!
 //! Every await that could hang is bounded by `rt::timeout` with a generous
 //! limit, so a hang fails the test.
+//!
+//! Deliberate breakages these tests were seen to catch (each undone after):
+//! no wake on a push that clears `PARKED`, `park` setting no tag, no
+//! `unreserve` notification, `unreserve` waking one sender instead of all
+//! (capacities 2 and 3), places never freed, the batch not reversed (FIFO),
+//! `close` leaking the queue or not waking waiting senders, the batch
+//! dropped on a handler panic, a payload dropped twice (the process
+//! aborts), and the two bugs fixed with these tests (an orphaned actor
+//! discarding the last sender's message; a panicking `Drop` at close
+//! hanging every waiter).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
