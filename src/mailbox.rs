@@ -20,6 +20,9 @@
 //!   for it. Only [`Mailbox::close`] ends it, once; after that every push
 //!   fails, everything queued is dropped (so pending asks fail instead of
 //!   hanging) and the exit reason is published to waiters and watchers.
+//! - Orphaned means no sender left *and then* both lanes empty, looked at in
+//!   that order: a sender's pushes happen before its leaving, so a message
+//!   told just before the last address drops is still handled.
 //! - One receiver: only the [`Inbox`](crate::Inbox) receives and closes,
 //!   and it keeps the messages taken but not yet handled in its [`Batch`].
 
