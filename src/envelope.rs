@@ -138,7 +138,9 @@ impl<A: Actor, P: Payload<A>> VTableOf<A, P> {
 }
 
 /// # Safety
-/// `node` must be a live `Node<A, P>` that nothing else owns.
+/// `node` must be a live `Node<A, P>` that nothing else owns, and the
+/// returned [`Placed`] must be dropped, not leaked (see
+/// [`FutureSlot::place`]).
 unsafe fn handle_node<'a, A: Actor, P: Payload<A>>(
     node: NonNull<Header<A>>,
     actor: &'a mut A,
@@ -148,7 +150,8 @@ unsafe fn handle_node<'a, A: Actor, P: Payload<A>>(
     // SAFETY: the caller hands over a live, uniquely owned `Node<A, P>`.
     let node = unsafe { Box::from_raw(node.cast::<Node<A, P>>().as_ptr()) };
     let payload = node.payload;
-    slot.place(payload.into_future(actor, ctx))
+    // SAFETY: our caller drops the `Placed`.
+    unsafe { slot.place(payload.into_future(actor, ctx)) }
 }
 
 /// # Safety
@@ -172,7 +175,8 @@ impl<A: Actor> Envelope<A> {
         let node = Box::new(Node {
             header: Header {
                 next: ptr::null_mut(),
-                vtable: &VTableOf::<A, P>::VTABLE,
+                // `const`: the table is checked to be a promoted `'static`.
+                vtable: const { &VTableOf::<A, P>::VTABLE },
             },
             payload,
         });
@@ -197,7 +201,11 @@ impl<A: Actor> Envelope<A> {
 
     /// Frees the node and places the future that handles the message in
     /// `slot`.
-    pub(crate) fn handle<'a>(
+    ///
+    /// # Safety
+    /// The returned [`Placed`] must be dropped, not leaked (see
+    /// [`FutureSlot::place`]).
+    pub(crate) unsafe fn handle<'a>(
         self,
         actor: &'a mut A,
         ctx: &'a mut Context<A>,

@@ -44,8 +44,13 @@ impl FutureSlot {
 
     /// Writes `future` into the slot (growing it if need be) and returns a
     /// handle that polls it in place.
+    ///
+    /// # Safety
+    /// The `Placed` must be dropped, not leaked (`mem::forget`): a leaked
+    /// one would leave its pinned future in the slot, to be overwritten
+    /// by the next `place` without being dropped.
     #[inline]
-    pub(crate) fn place<'a, F>(&'a mut self, future: F) -> Placed<'a>
+    pub(crate) unsafe fn place<'a, F>(&'a mut self, future: F) -> Placed<'a>
     where
         F: Future<Output = ()> + Send + 'a,
     {
@@ -185,6 +190,12 @@ mod tests {
         }
     }
 
+    /// Every test drops its `Placed`.
+    fn place<'a, F: Future<Output = ()> + Send + 'a>(slot: &'a mut FutureSlot, f: F) -> Placed<'a> {
+        // SAFETY: see above.
+        unsafe { slot.place(f) }
+    }
+
     fn noop_cx<R>(f: impl FnOnce(&mut Context<'_>) -> R) -> R {
         let waker = std::task::Waker::noop();
         f(&mut Context::from_waker(waker))
@@ -196,7 +207,7 @@ mod tests {
         let mut slot = FutureSlot::new();
         for round in 1..=3 {
             let guard = CountDrop(drops.clone());
-            let mut placed = slot.place(async move {
+            let mut placed = place(&mut slot, async move {
                 let _guard = guard;
             });
             assert!(noop_cx(|cx| Pin::new(&mut placed).poll(cx)).is_ready());
@@ -212,7 +223,7 @@ mod tests {
         let drops = Arc::new(AtomicUsize::new(0));
         let mut slot = FutureSlot::new();
         let guard = CountDrop(drops.clone());
-        let mut placed = slot.place(async move {
+        let mut placed = place(&mut slot, async move {
             let _guard = guard;
             std::future::pending::<()>().await;
         });
@@ -228,7 +239,7 @@ mod tests {
         struct Aligned([u8; 64]);
         let mut slot = FutureSlot::new();
         let small = 1u8;
-        let mut placed = slot.place(async move {
+        let mut placed = place(&mut slot, async move {
             let _ = small;
         });
         assert!(noop_cx(|cx| Pin::new(&mut placed).poll(cx)).is_ready());
@@ -236,7 +247,7 @@ mod tests {
         let big = Aligned([7; 64]);
         let seen = Arc::new(AtomicUsize::new(0));
         let out = seen.clone();
-        let mut placed = slot.place(async move {
+        let mut placed = place(&mut slot, async move {
             let at = &big as *const Aligned as usize;
             assert_eq!(at % 64, 0, "aligned in the slot");
             out.store(big.0.iter().map(|&b| b as usize).sum(), Ordering::SeqCst);
@@ -251,7 +262,7 @@ mod tests {
     fn huge_buffers_are_not_kept() {
         let mut slot = FutureSlot::new();
         let huge = [1u8; 4 * KEEP];
-        let mut placed = slot.place(async move {
+        let mut placed = place(&mut slot, async move {
             let _ = huge.len();
         });
         assert!(noop_cx(|cx| Pin::new(&mut placed).poll(cx)).is_ready());

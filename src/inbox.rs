@@ -146,6 +146,7 @@ impl<A: Actor> Inbox<A> {
 
     /// Starts and runs one instance to its end, and returns why it ended.
     /// The mailbox stays open: call again to restart, or [`close`](Self::close).
+    #[allow(clippy::manual_async_fn)] // deliberately not an `async fn`: see below
     pub fn run(&mut self, actor: A) -> impl Future<Output = ExitReason> + Send + '_ {
         // Not an `async fn`, so that `actor` is not kept twice (see
         // `Running::run`); and shaped so that neither the start future
@@ -241,7 +242,9 @@ impl<'a, A: Actor> Running<'a, A> {
                 }
                 Received::Orphaned => return ExitReason::Normal,
             };
-            let handler = envelope.handle(&mut self.actor, &mut self.ctx, &mut self.slot);
+            // SAFETY: `handler` is dropped by the end of this iteration.
+            let handler =
+                unsafe { envelope.handle(&mut self.actor, &mut self.ctx, &mut self.slot) };
             let handled = AssertUnwindSafe(handler).catch_unwind().await;
             if let Err(payload) = handled {
                 return ExitReason::Panicked(panic_message(&*payload));

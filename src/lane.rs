@@ -189,6 +189,14 @@ impl<A> Batch<A> {
     }
 }
 
+impl<A> Iterator for Batch<A> {
+    type Item = Envelope<A>;
+
+    fn next(&mut self) -> Option<Envelope<A>> {
+        self.pop()
+    }
+}
+
 impl<A> Drop for Batch<A> {
     fn drop(&mut self) {
         while self.pop().is_some() {}

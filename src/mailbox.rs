@@ -20,6 +20,9 @@
 //!   for it. Only [`Mailbox::close`] ends it, once; after that every push
 //!   fails, everything queued is dropped (so pending asks fail instead of
 //!   hanging) and the exit reason is published to waiters and watchers.
+//! - Orphaned means no sender left *and then* both lanes empty, looked at in
+//!   that order: a sender's pushes happen before its leaving, so a message
+//!   told just before the last address drops is still handled.
 //! - One receiver: only the [`Inbox`](crate::Inbox) receives and closes,
 //!   and it keeps the messages taken but not yet handled in its [`Batch`].
 
@@ -351,6 +354,17 @@ impl<A> Mailbox<A> {
             return Some(Received::Message(envelope));
         }
         if self.senders.load(Ordering::Acquire) == 0 {
+            // The last sender may have pushed after the look above and
+            // then left: its push happens before its leaving, which we
+            // just saw, so look again before calling the actor orphaned.
+            if let Some(control) = self.pop_control() {
+                return Some(Received::Control(control));
+            }
+            *batch = self.user.take();
+            if let Some(envelope) = batch.pop() {
+                self.unreserve();
+                return Some(Received::Message(envelope));
+            }
             return Some(Received::Orphaned);
         }
         None
@@ -379,7 +393,9 @@ impl<A> Mailbox<A> {
                 return Received::Control(control);
             }
             if self.senders.load(Ordering::Acquire) == 0 {
-                return Received::Orphaned;
+                // Not orphaned yet: a last push may have landed after the
+                // park (`try_receive` looks again).
+                continue;
             }
             arrived.await;
         }
@@ -401,9 +417,9 @@ impl<A> Mailbox<A> {
         };
         // Dropping what is queued drops the ports of pending asks: they
         // fail. Outside the lock: a dropped message may send on drop.
-        drop(control);
-        drop(taken);
-        drop(queued);
+        drop_each(control);
+        drop_each(taken);
+        drop_each(queued);
         self.room.notify(usize::MAX);
         let watchers = {
             let mut exit = self.lock_exit();
@@ -461,4 +477,17 @@ impl<A> Mailbox<A> {
 /// consistent even if a watcher or a dropped message panics later.
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Drops messages one by one, each under `catch_unwind`: a message whose
+/// `Drop` panics must not end the close half-way (the messages after it
+/// would leak, their askers wait forever, and the exit would never be
+/// published to waiters and watchers).
+fn drop_each<T>(items: impl IntoIterator<Item = T>) {
+    for item in items {
+        let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(item)));
+        if let Err(payload) = dropped {
+            tracing::warn!(panic = %crate::rt::panic_message(&*payload), "a message's `Drop` panicked at close");
+        }
+    }
 }
