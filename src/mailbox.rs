@@ -343,31 +343,29 @@ impl<A> Mailbox<A> {
 
     /// The next thing for the actor if there is one right now.
     pub(crate) fn try_receive(&self, batch: &mut Batch<A>) -> Option<Received<A>> {
+        if let Some(next) = self.try_take(batch) {
+            return Some(next);
+        }
+        if self.senders.load(Ordering::Acquire) != 0 {
+            return None;
+        }
+        // The last sender may have pushed after the look above and then
+        // left: its push happens before its leaving, which we just saw, so
+        // look again before calling the actor orphaned.
+        Some(self.try_take(batch).unwrap_or(Received::Orphaned))
+    }
+
+    /// Control first, then the batch, refilled from the user lane.
+    fn try_take(&self, batch: &mut Batch<A>) -> Option<Received<A>> {
         if let Some(control) = self.pop_control() {
             return Some(Received::Control(control));
         }
         if batch.is_empty() {
             *batch = self.user.take();
         }
-        if let Some(envelope) = batch.pop() {
-            self.unreserve();
-            return Some(Received::Message(envelope));
-        }
-        if self.senders.load(Ordering::Acquire) == 0 {
-            // The last sender may have pushed after the look above and
-            // then left: its push happens before its leaving, which we
-            // just saw, so look again before calling the actor orphaned.
-            if let Some(control) = self.pop_control() {
-                return Some(Received::Control(control));
-            }
-            *batch = self.user.take();
-            if let Some(envelope) = batch.pop() {
-                self.unreserve();
-                return Some(Received::Message(envelope));
-            }
-            return Some(Received::Orphaned);
-        }
-        None
+        let envelope = batch.pop()?;
+        self.unreserve();
+        Some(Received::Message(envelope))
     }
 
     /// The next thing for the actor: control first, then user messages.
