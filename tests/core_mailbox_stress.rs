@@ -29,22 +29,22 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::Duration;
 
 use retinue::{
     Actor, AskError, Capacity, Context, ExitReason, Handler, Inbox, Message, SendError,
     TrySendError, WeakAddr, rt,
 };
 
-const LIMIT: Duration = Duration::from_secs(10);
+mod common;
 
-/// Runs `fut` on the runtime, failing the test if it takes more than `LIMIT`.
+use common::cancel::run;
+use common::wait::LONG as LIMIT;
+
+/// Runs `fut` as a task on the runtime (so the executor's workers poll it,
+/// not the test thread), failing the test if it fails or hangs.
 fn run_bounded<F: Future<Output = ()> + Send + 'static>(what: &str, fut: F) {
-    let result = rt::block_on(rt::timeout(LIMIT, rt::spawn(fut)));
-    match result {
-        Ok(Ok(())) => {}
-        Ok(Err(err)) => panic!("{what}: the test task failed: {err:?}"),
-        Err(_) => panic!("{what}: hung for {LIMIT:?} (a lost wake-up?)"),
+    if let Err(err) = run(rt::spawn(fut)) {
+        panic!("{what}: the test task failed: {err:?}");
     }
 }
 
