@@ -267,12 +267,14 @@ impl<A> Mailbox<A> {
 
     /// Pushes to the user lane if there is room right now.
     pub(crate) fn try_push(&self, envelope: Envelope<A>) -> Result<(), PushFailed<A>> {
-        if self.is_closed() {
-            return Err(PushFailed::Closed(envelope));
-        }
         if !self.try_reserve() {
+            // Closed takes precedence: a closed mailbox is never "full".
+            if self.is_closed() {
+                return Err(PushFailed::Closed(envelope));
+            }
             return Err(PushFailed::Full(envelope));
         }
+        // The push itself sees a close (no separate check on the hot path).
         match self.user.push(envelope) {
             Pushed::Delivered { wake } => {
                 if wake {
