@@ -105,6 +105,20 @@ fn typed<Args: Send + Sync + 'static>(
         .map_err(|_| "internal: args of another kind".into())
 }
 
+/// Applies the file's `capacity` (if any) to a worker spec and returns the
+/// spec with its child's address.
+fn sized_spec<A: Actor>(
+    spec: ChildSpec,
+    capacity: Option<Capacity>,
+) -> Result<(ChildSpec, crate::Addr<A>), BoxError> {
+    let spec = match capacity {
+        Some(c) => spec.capacity(c),
+        None => spec,
+    };
+    let addr = spec.addr::<A>().ok_or("internal: spec of another type")?;
+    Ok((spec, addr))
+}
+
 impl<A: Actor, Args: DeserializeOwned + Send + Sync + 'static> KindEntry for FnKind<A, Args> {
     fn args(&self, args: &Node) -> (Result<Arc<dyn Any + Send + Sync>, DeError>, Vec<RefUse>) {
         read_args::<Args>(args)
@@ -133,11 +147,7 @@ impl<A: Actor, Args: DeserializeOwned + Send + Sync + 'static> KindEntry for FnK
                 }),
             }
         });
-        let spec = match capacity {
-            Some(c) => spec.capacity(c),
-            None => spec,
-        };
-        let addr = spec.addr::<A>().ok_or("internal: spec of another type")?;
+        let (spec, addr) = sized_spec::<A>(spec, capacity)?;
         Ok((spec, Target::new(id, kind, addr)))
     }
 }
@@ -215,13 +225,7 @@ impl KindEntry for ConditionKind {
         let args = typed::<ConditionArgs>(args)?;
         let lock = refs.get(&args.lock)?;
         let spec = ChildSpec::worker(id, ConditionActor::new);
-        let spec = match capacity {
-            Some(c) => spec.capacity(c),
-            None => spec,
-        };
-        let addr = spec
-            .addr::<ConditionActor>()
-            .ok_or("internal: spec of another type")?;
+        let (spec, addr) = sized_spec::<ConditionActor>(spec, capacity)?;
         let condition = Condition::from_addr(addr.clone(), lock);
         Ok((spec, Target::new(id, kind, addr).with_handle(condition)))
     }
