@@ -156,14 +156,11 @@ impl<F: Future<Output = ()>> Future for Detached<F> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let future = self.project().future;
-        match std::panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
-            Ok(poll) => poll,
-            Err(payload) => {
-                tracing::error!(panic = %panic_message(&*payload), "a detached task panicked");
-                Poll::Ready(())
+        poll_catching(self.project().future, cx).map(|done| {
+            if let Err(panic) = done {
+                tracing::error!(%panic, "a detached task panicked");
             }
-        }
+        })
     }
 }
 
@@ -186,12 +183,19 @@ impl<F: Future> Future for Guarded<F> {
                 return Poll::Ready(Err(JoinError::Aborted));
             }
         }
-        let future = this.future;
-        match std::panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
-            Ok(Poll::Ready(value)) => Poll::Ready(Ok(value)),
-            Ok(Poll::Pending) => Poll::Pending,
-            Err(payload) => Poll::Ready(Err(JoinError::Panicked(panic_message(&*payload)))),
-        }
+        poll_catching(this.future, cx).map(|done| done.map_err(JoinError::Panicked))
+    }
+}
+
+/// Polls `future`, turning a panic into a finished poll with the panic's
+/// message.
+fn poll_catching<F: Future>(
+    future: Pin<&mut F>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<F::Output, String>> {
+    match std::panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+        Ok(poll) => poll.map(Ok),
+        Err(payload) => Poll::Ready(Err(panic_message(&*payload))),
     }
 }
 
