@@ -189,6 +189,8 @@ fn a_waiting_tell_fails_when_the_actor_stops() {
 
 #[test]
 fn addresses_and_inboxes_can_be_shared_across_threads() {
+    // A compile-time check: this file stops building if a change to the
+    // mailbox makes these types lose `Send` or `Sync`.
     fn shareable<T: Send + Sync>() {}
     shareable::<Addr<Recorder>>();
     shareable::<retinue::Inbox<Recorder>>();
