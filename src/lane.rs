@@ -18,6 +18,11 @@
 //!   is the one receiver).
 
 use std::ptr;
+// Under `--cfg retinue_loom` the lane's one atomic is loom's, so the
+// model in `lane/model.rs` explores every interleaving of the protocol.
+#[cfg(retinue_loom)]
+use loom::sync::atomic::{AtomicPtr, Ordering};
+#[cfg(not(retinue_loom))]
 use std::sync::atomic::{AtomicPtr, Ordering};
 
 use crate::envelope::{self, Envelope, Header};
@@ -135,7 +140,9 @@ impl<A> Lane<A> {
 
 impl<A> Drop for Lane<A> {
     fn drop(&mut self) {
-        let head = *self.head.get_mut();
+        // `&mut self`: no push can race, so a relaxed load sees them all
+        // (and reads the same under loom, which has no `get_mut`).
+        let head = self.head.load(Ordering::Relaxed);
         drop(Batch::reversed(untagged(head)));
     }
 }
@@ -202,3 +209,6 @@ impl<A> Drop for Batch<A> {
         while self.pop().is_some() {}
     }
 }
+
+#[cfg(all(test, retinue_loom))]
+mod model;
