@@ -37,7 +37,8 @@
 //! - [`config`]: supervision trees from TOML (JSON, YAML) files;
 //! - [`Baggage`]: context that travels with messages.
 //!
-//! The runtime seam is [`rt`]: it is the only module that names async-std.
+//! The runtime seam is [`rt`]: the only module that names a runtime crate
+//! (async-std by default; tokio or smol by cargo feature).
 
 #![warn(missing_docs)]
 

@@ -12,11 +12,16 @@ use plotters::prelude::*;
 use crate::FRAMEWORKS;
 use crate::report::Results;
 
-const COLORS: [RGBColor; 4] = [
+const COLORS: [RGBColor; 9] = [
+    RGBColor(0x17, 0xbe, 0xcf),
+    RGBColor(0x94, 0x67, 0xbd),
+    RGBColor(0xe3, 0x77, 0xc2),
     RGBColor(0x1f, 0x77, 0xb4),
     RGBColor(0xff, 0x7f, 0x0e),
     RGBColor(0x2c, 0xa0, 0x2c),
     RGBColor(0x99, 0x99, 0x99),
+    RGBColor(0x66, 0x66, 0x66),
+    RGBColor(0x33, 0x33, 0x33),
 ];
 
 /// Draws the chart into `path`.
@@ -58,7 +63,7 @@ pub fn draw(results: &Results, path: &Path, mode: &str) -> Result<(), Box<dyn st
         let bars: Vec<_> = metrics
             .iter()
             .enumerate()
-            .filter_map(|(i, (key, _, _))| {
+            .filter_map(|(i, (key, ..))| {
                 let ratio = results.value(key, f)? / results.value(key, "retinue")?;
                 let x0 = i as f64 + 0.1 + j as f64 * width;
                 Some(Rectangle::new(

@@ -26,8 +26,8 @@ pub fn run(scenario: Scenario, z: &Sizes) -> Outcome {
             Scenario::Tell => Outcome::one("tell", tell(z).await),
             Scenario::RoundRobin => Outcome::one("round-robin", round_robin(z).await),
             Scenario::Ask => {
-                let (p50, p99) = ask(z).await;
-                Outcome::many(vec![("ask p50", p50), ("ask p99", p99)])
+                let (p50, p99, mean) = ask(z).await;
+                Outcome::many(vec![("ask p50", p50), ("ask mean", mean), ("ask p99", p99)])
             }
             Scenario::Ring => Outcome::one("ring", ring(z).await),
             Scenario::Spawn => {
@@ -90,7 +90,7 @@ async fn round_robin(z: &Sizes) -> f64 {
     median(&mut samples)
 }
 
-async fn ask(z: &Sizes) -> (f64, f64) {
+async fn ask(z: &Sizes) -> (f64, f64, f64) {
     let (req_tx, req_rx) = bounded::<u64>(1);
     let (rep_tx, rep_rx) = bounded::<u64>(1);
     let server = rt::spawn(async move {
@@ -114,9 +114,11 @@ async fn ask(z: &Sizes) -> (f64, f64) {
     }
     drop(req_tx);
     server.await.unwrap();
+    let mean = samples.iter().sum::<f64>() / samples.len().max(1) as f64;
     (
         percentile(&mut samples, 50.0),
         percentile(&mut samples, 99.0),
+        mean,
     )
 }
 

@@ -123,8 +123,8 @@ pub fn run(scenario: Scenario, z: &Sizes) -> Outcome {
             Scenario::Tell => Outcome::one("tell", tell(z).await),
             Scenario::RoundRobin => Outcome::one("round-robin", round_robin(z).await),
             Scenario::Ask => {
-                let (p50, p99) = ask(z).await;
-                Outcome::many(vec![("ask p50", p50), ("ask p99", p99)])
+                let (p50, p99, mean) = ask(z).await;
+                Outcome::many(vec![("ask p50", p50), ("ask mean", mean), ("ask p99", p99)])
             }
             Scenario::Ring => Outcome::one("ring", ring(z).await),
             Scenario::Spawn => {
@@ -175,7 +175,7 @@ async fn round_robin(z: &Sizes) -> f64 {
     median(&mut samples)
 }
 
-async fn ask(z: &Sizes) -> (f64, f64) {
+async fn ask(z: &Sizes) -> (f64, f64, f64) {
     let counter = Counter::spawn(Counter(0));
     let counter = &counter;
     ask_latency(z.asks, || async move {

@@ -29,14 +29,69 @@ use std::time::{Duration, Instant};
 use common::{Outcome, Scenario, Sizes, median};
 use report::{Cell, Results};
 
-/// Frameworks in table order; retinue is the reference column.
-pub const FRAMEWORKS: [&str; 5] = ["retinue", "kameo", "ractor", "actix", "floor"];
+/// Table columns in order; retinue on its default backend (async-std) is
+/// the reference column. `-tokio` / `-smol` columns are retinue (or the raw
+/// floor) on that backend, `retinue-bare` is async-std without its tokio 1
+/// compatibility; each comes from a sibling binary (see [`column`]).
+pub const FRAMEWORKS: [&str; 10] = [
+    "retinue",
+    "retinue-tokio",
+    "retinue-smol",
+    "retinue-bare",
+    "kameo",
+    "ractor",
+    "actix",
+    "floor",
+    "floor-tokio",
+    "floor-smol",
+];
+
+/// What one child process can run: the frameworks compiled into it.
+const CHILD_FRAMEWORKS: [&str; 5] = ["retinue", "kameo", "ractor", "actix", "floor"];
+
+/// Which build runs a column and what it runs there: `(build, framework)`.
+/// A build `Some(b)` is the sibling binary `compare-<b>`, this package
+/// built with `--no-default-features --features <b>` (bench/compare/run.sh
+/// builds them).
+pub fn column(name: &str) -> (Option<&'static str>, &'static str) {
+    match name {
+        "retinue-tokio" => (Some("tokio"), "retinue"),
+        "retinue-smol" => (Some("smol"), "retinue"),
+        "retinue-bare" => (Some("async-std-bare"), "retinue"),
+        "floor-tokio" => (Some("tokio"), "floor"),
+        "floor-smol" => (Some("smol"), "floor"),
+        other => (None, CHILD_FRAMEWORKS.into_iter().find(|f| *f == other).unwrap_or("floor")),
+    }
+}
+
+/// The backend (and tokio interop) a build must report, so a stale sibling
+/// binary cannot fill a column with the wrong runtime's numbers.
+fn expected_backend(build: Option<&str>) -> &'static str {
+    match build {
+        None => "async-std+tokio1",
+        Some("tokio") => "tokio+tokio1",
+        Some("smol") => "smol+tokio1",
+        Some(_) => "async-std",
+    }
+}
+
+/// The backend this binary's retinue runs on, as [`expected_backend`] spells it.
+fn this_backend() -> String {
+    let name = retinue::rt::backend().name();
+    if retinue::rt::tokio_interop() {
+        format!("{name}+tokio1")
+    } else {
+        name.to_string()
+    }
+}
 
 /// Frameworks the targets are judged against (the floor is not a peer).
 pub const PEERS: [&str; 3] = ["kameo", "ractor", "actix"];
 
 struct Args {
     quick: bool,
+    /// `--threads N`: worker threads for every runtime in every child.
+    threads: Option<String>,
     scenario: Option<Scenario>,
     framework: Option<String>,
 }
@@ -44,6 +99,7 @@ struct Args {
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         quick: std::env::var_os("BENCH_QUICK").is_some_and(|v| v != "0"),
+        threads: None,
         scenario: None,
         framework: None,
     };
@@ -51,6 +107,14 @@ fn parse_args() -> Result<Args, String> {
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--quick" => args.quick = true,
+            "--threads" => {
+                let n = it.next().ok_or("--threads needs a number")?;
+                n.parse::<usize>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or(format!("bad thread count {n}"))?;
+                args.threads = Some(n);
+            }
             "--sizes" => {
                 for (what, bytes) in retinue_impl::future_sizes() {
                     println!("{bytes:>6} B  {what}");
@@ -71,9 +135,11 @@ fn parse_args() -> Result<Args, String> {
             }
             "-h" | "--help" => {
                 return Err(
-                    "usage: compare [--quick] [--sizes] [--scenario S] [--framework F]\n\
+                    "usage: compare [--quick] [--threads N] [--sizes] [--scenario S] [--framework F]\n\
                      scenarios: tell round-robin ask ring spawn restart\n\
-                     frameworks: retinue kameo ractor actix floor"
+                     frameworks: retinue retinue-tokio retinue-smol retinue-bare kameo ractor\n\
+                     actix floor floor-tokio floor-smol (a child runs only retinue kameo ractor\n\
+                     actix floor)"
                         .into(),
                 );
             }
@@ -104,6 +170,11 @@ fn main() -> ExitCode {
 
 /// One measurement in this process; prints metric lines for the driver.
 fn child(scenario: Scenario, framework: &str, sizes: &Sizes) -> ExitCode {
+    if !CHILD_FRAMEWORKS.contains(&framework) {
+        eprintln!("{framework} is a column of the driver; run compare without --scenario");
+        return ExitCode::FAILURE;
+    }
+    println!("BACKEND\t{}", this_backend());
     if scenario == Scenario::Restart {
         common::quiet_panics();
     }
@@ -123,13 +194,34 @@ fn child(scenario: Scenario, framework: &str, sizes: &Sizes) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Runs one child and parses its report.
-fn run_child(scenario: Scenario, framework: &str, quick: bool) -> Result<Outcome, String> {
+/// The binary that runs a column: this one, or its `compare-<build>`
+/// sibling (`None` when that was not built).
+fn column_exe(build: Option<&str>) -> Result<Option<std::path::PathBuf>, String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    Ok(match build {
+        None => Some(exe),
+        Some(b) => Some(exe.with_file_name(format!("compare-{b}"))).filter(|p| p.exists()),
+    })
+}
+
+/// Runs one child and parses its report.
+fn run_child(
+    exe: &std::path::Path,
+    build: Option<&str>,
+    scenario: Scenario,
+    framework: &str,
+    args: &Args,
+) -> Result<Outcome, String> {
+    let quick = args.quick;
     let mut cmd = Command::new(exe);
     cmd.args(["--scenario", scenario.name(), "--framework", framework]);
     if quick {
         cmd.arg("--quick");
+    }
+    if let Some(n) = &args.threads {
+        for var in ["ASYNC_STD_THREAD_COUNT", "TOKIO_WORKER_THREADS", "SMOL_THREADS"] {
+            cmd.env(var, n);
+        }
     }
     let (stdout, _stderr) = run_with_deadline(cmd, child_deadline(quick))?;
     let mut outcome = Outcome::default();
@@ -147,6 +239,13 @@ fn run_child(scenario: Scenario, framework: &str, quick: bool) -> Result<Outcome
             }
             (Some("UNSUPPORTED"), Some(_), None) => {
                 outcome.unsupported = Some("unsupported");
+            }
+            (Some("BACKEND"), Some(got), None) if got != expected_backend(build) => {
+                return Err(format!(
+                    "{} runs retinue on {got}, not {}: rebuild it (bench/compare/run.sh)",
+                    exe.display(),
+                    expected_backend(build)
+                ));
             }
             _ => {}
         }
@@ -204,10 +303,18 @@ fn run_with_deadline(mut cmd: Command, deadline: Duration) -> Result<(String, St
 
 fn driver(args: &Args, filter: Option<Scenario>, only: Option<&str>, sizes: &Sizes) -> ExitCode {
     let mode = if args.quick { "quick" } else { "full" };
+    let threads = |var: &str| {
+        args.threads
+            .clone()
+            .or_else(|| std::env::var(var).ok())
+            .unwrap_or_else(|| "default".into())
+    };
     println!(
-        "retinue-compare, {mode} mode: ASYNC_STD_THREAD_COUNT={}, TOKIO_WORKER_THREADS={}, {} CPUs",
-        std::env::var("ASYNC_STD_THREAD_COUNT").unwrap_or_else(|_| "default".into()),
-        std::env::var("TOKIO_WORKER_THREADS").unwrap_or_else(|_| "default".into()),
+        "retinue-compare, {mode} mode: ASYNC_STD_THREAD_COUNT={}, TOKIO_WORKER_THREADS={}, \
+         SMOL_THREADS={}, {} CPUs",
+        threads("ASYNC_STD_THREAD_COUNT"),
+        threads("TOKIO_WORKER_THREADS"),
+        threads("SMOL_THREADS"),
         std::thread::available_parallelism().map_or(0, |n| n.get()),
     );
     let mut results = Results::default();
@@ -220,6 +327,20 @@ fn driver(args: &Args, filter: Option<Scenario>, only: Option<&str>, sizes: &Siz
             if only.is_some_and(|o| o != framework) {
                 continue;
             }
+            let (build, runs_as) = column(framework);
+            let exe = match column_exe(build) {
+                Ok(Some(exe)) => exe,
+                Ok(None) => {
+                    for (key, ..) in common::METRICS.iter().filter(|m| m.1 == scenario) {
+                        results.set(key, framework, Cell::NotBuilt);
+                    }
+                    continue;
+                }
+                Err(e) => {
+                    eprintln!("{e}");
+                    return ExitCode::FAILURE;
+                }
+            };
             let runs = if scenario == Scenario::Spawn {
                 sizes.spawn_runs
             } else {
@@ -228,7 +349,7 @@ fn driver(args: &Args, filter: Option<Scenario>, only: Option<&str>, sizes: &Siz
             let mut values: BTreeMap<&'static str, Vec<f64>> = BTreeMap::new();
             let mut cell_note = None;
             for _ in 0..runs {
-                match run_child(scenario, framework, args.quick) {
+                match run_child(&exe, build, scenario, runs_as, args) {
                     Ok(o) if o.unsupported.is_some() => cell_note = Some(Cell::Unsupported),
                     Ok(o) => {
                         for (k, v) in o.metrics {
@@ -242,7 +363,7 @@ fn driver(args: &Args, filter: Option<Scenario>, only: Option<&str>, sizes: &Siz
                     }
                 }
             }
-            for (key, _, _, _) in common::METRICS.iter().filter(|m| m.1 == scenario) {
+            for (key, ..) in common::METRICS.iter().filter(|m| m.1 == scenario) {
                 let cell = match (values.get_mut(key), cell_note) {
                     (Some(v), None) => Cell::Value(median(v)),
                     (_, Some(note)) => note,

@@ -20,6 +20,8 @@ pub enum Cell {
     Unsupported,
     /// The child process failed.
     Failed,
+    /// The column's binary was not built (bench/compare/run.sh builds it).
+    NotBuilt,
 }
 
 /// Every cell, by metric key then framework.
@@ -47,68 +49,19 @@ impl Results {
     }
 
     /// The metrics that were run, in table order.
-    pub fn metrics(&self) -> Vec<(&'static str, &'static str, f64)> {
+    pub fn metrics(&self) -> Vec<(&'static str, &'static str, f64, f64)> {
         METRICS
             .iter()
             .filter(|m| FRAMEWORKS.iter().any(|f| self.cell(m.0, f).is_some()))
-            .map(|m| (m.0, m.2, m.3))
+            .map(|m| (m.0, m.2, m.3, m.4))
             .collect()
     }
-}
 
-fn fmt_value(v: f64) -> String {
-    if v >= 100.0 {
-        format!("{v:.0}")
-    } else {
-        format!("{v:.1}")
-    }
-}
-
-/// The table as markdown.
-pub fn table(results: &Results) -> String {
-    let mut out = String::new();
-    let _ = write!(out, "| metric | unit |");
-    for f in FRAMEWORKS {
-        let _ = write!(out, " {f} |");
-    }
-    let _ = writeln!(out, " retinue / best peer (target) |");
-    let _ = write!(out, "|---|---|");
-    for _ in FRAMEWORKS {
-        let _ = write!(out, "---:|");
-    }
-    let _ = writeln!(out, "---|");
-    for (key, unit, target) in results.metrics() {
-        let _ = write!(out, "| {key} | {unit} |");
-        let base = results.value(key, "retinue");
-        for f in FRAMEWORKS {
-            let text = match results.cell(key, f) {
-                None => "-".to_string(),
-                Some(Cell::Unsupported) => "n/a".to_string(),
-                Some(Cell::Failed) => "failed".to_string(),
-                Some(Cell::Value(v)) => match (f, base) {
-                    ("retinue", _) | (_, None) => fmt_value(v),
-                    (_, Some(b)) => format!("{} ({:.2}x)", fmt_value(v), v / b),
-                },
-            };
-            let _ = write!(out, " {text} |");
-        }
-        let best = PEERS
-            .iter()
-            .filter_map(|p| results.value(key, p))
-            .min_by(|a, b| a.total_cmp(b));
-        let verdict = match (base, best) {
-            (Some(b), Some(p)) => {
-                let ratio = b / p;
-                if target.is_finite() {
-                    let ok = if ratio <= target { "met" } else { "MISSED" };
-                    format!("{ratio:.2} (≤ {target:.2}: {ok})")
-                } else {
-                    format!("{ratio:.2}")
-                }
-            }
-            _ => "-".to_string(),
-        };
-        let _ = writeln!(out, " {verdict} |");
+    /// `retinue-like column / best peer`, judged against `target`.
+    fn verdict(&self, key: &str, column: &str, target: f64) -> String {
+        let verdict = results.verdict(key, "retinue", target);
+        let tokio = results.verdict(key, "retinue-tokio", tokio_target);
+        let _ = writeln!(out, " {verdict} | {tokio} |");
     }
     out
 }

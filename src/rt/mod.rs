@@ -1,9 +1,29 @@
-//! The runtime seam: the only module that names async-std.
+//! The runtime seam: the only module that names a runtime crate.
 //!
-//! async-std is discontinued upstream. Everything retinue needs from an
-//! executor — spawning, sleeping, timeouts, blocking work and a `block_on`
-//! bridge — goes through this file, so moving to smol (or another executor)
-//! is a change to this one file.
+//! Everything retinue needs from an executor — spawning, sleeping, timeouts,
+//! blocking work and a `block_on` bridge — goes through this module. The
+//! backend-independent parts (join handles, abort, panic catching, the
+//! live-task counter) live here; each backend is one file beside it:
+//!
+//! | cargo feature | backend | file |
+//! |---|---|---|
+//! | `async-std` (default) | async-std, with its tokio 1 compatibility | `async_std.rs` |
+//! | `tokio` | a multi-thread tokio runtime | `tokio.rs` |
+//! | `smol` | an async-executor pool, with a tokio 1 reactor entered | `smol.rs` |
+//!
+//! Several backend features may be enabled at once (`--all-features` does):
+//! the precedence is **async-std > tokio > smol**, and [`backend`] says at
+//! run time which one was picked. Select another one with
+//! `--no-default-features --features tokio` (or `smol`).
+//!
+//! Worker threads: `ASYNC_STD_THREAD_COUNT` (async-std),
+//! `TOKIO_WORKER_THREADS` (tokio), `SMOL_THREADS` (smol); each defaults to
+//! the number of cores.
+//!
+//! Tokio 1 futures (timers, sockets, and so every tokio-based client crate)
+//! work inside actors, their timers and their owned tasks on every backend,
+//! with no set-up: async-std and smol enter a global tokio runtime on every
+//! executor thread and in [`block_on`]; the tokio backend is tokio.
 //!
 //! Invariants:
 //! - Every task spawned here is wrapped so that a panic is caught and
@@ -13,6 +33,7 @@
 //!   next time the executor looks at it, so `Drop` code may abort tasks.
 //! - [`live_tasks`] counts spawned futures that have not been dropped yet;
 //!   tests use it to prove that a shutdown leaves nothing running.
+//! - Dropping a [`JoinHandle`] detaches the task on every backend.
 //!
 //! # Example
 //!
@@ -28,6 +49,24 @@
 //!     assert!(slow.await.is_err());
 //! });
 //! ```
+
+#[cfg(not(any(feature = "async-std-bare", feature = "tokio", feature = "smol")))]
+compile_error!("retinue needs a runtime: enable one of the features `async-std`, `tokio`, `smol`");
+
+#[cfg(feature = "async-std-bare")]
+mod async_std;
+#[cfg(feature = "async-std-bare")]
+use self::async_std as imp;
+
+#[cfg(all(feature = "tokio", not(feature = "async-std-bare")))]
+mod tokio;
+#[cfg(all(feature = "tokio", not(feature = "async-std-bare")))]
+use self::tokio as imp;
+
+#[cfg(all(feature = "smol", not(any(feature = "async-std-bare", feature = "tokio"))))]
+mod smol;
+#[cfg(all(feature = "smol", not(any(feature = "async-std-bare", feature = "tokio"))))]
+use self::smol as imp;
 
 use std::any::Any;
 use std::fmt;
@@ -47,6 +86,53 @@ static LIVE_TASKS: AtomicUsize = AtomicUsize::new(0);
 /// finished, aborted and dropped).
 pub fn live_tasks() -> usize {
     LIVE_TASKS.load(Ordering::SeqCst)
+}
+
+/// The runtime retinue runs on, picked at compile time by cargo features
+/// (precedence async-std > tokio > smol).
+///
+/// ```
+/// let name = retinue::rt::backend().name();
+/// assert!(["async-std", "tokio", "smol"].contains(&name));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Backend {
+    /// async-std (feature `async-std`, the default).
+    AsyncStd,
+    /// A multi-thread tokio runtime (feature `tokio`).
+    Tokio,
+    /// smol's executor and reactor (feature `smol`).
+    Smol,
+}
+
+impl Backend {
+    /// The backend's cargo feature name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::AsyncStd => "async-std",
+            Backend::Tokio => "tokio",
+            Backend::Smol => "smol",
+        }
+    }
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Which backend this build of retinue runs on.
+pub fn backend() -> Backend {
+    imp::BACKEND
+}
+
+/// Whether tokio 1 futures work inside actors without set-up. True on
+/// every backend except `async-std-bare` (async-std without its tokio
+/// compatibility, a build for measuring what that compatibility costs).
+pub fn tokio_interop() -> bool {
+    imp::TOKIO_INTEROP
 }
 
 /// Why a task produced no value.
@@ -202,7 +288,7 @@ fn poll_catching<F: Future>(
 /// A handle to a spawned task. Awaiting it gives the task's output;
 /// dropping it lets the task run on (detached).
 pub struct JoinHandle<T> {
-    inner: async_std::task::JoinHandle<Result<T, JoinError>>,
+    inner: imp::Task<Result<T, JoinError>>,
     flag: Arc<AbortFlag>,
 }
 
@@ -249,7 +335,7 @@ impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.inner).poll(cx)
+        Pin::new(&mut self.inner).poll(cx).map(|r| r.and_then(|inner| inner))
     }
 }
 
@@ -273,7 +359,7 @@ where
         _count: LiveCount::new(Some(flag.clone())),
     };
     JoinHandle {
-        inner: async_std::task::spawn(guarded),
+        inner: imp::spawn(guarded),
         flag,
     }
 }
@@ -300,7 +386,7 @@ where
         future,
         _count: LiveCount::new(None),
     };
-    drop(async_std::task::spawn(detached));
+    imp::spawn_detached(detached);
 }
 
 /// Runs blocking or CPU-heavy code on a thread pool meant for it, so that
@@ -317,18 +403,22 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    async_std::task::spawn_blocking(f).await
+    imp::spawn_blocking(f).await
 }
 
 /// Runs a future to completion on the current thread: the bridge from plain
 /// synchronous code (a `main`, a test, a callback) into retinue.
+///
+/// On tokio, called outside any runtime it uses retinue's global
+/// multi-thread runtime; called inside one it runs on that runtime (via
+/// `block_in_place` on a multi-thread runtime).
 pub fn block_on<F: Future>(future: F) -> F::Output {
-    async_std::task::block_on(future)
+    imp::block_on(future)
 }
 
 /// Waits for `duration`.
 pub async fn sleep(duration: Duration) {
-    async_std::task::sleep(duration).await
+    imp::sleep(duration).await
 }
 
 /// The error of [`timeout`]: the deadline passed first.
