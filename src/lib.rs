@@ -45,6 +45,7 @@ mod actor;
 mod addr;
 mod backoff;
 mod baggage;
+#[cfg(feature = "config")]
 pub mod config;
 mod context;
 mod current;
