@@ -230,10 +230,10 @@ impl<A: Actor> Context<A> {
         let mailbox = self.mailbox.clone();
         let instance = self.instance;
         // Owned work carries on the baggage of the message that started it.
-        let work = WithBaggage::maybe(Baggage::current(), work);
+        let work = crate::crash::Quiet::new(WithBaggage::maybe(Baggage::current(), work));
         let join = rt::spawn(async move {
             if let Err(payload) = AssertUnwindSafe(work).catch_unwind().await {
-                let reason = ExitReason::Panicked(rt::panic_message(&*payload));
+                let reason = crate::crash::panicked::<A>(mailbox.id(), "task", &*payload);
                 let _ = mailbox.push_control(Control::Fail { instance, reason });
             }
         });

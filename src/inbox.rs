@@ -23,12 +23,12 @@ use futures_lite::FutureExt;
 use crate::actor::Actor;
 use crate::addr::{ActorId, Addr};
 use crate::context::Context;
+use crate::crash::{self, panicked};
 use crate::current::Scoped;
 use crate::exit::ExitReason;
 use crate::future_slot::FutureSlot;
 use crate::lane::Batch;
 use crate::mailbox::{Capacity, Control, Mailbox, Received};
-use crate::rt::panic_message;
 
 /// The receiving end of an actor's mailbox. Whoever holds it runs the
 /// actor; [`spawn`](crate::spawn) and supervisors are built on it.
@@ -125,6 +125,7 @@ impl<A: Actor> Inbox<A> {
     /// instance is gone, `stopped` is not called, and the mailbox with its
     /// queued messages is untouched.
     pub async fn start(&mut self, mut actor: A) -> Result<Running<'_, A>, ExitReason> {
+        crash::install_hook();
         let instance = self.mailbox.next_instance();
         let mut ctx = Context::new(self.mailbox.clone(), instance);
         let started = Scoped::new(
@@ -140,7 +141,7 @@ impl<A: Actor> Inbox<A> {
                 slot: FutureSlot::new(),
             }),
             Ok(Err(err)) => Err(ExitReason::failed(err)),
-            Err(payload) => Err(ExitReason::Panicked(panic_message(&*payload))),
+            Err(payload) => Err(panicked::<A>(self.id(), "started", &*payload)),
         }
     }
 
@@ -210,7 +211,7 @@ impl<'a, A: Actor> Running<'a, A> {
                 .catch_unwind()
                 .await;
             if let Err(payload) = stopped {
-                tracing::warn!(actor = %id, panic = %panic_message(&*payload), "`stopped` panicked");
+                panicked::<A>(id, "stopped", &*payload);
             }
             tracing::debug!(actor = %id, %reason, "actor instance ended");
             reason
@@ -242,12 +243,13 @@ impl<'a, A: Actor> Running<'a, A> {
                 }
                 Received::Orphaned => return ExitReason::Normal,
             };
+            let message_type = envelope.message_type();
             // SAFETY: `handler` is dropped by the end of this iteration.
             let handler =
                 unsafe { envelope.handle(&mut self.actor, &mut self.ctx, &mut self.slot) };
             let handled = AssertUnwindSafe(handler).catch_unwind().await;
             if let Err(payload) = handled {
-                return ExitReason::Panicked(panic_message(&*payload));
+                return panicked::<A>(mailbox.id(), message_type, &*payload);
             }
         }
     }

@@ -48,6 +48,7 @@ mod baggage;
 #[cfg(feature = "config")]
 pub mod config;
 mod context;
+pub mod crash;
 mod current;
 pub mod duration;
 mod envelope;
