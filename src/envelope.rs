@@ -20,6 +20,8 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::ptr::{self, NonNull};
 
+use tracing::Instrument;
+
 use crate::actor::{Actor, Handler, Message};
 use crate::baggage::{Baggage, WithBaggage};
 use crate::context::Context;
@@ -77,9 +79,11 @@ impl<A: Handler<M>, M: Message> Payload<A> for Tell<M> {
         ctx: &'a mut Context<A>,
     ) -> impl Future<Output = ()> + Send + 'a {
         let Tell(msg, baggage) = self;
+        let span = crate::trace::message_span::<M>(baggage.as_ref());
         WithBaggage::maybe(baggage, async move {
             actor.handle(msg, ctx).await;
         })
+        .instrument(span)
     }
 }
 
@@ -94,10 +98,12 @@ impl<A: Handler<M>, M: Message> Payload<A> for Ask<M> {
         ctx: &'a mut Context<A>,
     ) -> impl Future<Output = ()> + Send + 'a {
         let Ask(msg, port, baggage) = self;
+        let span = crate::trace::message_span::<M>(baggage.as_ref());
         WithBaggage::maybe(baggage, async move {
             let reply = actor.handle(msg, ctx).await;
             let _ = port.send(reply);
         })
+        .instrument(span)
     }
 }
 

@@ -19,6 +19,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use futures_lite::FutureExt;
+use tracing::{Instrument, Span};
 
 use crate::actor::Actor;
 use crate::addr::{ActorId, Addr};
@@ -29,6 +30,7 @@ use crate::exit::ExitReason;
 use crate::future_slot::FutureSlot;
 use crate::lane::Batch;
 use crate::mailbox::{Capacity, Control, Mailbox, Received};
+use crate::trace;
 
 /// The receiving end of an actor's mailbox. Whoever holds it runs the
 /// actor; [`spawn`](crate::spawn) and supervisors are built on it.
@@ -69,6 +71,8 @@ pub struct Inbox<A: Actor> {
     /// the mailbox, not to an instance, so a restart keeps them.
     taken: Batch<A>,
     closed: bool,
+    /// The supervised path (`workers/fetcher`), for spans and metrics.
+    path: Option<Arc<str>>,
 }
 
 /// An instance that has started successfully; [`run`](Running::run) it.
@@ -78,6 +82,8 @@ pub struct Running<'a, A: Actor> {
     ctx: Context<A>,
     /// Where each handler's future lives while it runs.
     slot: FutureSlot,
+    /// This instance's `actor` span (see the crate docs on tracing).
+    span: Span,
 }
 
 impl<A: Actor> Inbox<A> {
@@ -92,7 +98,35 @@ impl<A: Actor> Inbox<A> {
             mailbox: Arc::new(Mailbox::new(capacity)),
             taken: Batch::empty(),
             closed: false,
+            path: None,
         }
+    }
+
+    /// Names this mailbox's place in a supervision tree, such as
+    /// `"workers/fetcher"`: the `path` field of its actors' spans and the
+    /// `path` label of their metrics. Supervisors set it for their children
+    /// (the parent's path, `/`, the child's id); set it yourself when you
+    /// run instances on an inbox of your own. Applies to instances started
+    /// after the call.
+    ///
+    /// ```
+    /// use retinue::{Actor, Inbox};
+    ///
+    /// struct Worker;
+    /// impl Actor for Worker {}
+    ///
+    /// let mut inbox = Inbox::<Worker>::new();
+    /// assert_eq!(inbox.path(), None);
+    /// inbox.set_path("pool/worker-1");
+    /// assert_eq!(inbox.path(), Some("pool/worker-1"));
+    /// ```
+    pub fn set_path(&mut self, path: impl Into<Arc<str>>) {
+        self.path = Some(path.into());
+    }
+
+    /// The supervised path set with [`set_path`](Self::set_path).
+    pub fn path(&self) -> Option<&str> {
+        self.path.as_deref()
     }
 
     /// A strong address of this mailbox.
@@ -127,21 +161,22 @@ impl<A: Actor> Inbox<A> {
     pub async fn start(&mut self, mut actor: A) -> Result<Running<'_, A>, ExitReason> {
         crash::install_hook();
         let instance = self.mailbox.next_instance();
-        let mut ctx = Context::new(self.mailbox.clone(), instance);
-        let started = Scoped::new(
-            self.id(),
-            AssertUnwindSafe(actor.started(&mut ctx)).catch_unwind(),
-        )
-        .await;
+        let id = self.id();
+        let span = trace::actor_span::<A>(id, self.path(), instance);
+        let mut ctx = Context::new(self.mailbox.clone(), instance, self.path.clone());
+        let started = Scoped::new(id, AssertUnwindSafe(actor.started(&mut ctx)).catch_unwind())
+            .instrument(span.clone())
+            .await;
         match started {
             Ok(Ok(())) => Ok(Running {
                 inbox: self,
                 actor,
                 ctx,
                 slot: FutureSlot::new(),
+                span,
             }),
             Ok(Err(err)) => Err(ExitReason::failed(err)),
-            Err(payload) => Err(panicked::<A>(self.id(), "started", &*payload)),
+            Err(payload) => Err(span.in_scope(|| panicked::<A>(id, "started", &*payload))),
         }
     }
 
@@ -205,7 +240,8 @@ impl<'a, A: Actor> Running<'a, A> {
         // an `async fn` keeps its by-value arguments twice (as arguments
         // and as locals), and `self` is most of an idle actor's memory.
         let id = self.inbox.id();
-        Scoped::new(id, async move {
+        let span = std::mem::replace(&mut self.span, Span::none());
+        let run = Scoped::new(id, async move {
             let reason = self.serve().await;
             let stopped = AssertUnwindSafe(self.actor.stopped(&mut self.ctx, &reason))
                 .catch_unwind()
@@ -215,7 +251,8 @@ impl<'a, A: Actor> Running<'a, A> {
             }
             tracing::debug!(actor = %id, %reason, "actor instance ended");
             reason
-        })
+        });
+        run.instrument(span)
     }
 
     async fn serve(&mut self) -> ExitReason {

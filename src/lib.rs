@@ -66,6 +66,7 @@ mod spawn;
 pub mod supervisor;
 pub mod sync;
 pub mod task;
+mod trace;
 
 pub use actor::{Actor, Handler, Message};
 pub use addr::{ActorId, Addr, WeakAddr, short_type_name};
