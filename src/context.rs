@@ -19,6 +19,7 @@ use crate::baggage::{Baggage, WithBaggage};
 use crate::error::BoxError;
 use crate::exit::{Down, ExitReason, LinkedExit};
 use crate::mailbox::{Control, Mailbox};
+use crate::metrics::ActorMeter;
 use crate::owned::{StreamEnded, TaskHandle, TaskId};
 use crate::rt;
 
@@ -33,11 +34,14 @@ pub struct Context<A: Actor> {
     /// Prune finished owned work when `owned` reaches this length, so the
     /// list stays proportional to what is live.
     prune_at: usize,
+    /// This instance's metrics (an empty type without the feature).
+    pub(crate) meter: ActorMeter,
 }
 
 impl<A: Actor> Context<A> {
     pub(crate) fn new(mailbox: Arc<Mailbox<A>>, instance: u64, path: Option<Arc<str>>) -> Self {
         Context {
+            meter: ActorMeter::new::<A>(path.as_deref()),
             mailbox,
             instance,
             path,

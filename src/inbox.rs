@@ -164,20 +164,27 @@ impl<A: Actor> Inbox<A> {
         let id = self.id();
         let span = trace::actor_span::<A>(id, self.path(), instance);
         let mut ctx = Context::new(self.mailbox.clone(), instance, self.path.clone());
+        #[cfg(feature = "metrics")]
+        self.mailbox.meter_asks(self.path());
+        ctx.meter.started(instance);
         let started = Scoped::new(id, AssertUnwindSafe(actor.started(&mut ctx)).catch_unwind())
             .instrument(span.clone())
             .await;
-        match started {
-            Ok(Ok(())) => Ok(Running {
-                inbox: self,
-                actor,
-                ctx,
-                slot: FutureSlot::new(),
-                span,
-            }),
-            Ok(Err(err)) => Err(ExitReason::failed(err)),
-            Err(payload) => Err(span.in_scope(|| panicked::<A>(id, "started", &*payload))),
-        }
+        let failed = match started {
+            Ok(Ok(())) => {
+                return Ok(Running {
+                    inbox: self,
+                    actor,
+                    ctx,
+                    slot: FutureSlot::new(),
+                    span,
+                });
+            }
+            Ok(Err(err)) => ExitReason::failed(err),
+            Err(payload) => span.in_scope(|| panicked::<A>(id, "started", &*payload)),
+        };
+        ctx.meter.exited(&failed);
+        Err(failed)
     }
 
     /// Starts and runs one instance to its end, and returns why it ended.
@@ -243,6 +250,7 @@ impl<'a, A: Actor> Running<'a, A> {
         let span = std::mem::replace(&mut self.span, Span::none());
         let run = Scoped::new(id, async move {
             let reason = self.serve().await;
+            self.ctx.meter.exited(&reason);
             let stopped = AssertUnwindSafe(self.actor.stopped(&mut self.ctx, &reason))
                 .catch_unwind()
                 .await;
@@ -263,9 +271,12 @@ impl<'a, A: Actor> Running<'a, A> {
             }
             // Messages waiting is the busy case: take one without building
             // the waiting future.
-            let next = match mailbox.try_receive(&mut self.inbox.taken) {
-                Some(next) => next,
-                None => mailbox.receive(&mut self.inbox.taken).await,
+            let (next, waited) = match mailbox.try_receive(&mut self.inbox.taken) {
+                Some(next) => (next, false),
+                None => {
+                    self.ctx.meter.flush(Some(0));
+                    (mailbox.receive(&mut self.inbox.taken).await, true)
+                }
             };
             let envelope = match next {
                 Received::Message(envelope) | Received::Control(Control::Message(envelope)) => {
@@ -280,6 +291,7 @@ impl<'a, A: Actor> Running<'a, A> {
                 }
                 Received::Orphaned => return ExitReason::Normal,
             };
+            self.ctx.meter.begin(waited);
             let message_type = envelope.message_type();
             // SAFETY: `handler` is dropped by the end of this iteration.
             let handler =
@@ -287,6 +299,9 @@ impl<'a, A: Actor> Running<'a, A> {
             let handled = AssertUnwindSafe(handler).catch_unwind().await;
             if let Err(payload) = handled {
                 return panicked::<A>(mailbox.id(), message_type, &*payload);
+            }
+            if self.ctx.meter.end() {
+                self.ctx.meter.flush(Some(mailbox.len()));
             }
         }
     }

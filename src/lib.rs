@@ -58,6 +58,7 @@ mod future_slot;
 mod inbox;
 mod lane;
 mod mailbox;
+pub mod metrics;
 mod owned;
 mod recipient;
 mod reply;
