@@ -152,6 +152,7 @@ impl<A: Actor> Addr<A> {
         A: Handler<M>,
     {
         self.check_not_self()?;
+        self.mailbox.count_ask(false);
         let (port, reply) = ReplyTo::pair();
         self.mailbox
             .push(Envelope::new(Ask::new(msg, port)))
@@ -170,9 +171,11 @@ impl<A: Actor> Addr<A> {
     where
         A: Handler<M>,
     {
-        rt::timeout(timeout, self.ask(msg))
-            .await
-            .unwrap_or(Err(AskError::Timeout))
+        let answer = rt::timeout(timeout, self.ask(msg)).await;
+        answer.unwrap_or_else(|_| {
+            self.mailbox.count_ask(true);
+            Err(AskError::Timeout)
+        })
     }
 
     /// Asks with a message that carries its own reply port, for handlers
@@ -219,6 +222,7 @@ impl<A: Actor> Addr<A> {
         R: Send + 'static,
     {
         self.check_not_self()?;
+        self.mailbox.count_ask(false);
         let (port, reply) = ReplyTo::pair();
         self.tell(make(port)).await.map_err(|_| AskError::Closed)?;
         reply.await

@@ -48,7 +48,27 @@ thread_local! {
     static CURRENT: RefCell<Option<Baggage>> = const { RefCell::new(None) };
 }
 
-type Item = (TypeId, Arc<dyn Any + Send + Sync>);
+type Value = Arc<dyn Any + Send + Sync>;
+
+/// Writes a logged value (its `Debug`), for spans.
+type ShowFn = fn(&(dyn Any + Send + Sync), &mut fmt::Formatter<'_>) -> fmt::Result;
+
+#[derive(Clone)]
+struct Item {
+    type_id: TypeId,
+    value: Value,
+    show: Option<ShowFn>,
+}
+
+fn show<T: Any + fmt::Debug>(
+    value: &(dyn Any + Send + Sync),
+    f: &mut fmt::Formatter<'_>,
+) -> fmt::Result {
+    match value.downcast_ref::<T>() {
+        Some(value) => fmt::Debug::fmt(value, f),
+        None => Ok(()),
+    }
+}
 
 /// An immutable set of typed values, at most one per type.
 #[derive(Clone, Default)]
@@ -80,13 +100,40 @@ impl Baggage {
 
     /// This baggage with `value` added, replacing any value of its type.
     pub fn with<T: Any + Send + Sync>(self, value: T) -> Baggage {
+        self.insert(value, None)
+    }
+
+    /// [`with`](Self::with), and the value shows (by its `Debug`) in the
+    /// `baggage` field of the `message` span of every handler it reaches
+    /// (see [the crate docs](crate#logging-and-tracing)): the way to see a
+    /// request id on every log line of that request.
+    ///
+    /// ```
+    /// use retinue::Baggage;
+    ///
+    /// #[derive(Debug)]
+    /// struct RequestId(u64);
+    ///
+    /// let baggage = Baggage::new().with_logged(RequestId(7)).with("not shown");
+    /// assert_eq!(baggage.logged().to_string(), "RequestId(7)");
+    /// ```
+    pub fn with_logged<T: Any + Send + Sync + fmt::Debug>(self, value: T) -> Baggage {
+        self.insert(value, Some(show::<T>))
+    }
+
+    fn insert<T: Any + Send + Sync>(self, value: T, show: Option<ShowFn>) -> Baggage {
+        let type_id = TypeId::of::<T>();
         let mut items: Vec<Item> = self
             .items
             .iter()
-            .filter(|(id, _)| *id != TypeId::of::<T>())
+            .filter(|item| item.type_id != type_id)
             .cloned()
             .collect();
-        items.push((TypeId::of::<T>(), Arc::new(value)));
+        items.push(Item {
+            type_id,
+            value: Arc::new(value),
+            show,
+        });
         Baggage {
             items: Arc::new(items),
         }
@@ -96,8 +143,18 @@ impl Baggage {
     pub fn value<T: Any + Clone + Send + Sync>(&self) -> Option<T> {
         self.items
             .iter()
-            .find(|(id, _)| *id == TypeId::of::<T>())
-            .and_then(|(_, v)| v.downcast_ref::<T>().cloned())
+            .find(|item| item.type_id == TypeId::of::<T>())
+            .and_then(|item| item.value.downcast_ref::<T>().cloned())
+    }
+
+    /// Whether any value was added with [`with_logged`](Self::with_logged).
+    pub fn has_logged(&self) -> bool {
+        self.items.iter().any(|item| item.show.is_some())
+    }
+
+    /// The logged values, as spans show them: `Debug` forms joined by `, `.
+    pub fn logged(&self) -> impl fmt::Display + '_ {
+        Logged(self)
     }
 
     /// How many values it holds.
@@ -125,6 +182,24 @@ impl fmt::Debug for Baggage {
         f.debug_struct("Baggage")
             .field("values", &self.items.len())
             .finish()
+    }
+}
+
+struct Logged<'a>(&'a Baggage);
+
+impl fmt::Display for Logged<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut first = true;
+        for item in self.0.items.iter() {
+            if let Some(show) = item.show {
+                if !first {
+                    f.write_str(", ")?;
+                }
+                first = false;
+                show(&*item.value, f)?;
+            }
+        }
+        Ok(())
     }
 }
 

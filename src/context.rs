@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_lite::{FutureExt, Stream, StreamExt};
+use tracing::{Instrument, Span};
 
 use crate::actor::{Actor, Handler, Message};
 use crate::addr::{ActorId, Addr, WeakAddr};
@@ -18,6 +19,7 @@ use crate::baggage::{Baggage, WithBaggage};
 use crate::error::BoxError;
 use crate::exit::{Down, ExitReason, LinkedExit};
 use crate::mailbox::{Control, Mailbox};
+use crate::metrics::ActorMeter;
 use crate::owned::{StreamEnded, TaskHandle, TaskId};
 use crate::rt;
 
@@ -25,18 +27,24 @@ use crate::rt;
 pub struct Context<A: Actor> {
     mailbox: Arc<Mailbox<A>>,
     instance: u64,
+    /// The supervised path of the inbox it runs on (see [`Inbox::set_path`](crate::Inbox::set_path)).
+    path: Option<Arc<str>>,
     exit: Option<ExitReason>,
     owned: Vec<TaskHandle>,
     /// Prune finished owned work when `owned` reaches this length, so the
     /// list stays proportional to what is live.
     prune_at: usize,
+    /// This instance's metrics (an empty type without the feature).
+    pub(crate) meter: ActorMeter,
 }
 
 impl<A: Actor> Context<A> {
-    pub(crate) fn new(mailbox: Arc<Mailbox<A>>, instance: u64) -> Self {
+    pub(crate) fn new(mailbox: Arc<Mailbox<A>>, instance: u64, path: Option<Arc<str>>) -> Self {
         Context {
+            meter: ActorMeter::new::<A>(path.as_deref()),
             mailbox,
             instance,
+            path,
             exit: None,
             owned: Vec::new(),
             prune_at: 8,
@@ -58,6 +66,12 @@ impl<A: Actor> Context<A> {
     /// This actor's identity.
     pub fn id(&self) -> ActorId {
         self.mailbox.id()
+    }
+
+    /// This actor's place in a supervision tree (`"workers/fetcher"`), when
+    /// a supervisor runs it; see [`Inbox::set_path`](crate::Inbox::set_path).
+    pub fn path(&self) -> Option<&str> {
+        self.path.as_deref()
     }
 
     /// This actor's address. It keeps the actor reachable: an actor that
@@ -230,13 +244,15 @@ impl<A: Actor> Context<A> {
         let mailbox = self.mailbox.clone();
         let instance = self.instance;
         // Owned work carries on the baggage of the message that started it.
-        let work = WithBaggage::maybe(Baggage::current(), work);
-        let join = rt::spawn(async move {
+        let work = crate::crash::Quiet::new(WithBaggage::maybe(Baggage::current(), work));
+        let owned = async move {
             if let Err(payload) = AssertUnwindSafe(work).catch_unwind().await {
-                let reason = ExitReason::Panicked(rt::panic_message(&*payload));
+                let reason = crate::crash::panicked::<A>(mailbox.id(), "task", &*payload);
                 let _ = mailbox.push_control(Control::Fail { instance, reason });
             }
-        });
+        };
+        // It runs in the span current when it was started (the handler's).
+        let join = rt::spawn(owned.instrument(Span::current()));
         let handle = TaskHandle::new(id, join.abort_handle());
         self.own(handle.clone());
         handle

@@ -1,9 +1,13 @@
 //! Durations written by people: `"250ms"`, `"5s"`, `"1m 30s"`.
 //!
 //! Use the module with serde's `with` attribute to let any config struct
-//! take a [`Duration`] as a human string (parsed by humantime) or as a
-//! plain integer number of milliseconds. Invariant: what it serializes, it
-//! parses back to the same value.
+//! take a [`Duration`] as a human string or as a plain integer number of
+//! milliseconds. The grammar and the messages are humantime's (units `ns`,
+//! `us`/`µs`, `ms`, `s`/`sec`, `m`/`min`, `h`/`hours`, `d`/`days`,
+//! `w`/`weeks`, `M`/`months`, `y`/`years` and a few spellings more;
+//! fractions such as `"1.5s"`), written here so that the actor core needs
+//! no parsing crate. Invariant: what it serializes, it parses back to the
+//! same value.
 //!
 //! ```
 //! use std::time::Duration;
@@ -31,12 +35,134 @@ use serde::{Deserializer, Serializer};
 
 /// Parses "250ms", "5s", "1m 30s", ...
 pub fn parse(text: &str) -> Result<Duration, String> {
-    humantime::parse_duration(text.trim()).map_err(|e| format!("invalid duration {text:?}: {e}"))
+    parse_human(text.trim()).map_err(|e| format!("invalid duration {text:?}: {e}"))
 }
 
-/// Formats a duration the way [`parse`] reads it.
+/// Formats a duration the way [`parse`] reads it: `"1h 30m"`, `"250ms"`,
+/// `"0s"`.
 pub fn format(duration: Duration) -> String {
-    humantime::format_duration(duration).to_string()
+    if duration.is_zero() {
+        return "0s".to_owned();
+    }
+    let secs = duration.as_secs();
+    let nanos = duration.subsec_nanos();
+    let (years, rest) = (secs / YEAR, secs % YEAR);
+    let (months, rest) = (rest / MONTH, rest % MONTH);
+    let parts: [(u64, &str); 9] = [
+        (years, "year"),
+        (months, "month"),
+        (rest / DAY, "day"),
+        (rest % DAY / 3600, "h"),
+        (rest % 3600 / 60, "m"),
+        (rest % 60, "s"),
+        (u64::from(nanos / 1_000_000), "ms"),
+        (u64::from(nanos / 1000 % 1000), "us"),
+        (u64::from(nanos % 1000), "ns"),
+    ];
+    let mut out = String::new();
+    for (i, (value, unit)) in parts.into_iter().enumerate() {
+        if value == 0 {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(&value.to_string());
+        out.push_str(unit);
+        if i < 3 && value > 1 {
+            out.push('s'); // "2days", as humantime writes them
+        }
+    }
+    out
+}
+
+const DAY: u64 = 86_400;
+/// 30.44 days and 365.25 days, as humantime counts them.
+const MONTH: u64 = 2_630_016;
+const YEAR: u64 = 31_557_600;
+const TOO_LARGE: &str = "number is too large";
+
+/// Nanoseconds per unit, for every spelling humantime accepts.
+fn unit_nanos(unit: &str) -> Option<u128> {
+    let secs = |s: u64| Some(u128::from(s) * 1_000_000_000);
+    match unit {
+        "nanos" | "nsec" | "ns" => Some(1),
+        "usec" | "us" | "µs" => Some(1_000),
+        "millis" | "msec" | "ms" => Some(1_000_000),
+        "seconds" | "second" | "secs" | "sec" | "s" => secs(1),
+        "minutes" | "minute" | "min" | "mins" | "m" => secs(60),
+        "hours" | "hour" | "hr" | "hrs" | "h" => secs(3600),
+        "days" | "day" | "d" => secs(DAY),
+        "weeks" | "week" | "wk" | "wks" | "w" => secs(7 * DAY),
+        "months" | "month" | "M" => secs(MONTH),
+        "years" | "year" | "yr" | "yrs" | "y" => secs(YEAR),
+        _ => None,
+    }
+}
+
+/// A sequence of `<number>[.<fraction>] <unit>` terms, summed.
+fn parse_human(s: &str) -> Result<Duration, String> {
+    if s.is_empty() {
+        return Err("value was empty".to_owned());
+    }
+    if s == "0" {
+        return Ok(Duration::ZERO);
+    }
+    let mut total: u128 = 0;
+    let mut rest = s.trim_start();
+    while !rest.is_empty() {
+        let (nanos, after) = parse_term(s, rest)?;
+        total = total.checked_add(nanos).ok_or(TOO_LARGE)?;
+        rest = after.trim_start();
+    }
+    let secs = u64::try_from(total / 1_000_000_000).map_err(|_| TOO_LARGE)?;
+    Ok(Duration::new(secs, (total % 1_000_000_000) as u32))
+}
+
+/// One term at the start of `rest` (a suffix of `whole`): its length in
+/// nanoseconds and what follows it.
+fn parse_term<'a>(whole: &str, rest: &'a str) -> Result<(u128, &'a str), String> {
+    let offset = |at: &str| whole.len() - at.len();
+    let digits = |t: &str| t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let n = digits(rest);
+    if n == 0 {
+        return Err(format!("expected number at {}", offset(rest)));
+    }
+    let (int, tail) = rest.split_at(n);
+    let (frac, tail) = match tail.strip_prefix('.') {
+        Some(t) if digits(t) > 0 => t.split_at(digits(t)),
+        Some(_) => return Err(format!("invalid character at {}", offset(tail))),
+        None => ("", tail),
+    };
+    let tail = tail.trim_start();
+    let unit_len = tail
+        .find(|c: char| !(c.is_ascii_alphabetic() || c == 'µ'))
+        .unwrap_or(tail.len());
+    let (unit, after) = tail.split_at(unit_len);
+    if unit.is_empty() {
+        return Err(match after.chars().next() {
+            None => format!("time unit needed, for example {int}sec or {int}ms"),
+            Some(_) => format!("invalid character at {}", offset(after)),
+        });
+    }
+    let per = unit_nanos(unit).ok_or_else(|| {
+        format!(
+            "unknown time unit {unit:?}, supported units: ns, us/µs, ms, sec, min, hours, \
+             days, weeks, months, years (and few variations)"
+        )
+    })?;
+    if after.starts_with(|c: char| !c.is_whitespace() && !c.is_ascii_digit()) {
+        return Err(format!("invalid character at {}", offset(after)));
+    }
+    let int: u128 = int.parse().map_err(|_| TOO_LARGE)?;
+    let mut nanos = int.checked_mul(per).ok_or(TOO_LARGE)?;
+    if !frac.is_empty() {
+        let frac = &frac[..frac.len().min(18)];
+        let den = 10u128.pow(frac.len() as u32);
+        let num: u128 = frac.parse().map_err(|_| TOO_LARGE)?;
+        nanos = nanos.checked_add(num * per / den).ok_or(TOO_LARGE)?;
+    }
+    Ok((nanos, after))
 }
 
 /// Serde: writes a duration as a human string such as `"1s 250ms"`.

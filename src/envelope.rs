@@ -20,6 +20,8 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::ptr::{self, NonNull};
 
+use tracing::Instrument;
+
 use crate::actor::{Actor, Handler, Message};
 use crate::baggage::{Baggage, WithBaggage};
 use crate::context::Context;
@@ -31,6 +33,9 @@ pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// What an envelope carries: a message on its way to actor `A`, able to
 /// turn itself into the future that handles it.
 pub(crate) trait Payload<A: Actor>: Send + 'static {
+    /// The message's type name, last path segment (for spans and reports).
+    fn message_type() -> &'static str;
+
     fn into_future<'a>(
         self,
         actor: &'a mut A,
@@ -64,29 +69,41 @@ impl<M: Message> Ask<M> {
 }
 
 impl<A: Handler<M>, M: Message> Payload<A> for Tell<M> {
+    fn message_type() -> &'static str {
+        crate::addr::short_type_name::<M>()
+    }
+
     fn into_future<'a>(
         self,
         actor: &'a mut A,
         ctx: &'a mut Context<A>,
     ) -> impl Future<Output = ()> + Send + 'a {
         let Tell(msg, baggage) = self;
+        let span = crate::trace::message_span::<M>(baggage.as_ref());
         WithBaggage::maybe(baggage, async move {
             actor.handle(msg, ctx).await;
         })
+        .instrument(span)
     }
 }
 
 impl<A: Handler<M>, M: Message> Payload<A> for Ask<M> {
+    fn message_type() -> &'static str {
+        crate::addr::short_type_name::<M>()
+    }
+
     fn into_future<'a>(
         self,
         actor: &'a mut A,
         ctx: &'a mut Context<A>,
     ) -> impl Future<Output = ()> + Send + 'a {
         let Ask(msg, port, baggage) = self;
+        let span = crate::trace::message_span::<M>(baggage.as_ref());
         WithBaggage::maybe(baggage, async move {
             let reply = actor.handle(msg, ctx).await;
             let _ = port.send(reply);
         })
+        .instrument(span)
     }
 }
 
@@ -109,6 +126,7 @@ struct Node<A, P> {
 
 struct VTable<A> {
     type_id: fn() -> TypeId,
+    message_type: fn() -> &'static str,
     /// A [`HandleFn<A>`], erased: naming `Context<A>` here would make
     /// every type holding an envelope require `A: Actor`, and such bounds
     /// defeat the compiler's `Send` proofs for futures that hold one.
@@ -129,6 +147,7 @@ struct VTableOf<A, P>(PhantomData<(A, P)>);
 impl<A: Actor, P: Payload<A>> VTableOf<A, P> {
     const VTABLE: VTable<A> = VTable {
         type_id: TypeId::of::<P>,
+        message_type: P::message_type,
         // SAFETY: cast back to exactly this type in `Envelope::handle`.
         handle: unsafe {
             std::mem::transmute::<HandleFn<A>, unsafe fn()>(handle_node::<A, P> as HandleFn<A>)
@@ -197,6 +216,12 @@ impl<A: Actor> Envelope<A> {
         // SAFETY: the type id says the node is a `Node<A, P>`; we own it.
         let node = unsafe { Box::from_raw(node.cast::<Node<A, P>>()) };
         Some(node.payload)
+    }
+
+    /// The message's type name, last path segment.
+    pub(crate) fn message_type(&self) -> &'static str {
+        // SAFETY: the header is live while `self` owns the node.
+        unsafe { ((*self.node.as_ref().vtable).message_type)() }
     }
 
     /// Frees the node and places the future that handles the message in

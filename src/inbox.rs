@@ -19,16 +19,18 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use futures_lite::FutureExt;
+use tracing::{Instrument, Span};
 
 use crate::actor::Actor;
 use crate::addr::{ActorId, Addr};
 use crate::context::Context;
+use crate::crash::{self, panicked};
 use crate::current::Scoped;
 use crate::exit::ExitReason;
 use crate::future_slot::FutureSlot;
 use crate::lane::Batch;
 use crate::mailbox::{Capacity, Control, Mailbox, Received};
-use crate::rt::panic_message;
+use crate::trace;
 
 /// The receiving end of an actor's mailbox. Whoever holds it runs the
 /// actor; [`spawn`](crate::spawn) and supervisors are built on it.
@@ -69,6 +71,8 @@ pub struct Inbox<A: Actor> {
     /// the mailbox, not to an instance, so a restart keeps them.
     taken: Batch<A>,
     closed: bool,
+    /// The supervised path (`workers/fetcher`), for spans and metrics.
+    path: Option<Arc<str>>,
 }
 
 /// An instance that has started successfully; [`run`](Running::run) it.
@@ -78,6 +82,8 @@ pub struct Running<'a, A: Actor> {
     ctx: Context<A>,
     /// Where each handler's future lives while it runs.
     slot: FutureSlot,
+    /// This instance's `actor` span (see the crate docs on tracing).
+    span: Span,
 }
 
 impl<A: Actor> Inbox<A> {
@@ -92,7 +98,35 @@ impl<A: Actor> Inbox<A> {
             mailbox: Arc::new(Mailbox::new(capacity)),
             taken: Batch::empty(),
             closed: false,
+            path: None,
         }
+    }
+
+    /// Names this mailbox's place in a supervision tree, such as
+    /// `"workers/fetcher"`: the `path` field of its actors' spans and the
+    /// `path` label of their metrics. Supervisors set it for their children
+    /// (the parent's path, `/`, the child's id); set it yourself when you
+    /// run instances on an inbox of your own. Applies to instances started
+    /// after the call.
+    ///
+    /// ```
+    /// use retinue::{Actor, Inbox};
+    ///
+    /// struct Worker;
+    /// impl Actor for Worker {}
+    ///
+    /// let mut inbox = Inbox::<Worker>::new();
+    /// assert_eq!(inbox.path(), None);
+    /// inbox.set_path("pool/worker-1");
+    /// assert_eq!(inbox.path(), Some("pool/worker-1"));
+    /// ```
+    pub fn set_path(&mut self, path: impl Into<Arc<str>>) {
+        self.path = Some(path.into());
+    }
+
+    /// The supervised path set with [`set_path`](Self::set_path).
+    pub fn path(&self) -> Option<&str> {
+        self.path.as_deref()
     }
 
     /// A strong address of this mailbox.
@@ -125,23 +159,32 @@ impl<A: Actor> Inbox<A> {
     /// instance is gone, `stopped` is not called, and the mailbox with its
     /// queued messages is untouched.
     pub async fn start(&mut self, mut actor: A) -> Result<Running<'_, A>, ExitReason> {
+        crash::install_hook();
         let instance = self.mailbox.next_instance();
-        let mut ctx = Context::new(self.mailbox.clone(), instance);
-        let started = Scoped::new(
-            self.id(),
-            AssertUnwindSafe(actor.started(&mut ctx)).catch_unwind(),
-        )
-        .await;
-        match started {
-            Ok(Ok(())) => Ok(Running {
-                inbox: self,
-                actor,
-                ctx,
-                slot: FutureSlot::new(),
-            }),
-            Ok(Err(err)) => Err(ExitReason::failed(err)),
-            Err(payload) => Err(ExitReason::Panicked(panic_message(&*payload))),
-        }
+        let id = self.id();
+        let span = trace::actor_span::<A>(id, self.path(), instance);
+        let mut ctx = Context::new(self.mailbox.clone(), instance, self.path.clone());
+        #[cfg(feature = "metrics")]
+        self.mailbox.meter_asks(self.path());
+        ctx.meter.started(instance);
+        let started = Scoped::new(id, AssertUnwindSafe(actor.started(&mut ctx)).catch_unwind())
+            .instrument(span.clone())
+            .await;
+        let failed = match started {
+            Ok(Ok(())) => {
+                return Ok(Running {
+                    inbox: self,
+                    actor,
+                    ctx,
+                    slot: FutureSlot::new(),
+                    span,
+                });
+            }
+            Ok(Err(err)) => ExitReason::failed(err),
+            Err(payload) => span.in_scope(|| panicked::<A>(id, "started", &*payload)),
+        };
+        ctx.meter.exited(&failed);
+        Err(failed)
     }
 
     /// Starts and runs one instance to its end, and returns why it ended.
@@ -204,17 +247,20 @@ impl<'a, A: Actor> Running<'a, A> {
         // an `async fn` keeps its by-value arguments twice (as arguments
         // and as locals), and `self` is most of an idle actor's memory.
         let id = self.inbox.id();
-        Scoped::new(id, async move {
+        let span = std::mem::replace(&mut self.span, Span::none());
+        let run = Scoped::new(id, async move {
             let reason = self.serve().await;
+            self.ctx.meter.exited(&reason);
             let stopped = AssertUnwindSafe(self.actor.stopped(&mut self.ctx, &reason))
                 .catch_unwind()
                 .await;
             if let Err(payload) = stopped {
-                tracing::warn!(actor = %id, panic = %panic_message(&*payload), "`stopped` panicked");
+                panicked::<A>(id, "stopped", &*payload);
             }
             tracing::debug!(actor = %id, %reason, "actor instance ended");
             reason
-        })
+        });
+        run.instrument(span)
     }
 
     async fn serve(&mut self) -> ExitReason {
@@ -225,9 +271,12 @@ impl<'a, A: Actor> Running<'a, A> {
             }
             // Messages waiting is the busy case: take one without building
             // the waiting future.
-            let next = match mailbox.try_receive(&mut self.inbox.taken) {
-                Some(next) => next,
-                None => mailbox.receive(&mut self.inbox.taken).await,
+            let (next, waited) = match mailbox.try_receive(&mut self.inbox.taken) {
+                Some(next) => (next, false),
+                None => {
+                    self.ctx.meter.flush(Some(0));
+                    (mailbox.receive(&mut self.inbox.taken).await, true)
+                }
             };
             let envelope = match next {
                 Received::Message(envelope) | Received::Control(Control::Message(envelope)) => {
@@ -242,12 +291,17 @@ impl<'a, A: Actor> Running<'a, A> {
                 }
                 Received::Orphaned => return ExitReason::Normal,
             };
+            self.ctx.meter.begin(waited);
+            let message_type = envelope.message_type();
             // SAFETY: `handler` is dropped by the end of this iteration.
             let handler =
                 unsafe { envelope.handle(&mut self.actor, &mut self.ctx, &mut self.slot) };
             let handled = AssertUnwindSafe(handler).catch_unwind().await;
             if let Err(payload) = handled {
-                return ExitReason::Panicked(panic_message(&*payload));
+                return panicked::<A>(mailbox.id(), message_type, &*payload);
+            }
+            if self.ctx.meter.end() {
+                self.ctx.meter.flush(Some(mailbox.len()));
             }
         }
     }

@@ -46,8 +46,10 @@ mod actor;
 mod addr;
 mod backoff;
 mod baggage;
+#[cfg(feature = "config")]
 pub mod config;
 mod context;
+pub mod crash;
 mod current;
 pub mod duration;
 mod envelope;
@@ -57,6 +59,7 @@ mod future_slot;
 mod inbox;
 mod lane;
 mod mailbox;
+pub mod metrics;
 mod owned;
 mod recipient;
 mod reply;
@@ -65,6 +68,7 @@ mod spawn;
 pub mod supervisor;
 pub mod sync;
 pub mod task;
+mod trace;
 
 pub use actor::{Actor, Handler, Message};
 pub use addr::{ActorId, Addr, WeakAddr, short_type_name};

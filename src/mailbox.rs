@@ -157,6 +157,9 @@ pub(crate) struct Mailbox<A> {
     room: Event,
     exited: Event,
     cold: OnceLock<Box<Cold<A>>>,
+    /// Counts asks; made when the first instance starts.
+    #[cfg(feature = "metrics")]
+    ask_meter: OnceLock<crate::metrics::AskMeter>,
 }
 
 /// Why a push did not happen; carries the envelope back.
@@ -179,6 +182,8 @@ impl<A> Mailbox<A> {
             room: Event::new(),
             exited: Event::new(),
             cold: OnceLock::new(),
+            #[cfg(feature = "metrics")]
+            ask_meter: OnceLock::new(),
         }
     }
 
@@ -321,6 +326,31 @@ impl<A> Mailbox<A> {
         }
         self.arrived.notify(1);
         Ok(())
+    }
+
+    /// Makes the ask counters (once), labelled with `path`.
+    #[cfg(feature = "metrics")]
+    pub(crate) fn meter_asks(&self, path: Option<&str>)
+    where
+        A: 'static,
+    {
+        self.ask_meter
+            .get_or_init(|| crate::metrics::AskMeter::new::<A>(path));
+    }
+
+    /// Counts an ask (`timed_out`: one that timed out).
+    #[inline]
+    pub(crate) fn count_ask(&self, timed_out: bool) {
+        #[cfg(feature = "metrics")]
+        if let Some(meter) = self.ask_meter.get() {
+            if timed_out {
+                meter.timed_out();
+            } else {
+                meter.asked();
+            }
+        }
+        #[cfg(not(feature = "metrics"))]
+        let _ = timed_out;
     }
 
     fn cold(&self) -> &Cold<A> {

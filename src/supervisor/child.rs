@@ -41,6 +41,8 @@ pub(crate) trait ErasedChild: Send {
     fn addr_any(&self) -> Arc<dyn Any + Send + Sync>;
     fn supervisor_addr(&self) -> Option<Addr<Supervisor>>;
     fn set_capacity(&mut self, capacity: Capacity);
+    /// Its supervised path, for spans and metrics (see `Inbox::set_path`).
+    fn set_path(&mut self, path: Arc<str>);
     /// Starts a new instance; `Ok(instance number)` once `started` succeeded.
     fn start(&mut self, notice: ExitNotice) -> BoxFuture<'_, Result<u64, ExitReason>>;
     /// Stops `instance` as `shutdown` says and returns how it ended.
@@ -60,6 +62,7 @@ pub(crate) struct TypedChild<A: Actor> {
     /// The current mailbox's address; held so that a supervised child never
     /// exits just because its other addresses were dropped.
     addr: Addr<A>,
+    path: Option<Arc<str>>,
 }
 
 struct Keeper<A: Actor> {
@@ -143,11 +146,12 @@ impl<A: Actor> TypedChild<A> {
             addr: inbox.addr(),
             idle: Some(inbox),
             keeper: None,
+            path: None,
         }
     }
 
     fn spawn_keeper(&mut self, notice: ExitNotice) -> &Keeper<A> {
-        let inbox = match self.idle.take() {
+        let mut inbox = match self.idle.take() {
             Some(inbox) => inbox,
             None => {
                 let inbox = Inbox::with_capacity(self.capacity);
@@ -155,6 +159,9 @@ impl<A: Actor> TypedChild<A> {
                 inbox
             }
         };
+        if let Some(path) = &self.path {
+            inbox.set_path(path.clone());
+        }
         let (commands, rx) = async_channel::unbounded();
         let shared = Arc::new(Shared::default());
         let task = rt::spawn(keep(
@@ -245,6 +252,10 @@ impl<A: Actor> ErasedChild for TypedChild<A> {
             self.idle = Some(inbox);
         }
         self.capacity = capacity;
+    }
+
+    fn set_path(&mut self, path: Arc<str>) {
+        self.path = Some(path);
     }
 
     fn start(&mut self, notice: ExitNotice) -> BoxFuture<'_, Result<u64, ExitReason>> {

@@ -195,6 +195,11 @@ impl Supervisor {
         let Some(slot) = self.slots.get_mut(&key) else {
             return Ok(());
         };
+        let path = match ctx.path() {
+            Some(parent) => format!("{parent}/{}", slot.id),
+            None => slot.id.clone(),
+        };
+        slot.child.set_path(path.into()); // for spans and metrics
         match slot.child.start(notice).await {
             Ok(instance) => {
                 slot.instance = instance;

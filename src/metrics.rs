@@ -1,0 +1,325 @@
+//! Metrics through the [`metrics`](https://docs.rs/metrics) facade (cargo
+//! feature `metrics`): install any recorder (Prometheus, StatsD, ...) and
+//! retinue's figures appear in it.
+//!
+//! Every actor metric has the labels `actor_type` (the type's last path
+//! segment) and `path` (the supervised path such as `workers/fetcher`, or
+//! `""` for an actor no supervisor runs):
+//!
+//! | metric | kind | what |
+//! |---|---|---|
+//! | `retinue_messages_handled_total` | counter | messages handled (told and asked) |
+//! | `retinue_handler_seconds` | histogram | time in a handler, per message |
+//! | `retinue_mailbox_depth` | gauge | messages waiting, as last seen by the actor (0 when it goes idle) |
+//! | `retinue_actors_running` | gauge | instances running now |
+//! | `retinue_asks_total` | counter | asks sent (`ask`, `ask_timeout`, `ask_with`) |
+//! | `retinue_ask_timeouts_total` | counter | `ask_timeout` calls that timed out |
+//! | `retinue_exits_total` | counter | instance exits; label `reason`: `normal`, `stopped`, `shutdown`, `failed`, `panicked`, `killed` |
+//! | `retinue_restarts_total` | counter | instances started after the first on the same mailbox |
+//!
+//! `path` is the way to tell supervised children apart; unsupervised actors
+//! of one type share one series (their mailbox depth is the last one seen).
+//!
+//! The coordination primitives report through the same facade with the
+//! helpers below ([`counter`], [`gauge`], [`histogram`]), which any crate
+//! may use too: without the feature they are empty types whose methods do
+//! nothing, so calling code needs no `cfg`.
+//!
+//! ```
+//! let puts = retinue::metrics::counter("my_queue_puts_total", &[("queue", "jobs".into())]);
+//! puts.increment(1); // a no-op unless the `metrics` feature is on and a recorder installed
+//! ```
+//!
+//! Invariants:
+//! - Without the feature nothing here holds data or does work: the actor
+//!   loop and `tell` compile to what they were.
+//! - With it, the hot path touches only handles made when the instance
+//!   started (no key lookup per message) and reads the clock once per
+//!   message while the mailbox is busy.
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+/// A label: name and value.
+pub type Label = (&'static str, Cow<'static, str>);
+
+/// A counter handle (see the module docs). Cheap to clone.
+#[derive(Clone)]
+pub struct Counter(#[cfg(feature = "metrics")] ::metrics::Counter);
+
+/// A gauge handle (see the module docs). Cheap to clone.
+#[derive(Clone)]
+pub struct Gauge(#[cfg(feature = "metrics")] ::metrics::Gauge);
+
+/// A histogram handle (see the module docs). Cheap to clone.
+#[derive(Clone)]
+pub struct Histogram(#[cfg(feature = "metrics")] ::metrics::Histogram);
+
+#[cfg(feature = "metrics")]
+fn labels(labels: &[Label]) -> Vec<::metrics::Label> {
+    labels
+        .iter()
+        .map(|(k, v)| ::metrics::Label::new(*k, v.clone().into_owned()))
+        .collect()
+}
+
+/// A counter named `name` with `labels`, from the installed recorder.
+pub fn counter(name: &'static str, labels: &[Label]) -> Counter {
+    #[cfg(feature = "metrics")]
+    return Counter(::metrics::counter!(name, self::labels(labels)));
+    #[cfg(not(feature = "metrics"))]
+    {
+        let _ = (name, labels);
+        Counter()
+    }
+}
+
+/// A gauge named `name` with `labels`, from the installed recorder.
+pub fn gauge(name: &'static str, labels: &[Label]) -> Gauge {
+    #[cfg(feature = "metrics")]
+    return Gauge(::metrics::gauge!(name, self::labels(labels)));
+    #[cfg(not(feature = "metrics"))]
+    {
+        let _ = (name, labels);
+        Gauge()
+    }
+}
+
+/// A histogram named `name` with `labels`, from the installed recorder.
+pub fn histogram(name: &'static str, labels: &[Label]) -> Histogram {
+    #[cfg(feature = "metrics")]
+    return Histogram(::metrics::histogram!(name, self::labels(labels)));
+    #[cfg(not(feature = "metrics"))]
+    {
+        let _ = (name, labels);
+        Histogram()
+    }
+}
+
+impl Counter {
+    /// Adds `n`.
+    #[inline]
+    pub fn increment(&self, n: u64) {
+        #[cfg(feature = "metrics")]
+        self.0.increment(n);
+        #[cfg(not(feature = "metrics"))]
+        let _ = n;
+    }
+}
+
+impl Gauge {
+    /// Sets the value.
+    #[inline]
+    pub fn set(&self, value: f64) {
+        #[cfg(feature = "metrics")]
+        self.0.set(value);
+        #[cfg(not(feature = "metrics"))]
+        let _ = value;
+    }
+
+    /// Adds `delta`.
+    #[inline]
+    pub fn increment(&self, delta: f64) {
+        #[cfg(feature = "metrics")]
+        self.0.increment(delta);
+        #[cfg(not(feature = "metrics"))]
+        let _ = delta;
+    }
+
+    /// Subtracts `delta`.
+    #[inline]
+    pub fn decrement(&self, delta: f64) {
+        #[cfg(feature = "metrics")]
+        self.0.decrement(delta);
+        #[cfg(not(feature = "metrics"))]
+        let _ = delta;
+    }
+}
+
+impl Histogram {
+    /// Records one value (durations in seconds, by convention).
+    #[inline]
+    pub fn record(&self, value: f64) {
+        #[cfg(feature = "metrics")]
+        self.0.record(value);
+        #[cfg(not(feature = "metrics"))]
+        let _ = value;
+    }
+
+    /// Records a duration, in seconds.
+    #[inline]
+    pub fn record_duration(&self, duration: Duration) {
+        self.record(duration.as_secs_f64());
+    }
+}
+
+#[cfg(feature = "metrics")]
+pub(crate) use on::{ActorMeter, AskMeter};
+
+#[cfg(not(feature = "metrics"))]
+pub(crate) use off::ActorMeter;
+
+/// The real meters.
+#[cfg(feature = "metrics")]
+mod on {
+    use std::time::Instant;
+
+    use super::{Counter, Gauge, Histogram, Label, counter, gauge, histogram};
+    use crate::exit::ExitReason;
+
+    fn actor_labels<A>(path: Option<&str>) -> [Label; 2] {
+        [
+            ("actor_type", crate::addr::short_type_name::<A>().into()),
+            ("path", path.unwrap_or("").to_owned().into()),
+        ]
+    }
+
+    /// What the sending side counts (kept in the mailbox).
+    pub(crate) struct AskMeter {
+        asks: Counter,
+        timeouts: Counter,
+    }
+
+    impl AskMeter {
+        pub(crate) fn new<A>(path: Option<&str>) -> Self {
+            let labels = actor_labels::<A>(path);
+            AskMeter {
+                asks: counter("retinue_asks_total", &labels),
+                timeouts: counter("retinue_ask_timeouts_total", &labels),
+            }
+        }
+
+        pub(crate) fn asked(&self) {
+            self.asks.increment(1);
+        }
+
+        pub(crate) fn timed_out(&self) {
+            self.timeouts.increment(1);
+        }
+    }
+
+    /// What an instance counts while it runs (kept in its context).
+    pub(crate) struct ActorMeter {
+        labels: [Label; 2],
+        handled: Counter,
+        handler_time: Histogram,
+        depth: Gauge,
+        running: Gauge,
+        /// Handled but not yet added to `handled` (flushed when idle).
+        pending: u64,
+        /// When the message in hand started (or the last one ended).
+        since: Option<Instant>,
+        /// `exited` has run; dropped without it means killed.
+        done: bool,
+    }
+
+    impl ActorMeter {
+        pub(crate) fn new<A>(path: Option<&str>) -> Self {
+            let labels = actor_labels::<A>(path);
+            ActorMeter {
+                handled: counter("retinue_messages_handled_total", &labels),
+                handler_time: histogram("retinue_handler_seconds", &labels),
+                depth: gauge("retinue_mailbox_depth", &labels),
+                running: gauge("retinue_actors_running", &labels),
+                labels,
+                pending: 0,
+                since: None,
+                done: false,
+            }
+        }
+
+        /// Instance `instance` has started.
+        pub(crate) fn started(&self, instance: u64) {
+            self.running.increment(1.0);
+            if instance > 1 {
+                counter("retinue_restarts_total", &self.labels).increment(1);
+            }
+        }
+
+        /// A message is about to be handled; `waited` when the actor had
+        /// to wait for it (the clock is read again only then).
+        #[inline]
+        pub(crate) fn begin(&mut self, waited: bool) {
+            if waited || self.since.is_none() {
+                self.since = Some(Instant::now());
+            }
+        }
+
+        /// The message in hand is done; `true` when it is time to
+        /// [`flush`](Self::flush).
+        #[inline]
+        pub(crate) fn end(&mut self) -> bool {
+            let now = Instant::now();
+            if let Some(since) = self.since.replace(now) {
+                self.handler_time.record_duration(now - since);
+            }
+            self.pending += 1;
+            self.pending >= 64
+        }
+
+        /// Publishes the count (and the depth, when known).
+        pub(crate) fn flush(&mut self, depth: Option<usize>) {
+            if self.pending > 0 {
+                self.handled.increment(self.pending);
+                self.pending = 0;
+            }
+            if let Some(depth) = depth {
+                self.depth.set(depth as f64);
+            }
+        }
+
+        /// The instance has ended with `reason`.
+        pub(crate) fn exited(&mut self, reason: &ExitReason) {
+            if std::mem::replace(&mut self.done, true) {
+                return;
+            }
+            self.flush(Some(0));
+            self.running.decrement(1.0);
+            let reason = match reason {
+                ExitReason::Normal => "normal",
+                ExitReason::Stopped => "stopped",
+                ExitReason::Shutdown => "shutdown",
+                ExitReason::Failed(_) => "failed",
+                ExitReason::Panicked(_) => "panicked",
+                ExitReason::Killed => "killed",
+            };
+            let mut labels = self.labels.to_vec();
+            labels.push(("reason", reason.into()));
+            counter("retinue_exits_total", &labels).increment(1);
+        }
+    }
+
+    impl Drop for ActorMeter {
+        /// An instance dropped before it ended was killed.
+        fn drop(&mut self) {
+            self.exited(&ExitReason::Killed);
+        }
+    }
+}
+
+/// Without the feature: empty types, empty inline methods.
+#[cfg(not(feature = "metrics"))]
+mod off {
+    use crate::exit::ExitReason;
+
+    pub(crate) struct ActorMeter;
+
+    impl ActorMeter {
+        #[inline(always)]
+        pub(crate) fn new<A>(_: Option<&str>) -> Self {
+            ActorMeter
+        }
+        #[inline(always)]
+        pub(crate) fn started(&self, _: u64) {}
+        #[inline(always)]
+        pub(crate) fn begin(&mut self, _: bool) {}
+        #[inline(always)]
+        pub(crate) fn end(&mut self) -> bool {
+            false
+        }
+        #[inline(always)]
+        pub(crate) fn flush(&mut self, _: Option<usize>) {}
+        #[inline(always)]
+        pub(crate) fn exited(&mut self, _: &ExitReason) {}
+    }
+}
