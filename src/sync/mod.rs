@@ -44,7 +44,7 @@ pub use breaker::{
     SlowCalls, State, Subscription, Transition, TripPolicy, Window,
 };
 pub use clock::{Clock, ManualClock, Sleep, SystemClock};
-pub use condition::{Condition, ConditionActor, WaitTimeoutResult};
+pub use condition::{Condition, ConditionActor, ConditionStatus, WaitTimeoutResult};
 pub use error::{ConditionError, EventError, LockError, RwLockError};
 pub use event::{Event, EventActor, EventOptions};
 pub use lock::{Lock, LockActor, LockGuard, LockOptions, LockStatus};
