@@ -46,7 +46,7 @@ pub use breaker::{
 pub use clock::{Clock, ManualClock, Sleep, SystemClock};
 pub use condition::{Condition, ConditionActor, ConditionStatus, WaitTimeoutResult};
 pub use error::{ConditionError, EventError, LockError, RwLockError};
-pub use event::{Event, EventActor, EventOptions};
+pub use event::{Event, EventActor, EventOptions, EventStatus};
 pub use lock::{Lock, LockActor, LockGuard, LockOptions, LockStatus};
 pub use queue::{
     GetError, PutError, Queue, QueueActor, QueueError, QueueOptions, QueueOrder, QueueStream,

@@ -16,7 +16,8 @@
 //! - every grant id comes from a process-wide counter and is never reused,
 //!   so releasing twice, or releasing a grant of an earlier instance of a
 //!   restarted actor, changes nothing;
-//! - after every handler, if the front waiter could be granted it has been.
+//! - after every handler, if the front waiter could be granted it has been;
+//! - `Status` never changes state.
 
 use std::collections::{HashSet, VecDeque};
 use std::fmt;
@@ -60,6 +61,9 @@ pub struct RwLockStatus {
     pub upgradable: bool,
     /// Live waiters queued (a pending upgrade included).
     pub queued: usize,
+    /// Waiter entries the actor holds, abandoned ones included: equal to
+    /// `queued` except between a wait's drop and its `GaveUp` notice.
+    pub entries: usize,
 }
 
 enum Waiter {
@@ -380,6 +384,7 @@ impl Handler<Status> for RwLockActor {
             writer: self.writer.is_some(),
             upgradable: self.upgradable.is_some(),
             queued: live + usize::from(self.upgrading.is_some()),
+            entries: self.queue.len() + usize::from(self.upgrading.is_some()),
         }
     }
 }
