@@ -40,8 +40,9 @@ pub mod semaphore;
 
 pub use barrier::{Barrier, BarrierActor, BarrierError, BarrierOptions, BarrierWaitResult};
 pub use breaker::{
-    BreakerConfig, CallError, CircuitBreaker, ConfigError, Metrics, OpenBackoff, Outcome, Rejected,
-    SlowCalls, State, Subscription, Transition, TripPolicy, Window,
+    BreakerActor, BreakerConfig, CallError, CallEvent, CallEvents, CallKind, CircuitBreaker,
+    ConfigError, Metrics, OpenBackoff, Outcome, Rejected, SlowCalls, State, Subscription,
+    Transition, TripPolicy, Window,
 };
 pub use clock::{Clock, ManualClock, Sleep, SystemClock};
 pub use condition::{Condition, ConditionActor, ConditionStatus, WaitTimeoutResult};
