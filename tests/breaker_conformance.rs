@@ -277,7 +277,7 @@ fn call_events_tell_each_outcome_with_its_elapsed_time() {
             .unwrap_err();
         let timed_out = {
             let b = b.clone();
-            rt::spawn(async move { b.call(|| std::future::pending::<Result<u32, &str>>()).await })
+            rt::spawn(async move { b.call(std::future::pending::<Result<u32, &str>>).await })
         };
         clock.wait_for_sleepers(1).await;
         clock.advance(ms(200));

@@ -353,7 +353,7 @@ proptest! {
                 |_| {
                     let b = b.clone();
                     Box::pin(async move {
-                        let _ = b.call(|| std::future::pending::<Result<(), ()>>()).await;
+                        let _ = b.call(std::future::pending::<Result<(), ()>>).await;
                     })
                 },
                 |_| {},
