@@ -164,6 +164,80 @@ fn a_dropped_wait_holds_nothing_and_passes_its_wakeup_on() {
     });
 }
 
+/// The four wait forms, as boxed futures that end holding the lock.
+#[derive(Debug, Clone, Copy)]
+enum Form {
+    Wait,
+    WaitFor,
+    WaitTimeout,
+    WaitForTimeout,
+}
+
+type Held = Pin<Box<dyn Future<Output = Result<LockGuard, ConditionError>> + Send>>;
+
+fn wait_form(form: Form, lock: &Lock, cond: &Condition, go: &Arc<AtomicBool>) -> Held {
+    let (lock, cond, go) = (lock.clone(), cond.clone(), go.clone());
+    Box::pin(async move {
+        let g = lock.acquire().await.unwrap();
+        let ready = move || go.load(Ordering::SeqCst);
+        match form {
+            Form::Wait => cond.wait(g).await,
+            Form::WaitFor => cond.wait_for(g, ready).await,
+            Form::WaitTimeout => cond.wait_timeout(g, LONG).await.map(|(g, _)| g),
+            Form::WaitForTimeout => cond.wait_for_timeout(g, LONG, ready).await.map(|(g, _)| g),
+        }
+    })
+}
+
+/// CPython's `test_cancelled_wakeup_relock`: the woken waiter is dropped
+/// after the wake-up reached it, while it queues to re-acquire the lock;
+/// the notification must pass to the next waiter.
+#[test]
+fn a_woken_wait_dropped_while_relocking_passes_the_notification_on() {
+    for form in [
+        Form::Wait,
+        Form::WaitFor,
+        Form::WaitTimeout,
+        Form::WaitForTimeout,
+    ] {
+        common::cancel::run(async {
+            let (lock, cond) = pair();
+            let go = Arc::new(AtomicBool::new(false));
+            // A parks first (polled by hand, so the test can drop it).
+            let mut a = wait_form(form, &lock, &cond, &go);
+            let deadline = Instant::now() + LONG;
+            while cond.waiting().await.unwrap() < 1 {
+                assert!(poll_once(&mut a).await.is_none());
+                assert!(Instant::now() < deadline, "{form:?}: A never parked");
+                rt::sleep(Duration::from_millis(1)).await;
+            }
+            let b = rt::spawn(wait_form(form, &lock, &cond, &go));
+            waiting(&cond, 2).await;
+            let guard = lock.acquire().await.unwrap();
+            go.store(true, Ordering::SeqCst);
+            assert_eq!(cond.notify(&guard, 1).await, Ok(1));
+            // A reads its wake-up and queues for the lock we hold.
+            while lock.queue_len().await.unwrap() < 1 {
+                assert!(poll_once(&mut a).await.is_none());
+                assert!(Instant::now() < deadline, "{form:?}: A never relocked");
+                rt::sleep(Duration::from_millis(1)).await;
+            }
+            assert_eq!(cond.waiting().await.unwrap(), 1, "{form:?}: B still parked");
+            drop(a);
+            drop(guard);
+            let held = rt::timeout(LONG, b).await;
+            let g = held
+                .unwrap_or_else(|_| panic!("{form:?}: the notification was lost"))
+                .unwrap()
+                .unwrap();
+            assert_eq!(lock.holder_token().await.unwrap(), Some(g.token()));
+            drop(g);
+            let status = cond.status().await.unwrap();
+            assert_eq!((status.waiting, status.entries), (0, 0), "{form:?}");
+        });
+    }
+}
+
 #[test]
 fn wait_for_checks_the_predicate_under_the_lock() {
     rt::block_on(async {

@@ -8,6 +8,8 @@
 //! - A waiter that gave up (its future dropped or timed out) is pruned
 //!   before it could count: the barrier trips only when `parties` live
 //!   waiters are present, and indices are assigned at trip time among them.
+//!   Its dropped reply sends a sweep (see `cancel_sweep`) that removes it
+//!   at once; queries never change state.
 //! - `reset` fails the current waiters with [`BarrierError::Reset`], starts
 //!   a new generation and clears the broken flag; `abort` fails them with
 //!   [`BarrierError::Broken`] and every later wait fails the same way
@@ -130,6 +132,9 @@ pub struct BarrierStatus {
     pub generation: u64,
     /// Aborted and not yet reset.
     pub broken: bool,
+    /// Waiter entries the actor holds, abandoned ones included: equal to
+    /// `waiting` except between a wait's drop and its sweep.
+    pub entries: usize,
 }
 
 /// Ask for a [`BarrierStatus`].
@@ -269,12 +274,12 @@ impl Handler<Sweep> for BarrierActor {
 
 impl Handler<Status> for BarrierActor {
     async fn handle(&mut self, _: Status, _: &mut Context<Self>) -> BarrierStatus {
-        self.prune();
         BarrierStatus {
             parties: self.parties,
-            waiting: self.waiters.len(),
+            waiting: self.waiters.iter().filter(|p| !p.is_closed()).count(),
             generation: self.generation,
             broken: self.broken,
+            entries: self.waiters.len(),
         }
     }
 }

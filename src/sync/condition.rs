@@ -8,11 +8,16 @@
 //! - notify wakes the longest-waiting live waiters first (FIFO); a waiter
 //!   that gave up is skipped. Woken waiters then queue for the lock in the
 //!   order they reach it (several woken at once may swap places there);
-//! - a wake-up is a self-forwarding token: if it reaches a waiter that
-//!   gave up in the same instant (timeout or drop racing the notify), the
-//!   token's `Drop` passes the wake-up on to the next waiter, so
-//!   `notify(n)` never wakes fewer live waiters than it could;
-//! - waiters that gave up are pruned when they pile up;
+//! - a wake-up is a self-forwarding token, held by the woken wait until it
+//!   has re-acquired the lock: if the wait is dropped at any point after
+//!   the notify picked it (the token still in its reply, or the task
+//!   already queued for the lock), or re-acquiring fails, the token's
+//!   `Drop` passes the wake-up on to the next waiter (CPython's
+//!   `test_cancelled_wakeup_relock`), so `notify(n)` never wakes fewer
+//!   live waiters than it could;
+//! - a waiter that gives up is removed at once: its dropped reply sends a
+//!   `Sweep` on the control lane (see `cancel_sweep`); queries never
+//!   change state;
 //! - every wait that returns `Ok` returns with the lock re-acquired (also
 //!   after a timeout); every `Err` means the lock is *not* held.
 
@@ -20,6 +25,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::time::Duration;
 
+use super::cancel_sweep::Swept;
 use super::error::ConditionError;
 use super::lock::{Lock, LockGuard};
 use crate::{Actor, Addr, AskError, Context, Handler, Message, ReplyTo, rt};
@@ -50,7 +56,6 @@ impl WaitTimeoutResult {
 /// ```
 pub struct ConditionActor {
     waiters: VecDeque<ReplyTo<Wakeup>>,
-    prune_at: usize,
 }
 
 impl ConditionActor {
@@ -58,7 +63,6 @@ impl ConditionActor {
     pub fn new() -> Self {
         ConditionActor {
             waiters: VecDeque::new(),
-            prune_at: 64,
         }
     }
 
@@ -106,6 +110,28 @@ impl Message for Waiting {
     type Reply = usize;
 }
 
+/// A snapshot of a condition's state (read-only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConditionStatus {
+    /// Live waiters parked.
+    pub waiting: usize,
+    /// Waiter entries the actor holds, abandoned ones included: equal to
+    /// `waiting` except between a wait's drop and its sweep.
+    pub entries: usize,
+}
+
+/// Ask for a [`ConditionStatus`].
+pub struct Status;
+impl Message for Status {
+    type Reply = ConditionStatus;
+}
+
+/// Remove waiters that gave up (sent when a wait is dropped).
+pub struct Sweep;
+impl Message for Sweep {
+    type Reply = ();
+}
+
 /// A wake-up that reached a waiter who had already gone: pass it on.
 pub struct Forward;
 impl Message for Forward {
@@ -114,16 +140,9 @@ impl Message for Forward {
 
 impl Handler<Wait> for ConditionActor {
     async fn handle(&mut self, Wait(port): Wait, _: &mut Context<Self>) {
-        if port.is_closed() {
-            return;
+        if !port.is_closed() {
+            self.waiters.push_back(port);
         }
-        // Waiters that timed out are skipped by notify; prune them here too
-        // so a condition nobody notifies does not grow without bound.
-        if self.waiters.len() >= self.prune_at {
-            self.waiters.retain(|p| !p.is_closed());
-            self.prune_at = (self.waiters.len() * 2).max(64);
-        }
-        self.waiters.push_back(port);
     }
 }
 
@@ -136,6 +155,21 @@ impl Handler<Notify> for ConditionActor {
 impl Handler<Waiting> for ConditionActor {
     async fn handle(&mut self, _: Waiting, _: &mut Context<Self>) -> usize {
         self.waiters.iter().filter(|p| !p.is_closed()).count()
+    }
+}
+
+impl Handler<Status> for ConditionActor {
+    async fn handle(&mut self, _: Status, _: &mut Context<Self>) -> ConditionStatus {
+        ConditionStatus {
+            waiting: self.waiters.iter().filter(|p| !p.is_closed()).count(),
+            entries: self.waiters.len(),
+        }
+    }
+}
+
+impl Handler<Sweep> for ConditionActor {
+    async fn handle(&mut self, _: Sweep, _: &mut Context<Self>) {
+        self.waiters.retain(|p| !p.is_closed());
     }
 }
 
@@ -245,20 +279,33 @@ impl Condition {
         }
     }
 
-    /// Registers as a waiter, then releases the lock.
-    async fn park(&self, guard: LockGuard) -> Result<crate::Reply<Wakeup>, ConditionError> {
+    /// Registers as a waiter, then releases the lock. Dropping the answer
+    /// before it resolves removes the waiter at once (a sweep).
+    async fn park(&self, guard: LockGuard) -> Result<Parked, ConditionError> {
         self.check(&guard)?;
         let (port, reply) = ReplyTo::pair();
+        let parked = Swept::new(reply, self.addr.clone(), Sweep);
         self.addr
             .tell(Wait(port))
             .await
             .map_err(|_| ConditionError::Closed)?;
         drop(guard);
-        Ok(reply)
+        Ok(parked)
     }
 
-    async fn reacquire(&self) -> Result<LockGuard, ConditionError> {
-        self.lock.acquire().await.map_err(ConditionError::Reacquire)
+    /// Re-acquires the lock, holding the wake-up until it is held: if this
+    /// future is dropped (or the lock is gone) first, the wake-up's `Drop`
+    /// passes the notification on to the next waiter.
+    async fn reacquire(&self, wakeup: Option<Wakeup>) -> Result<LockGuard, ConditionError> {
+        let guard = self
+            .lock
+            .acquire()
+            .await
+            .map_err(ConditionError::Reacquire)?;
+        if let Some(wakeup) = wakeup {
+            wakeup.consume();
+        }
+        Ok(guard)
     }
 
     /// Releases the lock, waits for a notification, and re-acquires the
@@ -270,13 +317,13 @@ impl Condition {
     /// another lock's; it is dropped), [`ConditionError::Closed`], or
     /// [`ConditionError::Reacquire`].
     pub async fn wait(&self, guard: LockGuard) -> Result<LockGuard, ConditionError> {
-        let reply = self.park(guard).await?;
-        match reply.await {
-            Ok(wakeup) => wakeup.consume(),
-            Err(AskError::NoReply) => {} // restarted: a spurious wake-up
+        let parked = self.park(guard).await?;
+        let wakeup = match parked.await {
+            Ok(wakeup) => Some(wakeup),
+            Err(AskError::NoReply) => None, // restarted: a spurious wake-up
             Err(e) => return Err(e.into()),
-        }
-        self.reacquire().await
+        };
+        self.reacquire(wakeup).await
     }
 
     /// [`wait`](Self::wait) with a deadline. On timeout the lock is still
@@ -287,17 +334,15 @@ impl Condition {
         guard: LockGuard,
         timeout: Duration,
     ) -> Result<(LockGuard, WaitTimeoutResult), ConditionError> {
-        let reply = self.park(guard).await?;
-        let timed_out = match rt::timeout(timeout, reply).await {
-            Ok(Ok(wakeup)) => {
-                wakeup.consume();
-                false
-            }
-            Ok(Err(AskError::NoReply)) => false,
+        let parked = self.park(guard).await?;
+        let (wakeup, timed_out) = match rt::timeout(timeout, parked).await {
+            Ok(Ok(wakeup)) => (Some(wakeup), false),
+            Ok(Err(AskError::NoReply)) => (None, false),
             Ok(Err(e)) => return Err(e.into()),
-            Err(_elapsed) => true,
+            Err(_elapsed) => (None, true),
         };
-        Ok((self.reacquire().await?, WaitTimeoutResult(timed_out)))
+        let guard = self.reacquire(wakeup).await?;
+        Ok((guard, WaitTimeoutResult(timed_out)))
     }
 
     /// Waits until `predicate` is true, checking it with the lock held
@@ -351,12 +396,35 @@ impl Condition {
         Ok(self.addr.ask(Waiting).await?)
     }
 
+    /// Live waiters and the entries the actor holds, in one round trip
+    /// (read-only: asking changes nothing).
+    ///
+    /// ```
+    /// use retinue::sync::{Condition, Lock};
+    /// # retinue::rt::block_on(async {
+    /// let lock = Lock::new();
+    /// let cond = Condition::new(lock.clone());
+    /// let guard = lock.acquire().await.unwrap();
+    /// let wait = cond.wait_timeout(guard, std::time::Duration::from_millis(1));
+    /// let (_guard, res) = wait.await.unwrap();
+    /// assert!(res.timed_out());
+    /// let status = cond.status().await.unwrap();
+    /// assert_eq!((status.waiting, status.entries), (0, 0)); // removed at once
+    /// # });
+    /// ```
+    pub async fn status(&self) -> Result<ConditionStatus, ConditionError> {
+        Ok(self.addr.ask(Status).await?)
+    }
+
     /// Wakes every waiter; answers how many were woken.
     pub async fn notify_all(&self, guard: &LockGuard) -> Result<usize, ConditionError> {
         self.check(guard)?;
         Ok(self.addr.ask(Notify(usize::MAX)).await?)
     }
 }
+
+/// A parked wait: resolves to the wake-up, sweeps itself if dropped.
+type Parked = Swept<Wakeup, ConditionActor, Sweep>;
 
 impl fmt::Debug for Condition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -5,15 +5,18 @@
 //!   returns, so a `clear` that follows at once cannot strand them;
 //! - a wait on a set event is answered at once, a wait on a clear event is
 //!   parked until the next `set`;
-//! - a waiter that gave up is skipped (nothing to hand back: a wake-up
-//!   owns no resource); dead waiters are pruned when they pile up, so a
-//!   never-set event does not grow without bound under timeouts.
+//! - a waiter that gave up is removed at once: its dropped reply sends a
+//!   `Sweep` on the control lane (see `cancel_sweep`), so a never-set
+//!   event does not grow under timeouts; a wake-up owns no resource, so
+//!   nothing has to be handed back;
+//! - queries (`IsSet`, `Waiting`, `Status`) never change state.
 
 use std::fmt;
 use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::cancel_sweep::ask_swept;
 use super::error::EventError;
 use crate::{Actor, Addr, Context, Handler, Message, ReplyTo, rt};
 
@@ -42,7 +45,6 @@ pub struct EventOptions {
 pub struct EventActor {
     set: bool,
     waiters: Vec<ReplyTo<()>>,
-    prune_at: usize,
 }
 
 impl EventActor {
@@ -51,7 +53,6 @@ impl EventActor {
         EventActor {
             set: options.set,
             waiters: Vec::new(),
-            prune_at: 64,
         }
     }
 }
@@ -80,6 +81,30 @@ impl Message for IsSet {
 pub struct Waiting;
 impl Message for Waiting {
     type Reply = usize;
+}
+
+/// A snapshot of an event's state (read-only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventStatus {
+    /// Whether the flag is set.
+    pub set: bool,
+    /// Live waiters parked.
+    pub waiting: usize,
+    /// Waiter entries the actor holds, abandoned ones included: equal to
+    /// `waiting` except between a wait's drop and its sweep.
+    pub entries: usize,
+}
+
+/// Ask for an [`EventStatus`].
+pub struct Status;
+impl Message for Status {
+    type Reply = EventStatus;
+}
+
+/// Remove waiters that gave up (sent by a dropped `wait`).
+pub struct Sweep;
+impl Message for Sweep {
+    type Reply = ();
 }
 
 /// Park until set (answered at once if set; sent with `ask_with`).
@@ -121,11 +146,25 @@ impl Handler<Wait> for EventActor {
             let _ = port.send(());
             return;
         }
-        if self.waiters.len() >= self.prune_at {
-            self.waiters.retain(|p| !p.is_closed());
-            self.prune_at = (self.waiters.len() * 2).max(64);
+        if !port.is_closed() {
+            self.waiters.push(port);
         }
-        self.waiters.push(port);
+    }
+}
+
+impl Handler<Sweep> for EventActor {
+    async fn handle(&mut self, _: Sweep, _: &mut Context<Self>) {
+        self.waiters.retain(|p| !p.is_closed());
+    }
+}
+
+impl Handler<Status> for EventActor {
+    async fn handle(&mut self, _: Status, _: &mut Context<Self>) -> EventStatus {
+        EventStatus {
+            set: self.set,
+            waiting: self.waiters.iter().filter(|p| !p.is_closed()).count(),
+            entries: self.waiters.len(),
+        }
     }
 }
 
@@ -191,9 +230,28 @@ impl Event {
         Ok(self.addr.ask(Waiting).await?)
     }
 
-    /// Waits until the event is set (at once if it is).
+    /// The flag, live waiters and held entries in one round trip
+    /// (read-only).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use retinue::sync::Event;
+    /// # retinue::rt::block_on(async {
+    /// let event = Event::new();
+    /// assert!(event.wait_timeout(Duration::from_millis(1)).await.is_err());
+    /// let status = event.status().await.unwrap();
+    /// assert!(!status.set);
+    /// assert_eq!((status.waiting, status.entries), (0, 0)); // removed at once
+    /// # });
+    /// ```
+    pub async fn status(&self) -> Result<EventStatus, EventError> {
+        Ok(self.addr.ask(Status).await?)
+    }
+
+    /// Waits until the event is set (at once if it is). Dropping the
+    /// future removes the waiter at once.
     pub async fn wait(&self) -> Result<(), EventError> {
-        Ok(self.addr.ask_with(Wait).await?)
+        Ok(ask_swept(&self.addr, Wait, Sweep).await?)
     }
 
     /// [`wait`](Self::wait) with a deadline ([`EventError::Timeout`]).

@@ -10,8 +10,11 @@
 //!   a release hands the lock straight to the next live waiter (no extra
 //!   round trip), and a new arrival never overtakes a queued waiter;
 //! - waiters are served FIFO in the order the actor received them; a
-//!   waiter whose future was dropped is skipped, and a grant that reaches
-//!   nobody ([`ReplyTo::send`] hands it back) is disarmed on the spot;
+//!   waiter whose future was dropped is removed at once (its dropped reply
+//!   sends a `Sweep` on the control lane, see `cancel_sweep`), and a grant
+//!   that reaches nobody ([`ReplyTo::send`] hands it back) is disarmed on
+//!   the spot;
+//! - queries (`Status`, `IsCurrent`) never change state;
 //! - fencing tokens come from one process-wide counter, so every grant's
 //!   token is strictly greater than every earlier one of this lock, also
 //!   across supervisor restarts of the actor (a restarted instance never
@@ -27,6 +30,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::cancel_sweep::ask_swept;
 use super::error::LockError;
 use crate::{Actor, ActorId, Addr, Context, Handler, Message, ReplyTo, TaskHandle, rt};
 
@@ -67,6 +71,10 @@ pub struct LockStatus {
     pub holder: Option<u64>,
     /// Live waiters queued behind the holder.
     pub queued: usize,
+    /// Waiter entries the actor holds, abandoned ones included: equal to
+    /// `queued` except between a wait's drop and its sweep (so a test can
+    /// check that nothing is left behind).
+    pub entries: usize,
 }
 
 /// The lock actor. Usually reached through a [`Lock`] handle; spawn it
@@ -185,6 +193,12 @@ impl Message for IsCurrent {
     type Reply = bool;
 }
 
+/// Remove waiters that gave up (sent by a dropped `acquire`).
+pub struct Sweep;
+impl Message for Sweep {
+    type Reply = ();
+}
+
 /// Ask for a [`LockStatus`].
 pub struct Status;
 impl Message for Status {
@@ -199,6 +213,10 @@ impl Message for Expire {
 
 impl Handler<Acquire> for LockActor {
     async fn handle(&mut self, Acquire(port): Acquire, ctx: &mut Context<Self>) {
+        // A wait dropped before its request was read: its sweep came first.
+        if port.is_closed() {
+            return;
+        }
         self.waiters.push_back(port);
         self.pump(ctx);
     }
@@ -247,7 +265,15 @@ impl Handler<Status> for LockActor {
             locked: self.holder.is_some(),
             holder: self.current(),
             queued: self.waiters.iter().filter(|p| !p.is_closed()).count(),
+            entries: self.waiters.len(),
         }
+    }
+}
+
+impl Handler<Sweep> for LockActor {
+    async fn handle(&mut self, _: Sweep, ctx: &mut Context<Self>) {
+        self.waiters.retain(|p| !p.is_closed());
+        self.pump(ctx);
     }
 }
 
@@ -393,9 +419,23 @@ impl Lock {
     }
 
     /// Waits for the lock. Dropping this future at any point loses
-    /// nothing: a grant that arrives after the drop releases itself.
+    /// nothing: the abandoned waiter is removed at once, and a grant that
+    /// arrives after the drop releases itself.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use retinue::sync::Lock;
+    /// # retinue::rt::block_on(async {
+    /// let lock = Lock::new();
+    /// let held = lock.acquire().await.unwrap();
+    /// // a waiter that gives up leaves no entry behind
+    /// assert!(lock.acquire_timeout(Duration::from_millis(1)).await.is_err());
+    /// assert_eq!(lock.status().await.unwrap().entries, 0);
+    /// drop(held);
+    /// # });
+    /// ```
     pub async fn acquire(&self) -> Result<LockGuard, LockError> {
-        Ok(self.addr.ask_with(Acquire).await?)
+        Ok(ask_swept(&self.addr, Acquire, Sweep).await?)
     }
 
     /// The lock if it is free and nobody is queued, else

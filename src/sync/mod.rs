@@ -40,13 +40,14 @@ pub mod semaphore;
 
 pub use barrier::{Barrier, BarrierActor, BarrierError, BarrierOptions, BarrierWaitResult};
 pub use breaker::{
-    BreakerConfig, CallError, CircuitBreaker, ConfigError, Metrics, OpenBackoff, Outcome, Rejected,
-    SlowCalls, State, Subscription, Transition, TripPolicy, Window,
+    BreakerActor, BreakerConfig, CallError, CallEvent, CallEvents, CallKind, CircuitBreaker,
+    ConfigError, Metrics, OpenBackoff, Outcome, Rejected, SlowCalls, State, Subscription,
+    Transition, TripPolicy, Window,
 };
 pub use clock::{Clock, ManualClock, Sleep, SystemClock};
-pub use condition::{Condition, ConditionActor, WaitTimeoutResult};
+pub use condition::{Condition, ConditionActor, ConditionStatus, WaitTimeoutResult};
 pub use error::{ConditionError, EventError, LockError, RwLockError};
-pub use event::{Event, EventActor, EventOptions};
+pub use event::{Event, EventActor, EventOptions, EventStatus};
 pub use lock::{Lock, LockActor, LockGuard, LockOptions, LockStatus};
 pub use queue::{
     GetError, PutError, Queue, QueueActor, QueueError, QueueOptions, QueueOrder, QueueStream,

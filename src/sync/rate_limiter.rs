@@ -16,8 +16,12 @@
 //!   enough tokens will have refilled; every event that may change the
 //!   head re-checks it (a pending timer that is due soon enough is kept:
 //!   firing early only means serving and re-arming). With no waiters, no
-//!   timer is pending. A status query serves whatever is due first, so it
-//!   never reports tokens that a queued waiter is entitled to.
+//!   timer is pending. A status query is read-only: it reports the bucket
+//!   as it will be once the due waiters are served (their wake-up may
+//!   still be on its way), so it never reports tokens that a queued
+//!   waiter is entitled to, and it changes nothing.
+//! - A waiter that gives up is removed at once (its dropped reply sends a
+//!   sweep, see `cancel_sweep`).
 //! - Tokens are consumed, not held: a grant that reaches nobody (the asker
 //!   gave up before `send`) is refunded at once. In the narrow race where
 //!   the asker gives up after the grant was stored, the tokens stay spent
@@ -152,8 +156,12 @@ impl Message for Sweep {
 pub struct RateLimiterStatus {
     /// Whole tokens in the bucket now.
     pub available: u32,
-    /// Live queued waiters.
+    /// Live queued waiters that the bucket cannot serve yet.
     pub waiters: usize,
+    /// Waiter entries the actor holds, abandoned and due ones included:
+    /// `waiters` plus the live waiters whose wake-up is on its way, plus
+    /// those dropped whose sweep is on its way.
+    pub entries: usize,
 }
 
 /// Ask for a [`RateLimiterStatus`].
@@ -266,11 +274,16 @@ impl RateLimiterActor {
         u128::from(n).saturating_mul(self.unit)
     }
 
+    /// The units in the bucket at `now`, without touching the books.
+    fn units_at(&self, now: Instant) -> u128 {
+        let elapsed = now.saturating_duration_since(self.last);
+        let earned = elapsed.as_nanos().saturating_mul(self.rate);
+        self.units.saturating_add(earned).min(self.cost(self.burst))
+    }
+
     fn refill(&mut self) {
         let now = self.clock.now();
-        let elapsed = now.saturating_duration_since(self.last).as_nanos();
-        let earned = elapsed.saturating_mul(self.rate);
-        self.units = self.units.saturating_add(earned).min(self.cost(self.burst));
+        self.units = self.units_at(now);
         self.last = self.last.max(now);
     }
 
@@ -390,19 +403,30 @@ impl Handler<Wake> for RateLimiterActor {
 
 impl Handler<Sweep> for RateLimiterActor {
     async fn handle(&mut self, _: Sweep, ctx: &mut Context<Self>) {
+        self.waiters.retain(|(_, port)| !port.is_closed());
         self.serve(ctx);
     }
 }
 
 impl Handler<Status> for RateLimiterActor {
-    async fn handle(&mut self, _: Status, ctx: &mut Context<Self>) -> RateLimiterStatus {
-        // Grant what is due first (a wake-up may still be on its way).
-        self.serve(ctx);
-        self.waiters.retain(|(_, port)| !port.is_closed());
-        let whole = self.units / self.unit;
+    async fn handle(&mut self, _: Status, _: &mut Context<Self>) -> RateLimiterStatus {
+        // Read-only: the bucket once the due waiters are served (their
+        // wake-up may still be on its way), computed on a copy.
+        let mut units = self.units_at(self.clock.now());
+        let mut live = self.waiters.iter().filter(|(_, p)| !p.is_closed());
+        let mut waiters = 0;
+        for (n, _) in live.by_ref() {
+            let need = self.cost(*n);
+            if need > units {
+                waiters = 1;
+                break;
+            }
+            units -= need;
+        }
         RateLimiterStatus {
-            available: u32::try_from(whole).unwrap_or(self.burst),
-            waiters: self.waiters.len(),
+            available: u32::try_from(units / self.unit).unwrap_or(self.burst),
+            waiters: waiters + live.count(),
+            entries: self.waiters.len(),
         }
     }
 }

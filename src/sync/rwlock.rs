@@ -1,9 +1,10 @@
 //! RwLock: many readers or one writer, as an actor.
 //!
 //! Invariants (of one [`RwLockActor`] instance):
-//! - the grants in force are either one writer, or any number of readers
-//!   plus at most one upgradable reader; grants are guards whose `Drop`
-//!   releases through the control lane (never lost, no await);
+//! - the grants in force are either one writer, or readers plus at most
+//!   one upgradable reader, together never more than `max_readers` (when
+//!   set); grants are guards whose `Drop` releases through the control
+//!   lane (never lost, no await);
 //! - requests are served strictly FIFO in the order received: a queued
 //!   writer blocks every reader behind it (no writer starvation), and a
 //!   new arrival never overtakes a queued waiter;
@@ -16,10 +17,12 @@
 //! - every grant id comes from a process-wide counter and is never reused,
 //!   so releasing twice, or releasing a grant of an earlier instance of a
 //!   restarted actor, changes nothing;
-//! - after every handler, if the front waiter could be granted it has been.
+//! - after every handler, if the front waiter could be granted it has been;
+//! - `Status` never changes state.
 
 use std::collections::{HashSet, VecDeque};
 use std::fmt;
+use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -38,16 +41,35 @@ fn next_id() -> u64 {
     NEXT_ID.fetch_add(1, Ordering::Relaxed)
 }
 
-/// Settings of a [`RwLockActor`]. There are none yet; the struct exists so
-/// that config files can declare an rwlock with an (empty) `args` table.
+/// Settings of a [`RwLockActor`]; the default is an rwlock without a
+/// reader cap. In a config file: `args = { max_readers = 8 }` (0 is
+/// refused).
 ///
 /// ```
-/// let _opts = retinue::sync::RwLockOptions::default();
+/// use std::num::NonZeroUsize;
+/// use retinue::sync::RwLockOptions;
+///
+/// assert_eq!(RwLockOptions::default().max_readers, None);
+/// let capped = RwLockOptions::default().with_max_readers(NonZeroUsize::new(8).unwrap());
+/// assert_eq!(capped.max_readers.map(NonZeroUsize::get), Some(8));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
-pub struct RwLockOptions {}
+pub struct RwLockOptions {
+    /// At most this many read grants at a time (the upgradable one
+    /// included); further readers queue, FIFO like everyone else.
+    /// Default: no cap.
+    pub max_readers: Option<NonZeroUsize>,
+}
+
+impl RwLockOptions {
+    /// These options with a reader cap.
+    pub fn with_max_readers(mut self, max: NonZeroUsize) -> Self {
+        self.max_readers = Some(max);
+        self
+    }
+}
 
 /// A snapshot of an rwlock's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -60,6 +82,9 @@ pub struct RwLockStatus {
     pub upgradable: bool,
     /// Live waiters queued (a pending upgrade included).
     pub queued: usize,
+    /// Waiter entries the actor holds, abandoned ones included: equal to
+    /// `queued` except between a wait's drop and its `GaveUp` notice.
+    pub entries: usize,
 }
 
 enum Waiter {
@@ -97,6 +122,7 @@ impl Waiter {
 /// # });
 /// ```
 pub struct RwLockActor {
+    max_readers: usize,
     writer: Option<u64>,
     readers: HashSet<u64>,
     upgradable: Option<u64>,
@@ -107,8 +133,9 @@ pub struct RwLockActor {
 impl RwLockActor {
     /// A free rwlock.
     pub fn new(options: RwLockOptions) -> Self {
-        let RwLockOptions {} = options;
+        let RwLockOptions { max_readers } = options;
         RwLockActor {
+            max_readers: max_readers.map_or(usize::MAX, NonZeroUsize::get),
             writer: None,
             readers: HashSet::new(),
             upgradable: None,
@@ -117,8 +144,13 @@ impl RwLockActor {
         }
     }
 
+    /// Read grants in force, the upgradable one included.
+    fn read_grants(&self) -> usize {
+        self.readers.len() + usize::from(self.upgradable.is_some())
+    }
+
     fn can_read(&self) -> bool {
-        self.writer.is_none() && self.upgrading.is_none()
+        self.writer.is_none() && self.upgrading.is_none() && self.read_grants() < self.max_readers
     }
 
     fn can_write(&self) -> bool {
@@ -126,7 +158,7 @@ impl RwLockActor {
     }
 
     fn can_upgradable(&self) -> bool {
-        self.writer.is_none() && self.upgradable.is_none()
+        self.writer.is_none() && self.upgradable.is_none() && self.read_grants() < self.max_readers
     }
 
     /// Grants everything that can be granted, in order.
@@ -259,6 +291,21 @@ impl Message for Downgrade {
     type Reply = ();
 }
 
+/// Turn write grant `id` into an upgradable read grant.
+pub struct DowngradeToUpgradable(pub u64);
+impl Message for DowngradeToUpgradable {
+    type Reply = ();
+}
+
+/// Turn upgradable grant `id` into a write grant now, or answer
+/// [`RwLockError::WouldBlock`] (other readers hold grants) or
+/// [`RwLockError::Stale`] (not the upgradable grant, or an upgrade of it
+/// is pending).
+pub struct TryUpgrade(pub u64);
+impl Message for TryUpgrade {
+    type Reply = Result<RwLockWriteGuard, RwLockError>;
+}
+
 /// Release grant `id` (sent by guards on drop); unknown ids are ignored.
 pub struct Release(pub u64);
 impl Message for Release {
@@ -348,6 +395,38 @@ impl Handler<Downgrade> for RwLockActor {
     }
 }
 
+impl Handler<DowngradeToUpgradable> for RwLockActor {
+    async fn handle(
+        &mut self,
+        DowngradeToUpgradable(id): DowngradeToUpgradable,
+        ctx: &mut Context<Self>,
+    ) {
+        if self.writer == Some(id) {
+            self.writer = None;
+            self.upgradable = Some(id);
+            self.pump(ctx);
+        }
+    }
+}
+
+impl Handler<TryUpgrade> for RwLockActor {
+    async fn handle(
+        &mut self,
+        TryUpgrade(id): TryUpgrade,
+        ctx: &mut Context<Self>,
+    ) -> Result<RwLockWriteGuard, RwLockError> {
+        if self.upgradable != Some(id) || self.upgrading.is_some() {
+            return Err(RwLockError::Stale);
+        }
+        if !self.readers.is_empty() {
+            return Err(RwLockError::WouldBlock);
+        }
+        self.upgradable = None;
+        self.writer = Some(id);
+        Ok(RwLockWriteGuard::new(id, ctx))
+    }
+}
+
 impl Handler<Release> for RwLockActor {
     async fn handle(&mut self, Release(id): Release, ctx: &mut Context<Self>) {
         if self.writer == Some(id) {
@@ -380,6 +459,7 @@ impl Handler<Status> for RwLockActor {
             writer: self.writer.is_some(),
             upgradable: self.upgradable.is_some(),
             queued: live + usize::from(self.upgrading.is_some()),
+            entries: self.queue.len() + usize::from(self.upgrading.is_some()),
         }
     }
 }

@@ -11,7 +11,8 @@
 //! - A grant that reaches nobody (`ReplyTo::send` gives it back) is taken
 //!   back at once; a grant stored in an abandoned reply is dropped there and
 //!   its guard releases through the control lane. An abandoned waiter sends
-//!   a sweep (see `cancel_sweep`) so it never blocks the queue.
+//!   a sweep (see `cancel_sweep`) that removes it at once, wherever it is
+//!   in the queue; queries never change state.
 //! - Guards carry the instance's epoch: after a supervisor restart, releases
 //!   of guards granted by the old instance are ignored (the new instance
 //!   starts from its configured count).
@@ -147,6 +148,9 @@ pub struct SemaphoreStatus {
     pub waiters: usize,
     /// Zero permits free, or waiters queued.
     pub locked: bool,
+    /// Waiter entries the actor holds, abandoned ones included: equal to
+    /// `waiters` except between a wait's drop and its sweep.
+    pub entries: usize,
 }
 
 type Grant = Result<SemaphorePermit, SemaphoreError>;
@@ -341,17 +345,19 @@ impl Handler<ReleaseGuard> for SemaphoreActor {
 
 impl Handler<Sweep> for SemaphoreActor {
     async fn handle(&mut self, _: Sweep, ctx: &mut Context<Self>) {
+        self.waiters.retain(|(_, port)| !port.is_closed());
         self.serve(ctx);
     }
 }
 
 impl Handler<Status> for SemaphoreActor {
     async fn handle(&mut self, _: Status, _: &mut Context<Self>) -> SemaphoreStatus {
-        self.waiters.retain(|(_, port)| !port.is_closed());
+        let waiters = self.waiters.iter().filter(|(_, p)| !p.is_closed()).count();
         SemaphoreStatus {
             available: self.available,
-            waiters: self.waiters.len(),
-            locked: self.available == 0 || !self.waiters.is_empty(),
+            waiters,
+            locked: self.available == 0 || waiters > 0,
+            entries: self.waiters.len(),
         }
     }
 }

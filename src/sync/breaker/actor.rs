@@ -1,40 +1,56 @@
 //! The breaker actor: it keeps the books and decides the state. It never
-//! runs a protected call.
+//! runs a protected call. Its messages and handlers are in `protocol`.
 //!
 //! Invariants:
-//! - Every state change goes through [`Books::transition`], which does
-//!   nothing when the target equals the current state; so subscribers see
-//!   each real transition exactly once and never `X -> X`.
+//! - Every state change goes through [`BreakerActor::transition`], which
+//!   does nothing when the target equals the current state; so subscribers
+//!   see each real transition exactly once and never `X -> X`.
 //! - Each transition bumps the epoch. A call admitted in one epoch that
 //!   reports in another only feeds the lifetime totals: it cannot trip,
 //!   close or re-open the breaker it no longer belongs to.
 //! - Half-open admits at most `half_open_trials` calls at a time; a trial
 //!   that ends without a verdict (ignored, or its caller was cancelled —
-//!   its [`Permit`] reports from `Drop`) frees its slot again.
+//!   its `Permit` reports from `Drop`) frees its slot again.
 //! - Rejected calls are counted in `rejected` and nowhere else.
 //! - The published word (epoch << 3 | state) always matches `state`.
+//! - The window in force belongs to the state: closed and disabled record
+//!   into a fresh configured window (entering closed, also a forced close
+//!   of a closed breaker, starts a new one); half-open records its trials
+//!   into a window of `half_open_trials` calls, so its metrics never show
+//!   the closed window that tripped; open and forced-open keep the window
+//!   they were entered with.
+//! - Every outcome is dated when its call ended (the handle reads the
+//!   clock then), not when the actor reads the report; a transition it
+//!   causes is dated the same.
+//! - Looking (`GetMetrics`) changes nothing but the eviction of expired
+//!   time buckets, which no later answer could tell apart.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::sync::Clock;
-use crate::{Actor, Context, Handler, Message, ReplyTo, TaskHandle, WeakAddr};
+use crate::sync::{Clock, SystemClock};
+use crate::{Actor, Context, TaskHandle, WeakAddr};
 
-use super::config::{BreakerConfig, TripPolicy};
+use super::config::{BreakerConfig, ConfigError, TripPolicy, Window};
 use super::error::Rejected;
-use super::state::{Metrics, Outcome, State, Transition};
+use super::protocol::{Parts, Record, Recorded, WaitOver};
+use super::state::{CallEvent, CallKind, Metrics, Outcome, State, Transition};
 use super::window::Sliding;
 
-/// The state word shared with handles for the lock-free closed fast path.
+/// What the actor shares with its handles: the state word for the
+/// lock-free closed fast path, and whether anyone listens to call events
+/// (then handles time every call).
 pub(super) struct Shared {
     word: AtomicU64,
+    timed: AtomicBool,
 }
 
 impl Shared {
     pub fn new() -> Self {
         Shared {
             word: AtomicU64::new(0),
+            timed: AtomicBool::new(false),
         }
     }
 
@@ -44,19 +60,43 @@ impl Shared {
         (w >> 3, w & 7)
     }
 
+    /// Whether call-event subscribers want each call's elapsed time.
+    pub fn timed(&self) -> bool {
+        self.timed.load(Ordering::Relaxed)
+    }
+
     fn publish(&self, epoch: u64, state: State) {
         self.word
             .store((epoch << 3) | state.code(), Ordering::Release);
     }
 }
 
-pub(super) struct Books {
+/// The circuit breaker actor: it admits calls and keeps the books; the
+/// calls themselves run in the callers' tasks. Usually reached through a
+/// [`CircuitBreaker`](super::CircuitBreaker); spawn it yourself (or let a
+/// supervisor or a config file do it) and wrap the address with
+/// [`CircuitBreaker::from_addr`](super::CircuitBreaker::from_addr), e.g.
+/// after `System::lookup::<BreakerActor>(name)`.
+///
+/// ```
+/// use retinue::sync::{BreakerActor, BreakerConfig, CircuitBreaker, State};
+/// # retinue::rt::block_on(async {
+/// let actor = BreakerActor::new(BreakerConfig::default()).unwrap();
+/// let addr = retinue::spawn(actor);
+/// let breaker = CircuitBreaker::from_addr(addr).await.unwrap();
+/// assert_eq!(breaker.call(|| async { Ok::<_, ()>(1) }).await, Ok(1));
+/// assert_eq!(breaker.state(), State::Closed);
+/// # });
+/// ```
+pub struct BreakerActor {
     config: BreakerConfig,
     clock: Arc<dyn Clock>,
     shared: Arc<Shared>,
     state: State,
     epoch: u64,
     window: Sliding,
+    /// Calls the window in force must hold before a rate is computed.
+    window_minimum: u32,
     consecutive: u32,
     open_until: Option<Instant>,
     openings: u32,
@@ -64,6 +104,7 @@ pub(super) struct Books {
     trial_successes: u32,
     totals: Totals,
     subscribers: Vec<async_channel::Sender<Transition>>,
+    call_subscribers: Vec<async_channel::Sender<CallEvent>>,
     timer: Option<TaskHandle>,
 }
 
@@ -76,16 +117,36 @@ struct Totals {
     rejected: u64,
 }
 
-impl Actor for Books {}
+impl Actor for BreakerActor {}
 
-impl Books {
-    pub fn new(config: BreakerConfig, clock: Arc<dyn Clock>, shared: Arc<Shared>) -> Self {
+impl BreakerActor {
+    /// Validates `config`; a breaker on real time, starting closed.
+    pub fn new(config: BreakerConfig) -> Result<Self, ConfigError> {
+        Self::with_clock(config, SystemClock)
+    }
+
+    /// Validates `config`; a breaker on the given clock (tests use
+    /// [`ManualClock`](crate::sync::ManualClock)).
+    pub fn with_clock(config: BreakerConfig, clock: impl Clock) -> Result<Self, ConfigError> {
+        config.validate()?;
+        Ok(Self::build(
+            config,
+            Arc::new(clock),
+            Arc::new(Shared::new()),
+        ))
+    }
+
+    /// Books over an existing shared word (a supervised breaker's factory
+    /// builds each instance with the handle's word). `config` is valid.
+    pub(super) fn build(config: BreakerConfig, clock: Arc<dyn Clock>, shared: Arc<Shared>) -> Self {
         let now = clock.now();
-        // A restarted instance (supervised breakers) starts closed again:
-        // make the handles' fast path agree.
+        // A restarted instance (supervised breakers) starts closed again,
+        // with no subscribers: make the handles agree.
         shared.publish(0, State::Closed);
-        Books {
+        shared.timed.store(false, Ordering::Relaxed);
+        BreakerActor {
             window: Sliding::new(config.window, now),
+            window_minimum: config.effective_minimum_calls(),
             config,
             clock,
             shared,
@@ -98,16 +159,49 @@ impl Books {
             trial_successes: 0,
             totals: Totals::default(),
             subscribers: Vec::new(),
+            call_subscribers: Vec::new(),
             timer: None,
         }
     }
 
-    fn transition(&mut self, to: State, ctx: &mut Context<Self>) {
+    /// What a handle needs to share these books.
+    pub(super) fn parts(&self) -> Parts {
+        Parts {
+            shared: self.shared.clone(),
+            clock: self.clock.clone(),
+            call_timeout: self.config.call_timeout,
+            slow_threshold: self.config.slow_calls.map(|s| s.threshold),
+        }
+    }
+
+    pub(super) fn state(&self) -> State {
+        self.state
+    }
+
+    pub(super) fn epoch(&self) -> u64 {
+        self.epoch
+    }
+
+    /// A fresh window of the given shape, as of `now`.
+    fn fresh_window(&mut self, window: Window, now: Instant) {
+        self.window = Sliding::new(window, now);
+        self.window_minimum = match window {
+            Window::Count(n) => self.config.minimum_calls.min(n),
+            Window::Time(_) => self.config.minimum_calls,
+        };
+        self.consecutive = 0;
+    }
+
+    pub(super) fn transition(&mut self, to: State, ctx: &mut Context<Self>) {
+        let now = self.clock.now();
+        self.transition_at(to, now, ctx);
+    }
+
+    fn transition_at(&mut self, to: State, now: Instant, ctx: &mut Context<Self>) {
         if to == self.state {
             return;
         }
         let from = self.state;
-        let now = self.clock.now();
         self.state = to;
         self.epoch += 1;
         if let Some(timer) = self.timer.take() {
@@ -125,13 +219,15 @@ impl Books {
             State::HalfOpen => {
                 self.trials_admitted = 0;
                 self.trial_successes = 0;
+                let trials = Window::Count(self.config.half_open_trials);
+                self.fresh_window(trials, now);
             }
             State::Closed => {
                 self.openings = 0;
-                self.consecutive = 0;
-                self.window = Sliding::new(self.config.window, now);
+                self.fresh_window(self.config.window, now);
             }
-            State::ForcedOpen | State::Disabled => {}
+            State::Disabled => self.fresh_window(self.config.window, now),
+            State::ForcedOpen => {}
         }
         if to != State::Open {
             self.open_until = None;
@@ -140,6 +236,23 @@ impl Books {
         tracing::debug!(%from, %to, "circuit breaker transition");
         let t = Transition { from, to, at: now };
         self.subscribers.retain(|s| s.try_send(t).is_ok());
+    }
+
+    /// A forced close: a closed breaker starts a fresh window too.
+    pub(super) fn force_closed(&mut self, ctx: &mut Context<Self>) {
+        if self.state == State::Closed {
+            let now = self.clock.now();
+            self.fresh_window(self.config.window, now);
+        } else {
+            self.transition(State::Closed, ctx);
+        }
+    }
+
+    /// Back to a fresh closed breaker with cleared totals and backoff.
+    pub(super) fn reset(&mut self, ctx: &mut Context<Self>) {
+        self.force_closed(ctx);
+        self.totals = Totals::default();
+        self.openings = 0;
     }
 
     fn open_wait(&self) -> Duration {
@@ -175,8 +288,43 @@ impl Books {
             .map(|until| until.saturating_duration_since(self.clock.now()))
     }
 
+    /// Admission: moves an open breaker whose wait is over to half-open,
+    /// then says whether a call may run and whether it is a trial.
+    pub(super) fn admit(&mut self, ctx: &mut Context<Self>) -> Result<bool, Rejected> {
+        if self.state == State::Open
+            && self
+                .open_until
+                .is_none_or(|until| self.clock.now() >= until)
+        {
+            self.transition(State::HalfOpen, ctx);
+        }
+        match self.state {
+            State::Closed | State::Disabled => Ok(false),
+            State::HalfOpen if self.trials_admitted < self.config.half_open_trials => {
+                self.trials_admitted += 1;
+                Ok(true)
+            }
+            _ => Err(self.reject()),
+        }
+    }
+
+    /// Whether a report measured elsewhere takes a free trial slot.
+    pub(super) fn take_trial_slot(&mut self) -> bool {
+        let free =
+            self.state == State::HalfOpen && self.trials_admitted < self.config.half_open_trials;
+        self.trials_admitted += u32::from(free);
+        free
+    }
+
     fn reject(&mut self) -> Rejected {
         self.totals.rejected += 1;
+        let at = self.clock.now();
+        self.emit(CallEvent {
+            kind: CallKind::Rejected,
+            elapsed: None,
+            slow: false,
+            at,
+        });
         Rejected {
             state: self.state,
             retry_after: if self.state == State::Open {
@@ -187,9 +335,9 @@ impl Books {
         }
     }
 
-    fn rates(&mut self) -> (u32, Option<f64>, Option<f64>) {
-        let counts = self.window.counts(self.clock.now());
-        if counts.calls == 0 || counts.calls < self.config.minimum_calls {
+    fn rates(&mut self, now: Instant) -> (u32, Option<f64>, Option<f64>) {
+        let counts = self.window.counts(now);
+        if counts.calls == 0 || counts.calls < self.window_minimum {
             return (counts.calls, None, None);
         }
         let n = f64::from(counts.calls);
@@ -200,8 +348,8 @@ impl Books {
         )
     }
 
-    fn should_trip(&mut self) -> bool {
-        let (_, failure_rate, slow_rate) = self.rates();
+    fn should_trip(&mut self, now: Instant) -> bool {
+        let (_, failure_rate, slow_rate) = self.rates(now);
         let by_failures = match self.config.trip {
             TripPolicy::ConsecutiveFailures { failures } => self.consecutive >= failures,
             TripPolicy::FailureRate { rate } => failure_rate.is_some_and(|r| r >= rate),
@@ -213,228 +361,106 @@ impl Books {
         by_failures || by_slow
     }
 
-    fn record(&mut self, rec: Record, ctx: &mut Context<Self>) {
+    /// Whether a call that ran this long counts as slow.
+    pub(super) fn is_slow(&self, elapsed: Duration) -> bool {
+        self.config
+            .slow_calls
+            .is_some_and(|policy| elapsed > policy.threshold)
+    }
+
+    fn free_trial_slot(&mut self, current: bool, trial: bool) {
+        if current && trial && self.state == State::HalfOpen {
+            self.trials_admitted = self.trials_admitted.saturating_sub(1);
+        }
+    }
+
+    fn emit(&mut self, event: CallEvent) {
+        if self.call_subscribers.is_empty() {
+            return;
+        }
+        self.call_subscribers.retain(|s| s.try_send(event).is_ok());
+        if self.call_subscribers.is_empty() {
+            self.shared.timed.store(false, Ordering::Relaxed);
+        }
+    }
+
+    pub(super) fn record(&mut self, rec: Record, ctx: &mut Context<Self>) {
         let current = rec.epoch == self.epoch;
-        let (outcome, slow) = match rec.result {
-            Recorded::Cancelled => {
-                if current && rec.trial && self.state == State::HalfOpen {
-                    self.trials_admitted = self.trials_admitted.saturating_sub(1);
-                }
-                return;
-            }
-            Recorded::Done { outcome, slow } => (outcome, slow),
+        let Recorded::Done {
+            outcome,
+            slow,
+            timeout,
+        } = rec.result
+        else {
+            self.free_trial_slot(current, rec.trial);
+            return;
         };
+        let now = rec.at.unwrap_or_else(|| self.clock.now());
+        let slow = slow && self.config.slow_calls.is_some();
+        let kind = match (outcome, timeout) {
+            (_, true) => CallKind::Timeout,
+            (Outcome::Success, _) => CallKind::Success,
+            (Outcome::Failure, _) => CallKind::Failure,
+            (Outcome::Ignore, _) => CallKind::Ignored,
+        };
+        self.emit(CallEvent {
+            kind,
+            elapsed: rec.elapsed,
+            slow,
+            at: now,
+        });
         let failed = match outcome {
             Outcome::Ignore => {
                 self.totals.ignored += 1;
-                if current && rec.trial && self.state == State::HalfOpen {
-                    self.trials_admitted = self.trials_admitted.saturating_sub(1);
-                }
+                self.free_trial_slot(current, rec.trial);
                 return;
             }
             Outcome::Failure => true,
             Outcome::Success => false,
         };
-        let slow = slow && self.config.slow_calls.is_some();
         self.totals.calls += 1;
         self.totals.failures += u64::from(failed);
         self.totals.slow += u64::from(slow);
-        if !current {
-            return;
+        if current {
+            self.judge(failed, slow, rec.trial, now, ctx);
         }
-        let now = self.clock.now();
+    }
+
+    /// Feeds an outcome of the current epoch to the state's books.
+    fn judge(
+        &mut self,
+        failed: bool,
+        slow: bool,
+        trial: bool,
+        now: Instant,
+        ctx: &mut Context<Self>,
+    ) {
         match self.state {
-            State::Closed => {
+            State::Closed | State::Disabled => {
                 self.window.record(now, failed, slow);
                 self.consecutive = if failed { self.consecutive + 1 } else { 0 };
-                if self.should_trip() {
-                    self.transition(State::Open, ctx);
+                if self.state == State::Closed && self.should_trip(now) {
+                    self.transition_at(State::Open, now, ctx);
                 }
             }
-            State::Disabled => {
+            State::HalfOpen if trial => {
                 self.window.record(now, failed, slow);
-                self.consecutive = if failed { self.consecutive + 1 } else { 0 };
-            }
-            State::HalfOpen if rec.trial => {
                 if failed || slow {
-                    self.transition(State::Open, ctx);
+                    self.transition_at(State::Open, now, ctx);
                 } else {
                     self.trial_successes += 1;
                     if self.trial_successes >= self.config.half_open_trials {
-                        self.transition(State::Closed, ctx);
+                        self.transition_at(State::Closed, now, ctx);
                     }
                 }
             }
             _ => {}
         }
     }
-}
 
-/// A ticket to run one call. A trial permit (half-open) that is dropped
-/// before its outcome was reported gives its slot back from `Drop`.
-pub(super) struct Permit {
-    pub addr: Option<WeakAddr<Books>>,
-    pub epoch: u64,
-    pub trial: bool,
-}
-
-impl Permit {
-    /// Reports the outcome; consumes the permit without the cancel report.
-    ///
-    /// A plain success is fire-and-forget (one control-lane message). A
-    /// failure, a slow call or a trial waits until the actor has recorded
-    /// it, so the caller's next call already sees any transition it caused.
-    /// The report is delivered before the wait: cancelling the wait loses
-    /// nothing.
-    pub async fn report(mut self, outcome: Outcome, slow: bool, addr: &crate::Addr<Books>) {
-        self.addr = None;
-        let needs_ack = self.trial || slow || outcome == Outcome::Failure;
-        let (ack, reply) = if needs_ack {
-            let (port, reply) = ReplyTo::pair();
-            (Some(port), Some(reply))
-        } else {
-            (None, None)
-        };
-        let sent = addr.tell_urgent(Record {
-            epoch: self.epoch,
-            trial: self.trial,
-            result: Recorded::Done { outcome, slow },
-            ack,
-        });
-        if let (Ok(()), Some(reply)) = (sent, reply) {
-            let _ = reply.await;
-        }
-    }
-}
-
-impl Drop for Permit {
-    fn drop(&mut self) {
-        if let Some(addr) = self.addr.take().and_then(|w| w.upgrade()) {
-            let _ = addr.tell_urgent(Record {
-                epoch: self.epoch,
-                trial: self.trial,
-                result: Recorded::Cancelled,
-                ack: None,
-            });
-        }
-    }
-}
-
-/// Asks for admission.
-pub(super) struct Acquire;
-impl Message for Acquire {
-    type Reply = Result<Permit, Rejected>;
-}
-
-impl Handler<Acquire> for Books {
-    async fn handle(&mut self, _: Acquire, ctx: &mut Context<Self>) -> Result<Permit, Rejected> {
-        if self.state == State::Open
-            && self
-                .open_until
-                .is_none_or(|until| self.clock.now() >= until)
-        {
-            self.transition(State::HalfOpen, ctx);
-        }
-        match self.state {
-            State::Closed | State::Disabled => Ok(Permit {
-                addr: None,
-                epoch: self.epoch,
-                trial: false,
-            }),
-            State::HalfOpen if self.trials_admitted < self.config.half_open_trials => {
-                self.trials_admitted += 1;
-                Ok(Permit {
-                    addr: Some(ctx.weak_addr()),
-                    epoch: self.epoch,
-                    trial: true,
-                })
-            }
-            _ => Err(self.reject()),
-        }
-    }
-}
-
-pub(super) enum Recorded {
-    Done { outcome: Outcome, slow: bool },
-    Cancelled,
-}
-
-/// A call's outcome (sent on the control lane).
-pub(super) struct Record {
-    pub epoch: u64,
-    pub trial: bool,
-    pub result: Recorded,
-    /// Answered once recorded, when the reporter waits for it.
-    pub ack: Option<ReplyTo<()>>,
-}
-impl Message for Record {
-    type Reply = ();
-}
-
-impl Handler<Record> for Books {
-    async fn handle(&mut self, mut msg: Record, ctx: &mut Context<Self>) {
-        let ack = msg.ack.take();
-        self.record(msg, ctx);
-        if let Some(ack) = ack {
-            let _ = ack.send(());
-        }
-    }
-}
-
-/// The open wait of `epoch` is over (automatic transition).
-pub(super) struct WaitOver {
-    epoch: u64,
-}
-impl Message for WaitOver {
-    type Reply = ();
-}
-
-impl Handler<WaitOver> for Books {
-    async fn handle(&mut self, msg: WaitOver, ctx: &mut Context<Self>) {
-        if msg.epoch == self.epoch && self.state == State::Open {
-            self.transition(State::HalfOpen, ctx);
-        }
-    }
-}
-
-/// Manual control.
-#[derive(Debug, Clone, Copy)]
-pub(super) enum Manual {
-    ForceOpen,
-    ForceClosed,
-    Disable,
-    Reset,
-}
-impl Message for Manual {
-    type Reply = ();
-}
-
-impl Handler<Manual> for Books {
-    async fn handle(&mut self, msg: Manual, ctx: &mut Context<Self>) {
-        match msg {
-            Manual::ForceOpen => self.transition(State::ForcedOpen, ctx),
-            Manual::Disable => self.transition(State::Disabled, ctx),
-            Manual::ForceClosed => self.transition(State::Closed, ctx),
-            Manual::Reset => {
-                self.transition(State::Closed, ctx);
-                self.totals = Totals::default();
-                self.openings = 0;
-                self.consecutive = 0;
-                self.window = Sliding::new(self.config.window, self.clock.now());
-            }
-        }
-    }
-}
-
-/// Asks for a metrics snapshot.
-pub(super) struct GetMetrics;
-impl Message for GetMetrics {
-    type Reply = Metrics;
-}
-
-impl Handler<GetMetrics> for Books {
-    async fn handle(&mut self, _: GetMetrics, _: &mut Context<Self>) -> Metrics {
-        let (window_calls, failure_rate, slow_rate) = self.rates();
+    pub(super) fn metrics(&mut self) -> Metrics {
+        let now = self.clock.now();
+        let (window_calls, failure_rate, slow_rate) = self.rates(now);
         Metrics {
             state: self.state,
             calls: self.totals.calls,
@@ -449,22 +475,17 @@ impl Handler<GetMetrics> for Books {
             retry_after: self.retry_after(),
         }
     }
-}
 
-/// Registers a transition subscriber.
-pub(super) struct Subscribe;
-impl Message for Subscribe {
-    type Reply = async_channel::Receiver<Transition>;
-}
-
-impl Handler<Subscribe> for Books {
-    async fn handle(
-        &mut self,
-        _: Subscribe,
-        _: &mut Context<Self>,
-    ) -> async_channel::Receiver<Transition> {
+    pub(super) fn subscribe(&mut self) -> async_channel::Receiver<Transition> {
         let (tx, rx) = async_channel::unbounded();
         self.subscribers.push(tx);
+        rx
+    }
+
+    pub(super) fn subscribe_calls(&mut self) -> async_channel::Receiver<CallEvent> {
+        let (tx, rx) = async_channel::unbounded();
+        self.call_subscribers.push(tx);
+        self.shared.timed.store(true, Ordering::Relaxed);
         rx
     }
 }

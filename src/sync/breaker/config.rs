@@ -39,7 +39,10 @@ pub struct BreakerConfig {
     /// computed (and reported in metrics). Default: the last 100 calls.
     pub window: Window,
     /// No rate (failure or slow) is computed before the window holds this
-    /// many calls. Default: 10.
+    /// many calls. Default: 10; must be at least 1. With a count window
+    /// smaller than this, the window's size is used instead (as
+    /// resilience4j clamps it), see
+    /// [`effective_minimum_calls`](Self::effective_minimum_calls).
     pub minimum_calls: u32,
     /// Optional slow-call policy: calls longer than `threshold` count as
     /// slow, and a slow-call rate at or above `rate` trips. Default: none.
@@ -188,9 +191,39 @@ fn is_rate(r: f64) -> bool {
 }
 
 impl BreakerConfig {
+    /// The number of calls the closed window must hold before a rate is
+    /// computed: `minimum_calls`, clamped to the window's size for a count
+    /// window (resilience4j's rule), so a failure-rate breaker whose window
+    /// is smaller than `minimum_calls` still trips.
+    ///
+    /// ```
+    /// use retinue::sync::{BreakerConfig, Window};
+    ///
+    /// let cfg = BreakerConfig { window: Window::Count(4), ..BreakerConfig::default() };
+    /// assert_eq!(cfg.minimum_calls, 10);
+    /// assert_eq!(cfg.effective_minimum_calls(), 4);
+    /// ```
+    pub fn effective_minimum_calls(&self) -> u32 {
+        match self.window {
+            Window::Count(n) => self.minimum_calls.min(n),
+            Window::Time(_) => self.minimum_calls,
+        }
+    }
+
     /// Checks that every field is usable.
+    ///
+    /// ```
+    /// use retinue::sync::BreakerConfig;
+    ///
+    /// let zero = BreakerConfig { minimum_calls: 0, ..BreakerConfig::default() };
+    /// assert!(zero.validate().is_err());
+    /// assert!(BreakerConfig::default().validate().is_ok());
+    /// ```
     pub fn validate(&self) -> Result<(), ConfigError> {
         let bad = |m: &str| Err(ConfigError(m.to_string()));
+        if self.minimum_calls == 0 {
+            return bad("minimum_calls must be at least 1");
+        }
         match self.trip {
             TripPolicy::ConsecutiveFailures { failures: 0 } => {
                 return bad("trip.consecutive_failures.failures must be at least 1");

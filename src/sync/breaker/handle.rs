@@ -12,6 +12,10 @@
 //!   read it (any later ask, e.g. `metrics`, is served after it).
 //! - A call that is abandoned by its caller (future dropped) reports
 //!   nothing but the release of its trial slot, if it held one.
+//! - Every outcome carries the time its call ended (one clock read), so
+//!   the books date it there, not when the actor reads the report; the
+//!   start is read too when slow calls are watched or call events are
+//!   subscribed.
 //! - A call past `call_timeout` is dropped, recorded as a failure, and
 //!   answered with [`CallError::Timeout`].
 
@@ -26,10 +30,14 @@ use crate::supervisor::ChildSpec;
 use crate::sync::{Clock, SystemClock};
 use crate::{Addr, AskError};
 
-use super::actor::{Acquire, Books, GetMetrics, Manual, Permit, Shared, Subscribe};
+use super::actor::{BreakerActor, Shared};
 use super::config::{BreakerConfig, ConfigError};
 use super::error::CallError;
-use super::state::{Metrics, Outcome, State, Transition};
+use super::protocol::Parts;
+use super::protocol::{
+    Acquire, External, GetMetrics, GetParts, Manual, Permit, Report, Subscribe, SubscribeCalls,
+};
+use super::state::{CallEvent, Metrics, Outcome, State, Transition};
 
 /// A circuit breaker. Cheap to clone; clones share one breaker actor,
 /// which stops when the last clone is dropped.
@@ -55,7 +63,7 @@ use super::state::{Metrics, Outcome, State, Transition};
 /// ```
 #[derive(Clone)]
 pub struct CircuitBreaker {
-    addr: Addr<Books>,
+    addr: Addr<BreakerActor>,
     shared: Arc<Shared>,
     clock: Arc<dyn Clock>,
     call_timeout: Option<Duration>,
@@ -71,19 +79,44 @@ impl CircuitBreaker {
     /// Starts a breaker on the given clock (tests use
     /// [`ManualClock`](crate::sync::ManualClock)).
     pub fn spawn_with_clock(config: BreakerConfig, clock: impl Clock) -> Result<Self, ConfigError> {
-        config.validate()?;
-        let clock: Arc<dyn Clock> = Arc::new(clock);
-        let shared = Arc::new(Shared::new());
-        let call_timeout = config.call_timeout;
-        let slow_threshold = config.slow_calls.map(|s| s.threshold);
-        let addr = crate::spawn(Books::new(config, clock.clone(), shared.clone()));
-        Ok(CircuitBreaker {
+        let actor = BreakerActor::with_clock(config, clock)?;
+        let parts = actor.parts();
+        Ok(Self::from_parts(crate::spawn(actor), parts))
+    }
+
+    fn from_parts(addr: Addr<BreakerActor>, parts: Parts) -> Self {
+        CircuitBreaker {
             addr,
-            shared,
-            clock,
-            call_timeout,
-            slow_threshold,
-        })
+            shared: parts.shared,
+            clock: parts.clock,
+            call_timeout: parts.call_timeout,
+            slow_threshold: parts.slow_threshold,
+        }
+    }
+
+    /// A handle to an existing breaker actor (one a supervisor owns, or
+    /// one a config file declared, found with
+    /// `System::lookup::<BreakerActor>(name)`). Asks the actor once for
+    /// the state word and clock it shares with its handles, so unlike the
+    /// other primitives' `from_addr` this one is `async`.
+    ///
+    /// ```
+    /// use retinue::sync::{BreakerActor, BreakerConfig, CircuitBreaker};
+    /// # retinue::rt::block_on(async {
+    /// let first = CircuitBreaker::spawn(BreakerConfig::default()).unwrap();
+    /// let again = CircuitBreaker::from_addr(first.addr().clone()).await.unwrap();
+    /// again.force_open().await.unwrap();
+    /// assert_eq!(first.state(), again.state()); // one breaker, two handles
+    /// # });
+    /// ```
+    pub async fn from_addr(addr: Addr<BreakerActor>) -> Result<Self, AskError> {
+        let parts = addr.ask(GetParts).await?;
+        Ok(Self::from_parts(addr, parts))
+    }
+
+    /// The actor's address.
+    pub fn addr(&self) -> &Addr<BreakerActor> {
+        &self.addr
     }
 
     /// A breaker to run under a supervisor: the child spec (its factory
@@ -106,28 +139,17 @@ impl CircuitBreaker {
         id: impl Into<String>,
         config: BreakerConfig,
     ) -> Result<(ChildSpec, CircuitBreaker), ConfigError> {
-        config.validate()?;
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let shared = Arc::new(Shared::new());
-        let call_timeout = config.call_timeout;
-        let slow_threshold = config.slow_calls.map(|s| s.threshold);
+        let parts = BreakerActor::new(config.clone())?.parts();
         let spec = {
-            let (clock, shared) = (clock.clone(), shared.clone());
+            let (clock, shared) = (parts.clock.clone(), parts.shared.clone());
             ChildSpec::worker(id, move || {
-                Books::new(config.clone(), clock.clone(), shared.clone())
+                BreakerActor::build(config.clone(), clock.clone(), shared.clone())
             })
         };
         let addr = spec
-            .addr::<Books>()
-            .expect("the spec was made for the books");
-        let handle = CircuitBreaker {
-            addr,
-            shared,
-            clock,
-            call_timeout,
-            slow_threshold,
-        };
-        Ok((spec, handle))
+            .addr::<BreakerActor>()
+            .expect("the spec was made for the breaker actor");
+        Ok((spec, Self::from_parts(addr, parts)))
     }
 
     /// Runs `f()` through the breaker: `Ok` is a success, `Err` a failure.
@@ -190,8 +212,9 @@ impl CircuitBreaker {
                 Err(_) => return Err(CallError::Unavailable),
             }
         };
-        // Time is read only when slow calls are watched.
-        let start = self.slow_threshold.map(|_| self.clock.now());
+        // The start is read only when someone needs the elapsed time.
+        let timed = self.slow_threshold.is_some() || self.shared.timed();
+        let start = timed.then(|| self.clock.now());
         let result = match self.call_timeout {
             None => Some(f().await),
             Some(limit) => {
@@ -204,22 +227,92 @@ impl CircuitBreaker {
                     .await
             }
         };
-        let slow = match (start, self.slow_threshold) {
-            (Some(start), Some(threshold)) => {
-                self.clock.now().saturating_duration_since(start) > threshold
-            }
+        let at = self.clock.now();
+        let elapsed = start.map(|start| at.saturating_duration_since(start));
+        let slow = match (elapsed, self.slow_threshold) {
+            (Some(elapsed), Some(threshold)) => elapsed > threshold,
             _ => false,
         };
+        let (outcome, timeout) = match &result {
+            Some(result) => (classify(result), false),
+            None => (Outcome::Failure, true),
+        };
+        let report = Report {
+            outcome,
+            slow,
+            timeout,
+            at,
+            elapsed,
+        };
+        permit.report(report, &self.addr).await;
         match result {
-            Some(result) => {
-                permit.report(classify(&result), slow, &self.addr).await;
-                result.map_err(CallError::Inner)
-            }
-            None => {
-                permit.report(Outcome::Failure, slow, &self.addr).await;
-                Err(CallError::Timeout(self.call_timeout.unwrap_or_default()))
-            }
+            Some(result) => result.map_err(CallError::Inner),
+            None => Err(CallError::Timeout(self.call_timeout.unwrap_or_default())),
         }
+    }
+
+    /// Records a success measured elsewhere (resilience4j's `onSuccess`):
+    /// a call that ended just now after running `elapsed` (slow if longer
+    /// than the slow-call threshold). It counts like a call through
+    /// [`call`](Self::call): in the closed window, or as a trial when
+    /// half-open has a free slot; in the open states only in the totals.
+    /// Returns once the breaker has recorded it.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use retinue::sync::{BreakerConfig, CircuitBreaker};
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let breaker = CircuitBreaker::spawn(BreakerConfig::default()).unwrap();
+    /// breaker.record_success(Duration::from_millis(12)).await.unwrap();
+    /// breaker.record_failure(Duration::from_millis(30)).await.unwrap();
+    /// let m = breaker.metrics().await.unwrap();
+    /// assert_eq!((m.calls, m.failures, m.consecutive_failures), (2, 1, 1));
+    /// # });
+    /// ```
+    pub async fn record_success(&self, elapsed: Duration) -> Result<(), AskError> {
+        self.record_external(false, elapsed).await
+    }
+
+    /// Records a failure measured elsewhere (resilience4j's `onError`);
+    /// see [`record_success`](Self::record_success). It may trip the
+    /// breaker; the transition is in force when this returns.
+    pub async fn record_failure(&self, elapsed: Duration) -> Result<(), AskError> {
+        self.record_external(true, elapsed).await
+    }
+
+    async fn record_external(&self, failed: bool, elapsed: Duration) -> Result<(), AskError> {
+        let at = self.clock.now();
+        self.addr
+            .ask(External {
+                failed,
+                elapsed,
+                at,
+            })
+            .await
+    }
+
+    /// Every call's event from now on (success, failure, timeout, ignored,
+    /// rejected, with its elapsed time), in the order the breaker recorded
+    /// them; beside the transitions of [`subscribe`](Self::subscribe).
+    /// While anyone listens, every call reads the clock at its start too.
+    ///
+    /// ```
+    /// use retinue::sync::{BreakerConfig, CallKind, CircuitBreaker};
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let breaker = CircuitBreaker::spawn(BreakerConfig::default()).unwrap();
+    /// let mut calls = breaker.subscribe_calls().await.unwrap();
+    /// let _ = breaker.call(|| async { Err::<(), _>("down") }).await;
+    /// let event = calls.recv().await.unwrap();
+    /// assert_eq!(event.kind, CallKind::Failure);
+    /// assert!(event.elapsed.is_some());
+    /// # });
+    /// ```
+    pub async fn subscribe_calls(&self) -> Result<CallEvents, AskError> {
+        Ok(CallEvents {
+            rx: Box::pin(self.addr.ask(SubscribeCalls).await?),
+        })
     }
 
     /// The state as last published by the actor. An open breaker whose
@@ -258,13 +351,34 @@ impl CircuitBreaker {
         })
     }
 
+    /// Moves the breaker to half-open now (from any state): the
+    /// configured number of trial calls is admitted and decides between
+    /// closed and open, as after an open wait (resilience4j's
+    /// `transitionToHalfOpenState`).
+    ///
+    /// ```
+    /// use retinue::sync::{BreakerConfig, CircuitBreaker, State};
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let breaker = CircuitBreaker::spawn(BreakerConfig::default()).unwrap();
+    /// breaker.force_open().await.unwrap();
+    /// breaker.transition_to_half_open().await.unwrap();
+    /// assert_eq!(breaker.state(), State::HalfOpen);
+    /// assert_eq!(breaker.call(|| async { Ok::<_, ()>(1) }).await, Ok(1)); // the trial
+    /// assert_eq!(breaker.state(), State::Closed);
+    /// # });
+    /// ```
+    pub async fn transition_to_half_open(&self) -> Result<(), AskError> {
+        self.addr.ask(Manual::HalfOpen).await
+    }
+
     /// Opens the breaker until another manual change: every call is rejected.
     pub async fn force_open(&self) -> Result<(), AskError> {
         self.addr.ask(Manual::ForceOpen).await
     }
 
-    /// Closes the breaker (from any state) with a fresh window; normal
-    /// tripping resumes.
+    /// Closes the breaker (from any state, an already closed one too) with
+    /// a fresh window and failure count; normal tripping resumes.
     pub async fn force_closed(&self) -> Result<(), AskError> {
         self.addr.ask(Manual::ForceClosed).await
     }
@@ -325,5 +439,39 @@ impl Stream for Subscription {
 impl fmt::Debug for Subscription {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Subscription").finish_non_exhaustive()
+    }
+}
+
+/// A stream of a breaker's [`CallEvent`]s; ends when the breaker stops.
+pub struct CallEvents {
+    rx: std::pin::Pin<Box<async_channel::Receiver<CallEvent>>>,
+}
+
+impl CallEvents {
+    /// The next call event; `None` once the breaker is gone.
+    pub async fn recv(&mut self) -> Option<CallEvent> {
+        self.rx.recv().await.ok()
+    }
+
+    /// An event that already happened, without waiting.
+    pub fn try_recv(&mut self) -> Option<CallEvent> {
+        self.rx.try_recv().ok()
+    }
+}
+
+impl Stream for CallEvents {
+    type Item = CallEvent;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<CallEvent>> {
+        self.rx.as_mut().poll_next(cx)
+    }
+}
+
+impl fmt::Debug for CallEvents {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CallEvents").finish_non_exhaustive()
     }
 }

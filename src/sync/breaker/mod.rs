@@ -15,16 +15,19 @@
 //!   (`sync/clock.rs`, shared with the rate limiter and `task::Retry`).
 //!
 //! Files: `config` (serde config), `window` (sliding windows),
-//! `state` (public state types), `error`, `actor` (the books), `handle`.
+//! `state` (public state and event types), `error`, `actor` (the books),
+//! `protocol` (the actor's messages and the call permit), `handle`.
 
 mod actor;
 mod config;
 mod error;
 mod handle;
+mod protocol;
 mod state;
 mod window;
 
+pub use actor::BreakerActor;
 pub use config::{BreakerConfig, ConfigError, OpenBackoff, SlowCalls, TripPolicy, Window};
 pub use error::{CallError, Rejected};
-pub use handle::{CircuitBreaker, Subscription};
-pub use state::{Metrics, Outcome, State, Transition};
+pub use handle::{CallEvents, CircuitBreaker, Subscription};
+pub use state::{CallEvent, CallKind, Metrics, Outcome, State, Transition};

@@ -108,3 +108,45 @@ pub struct Metrics {
     /// Until the next trial is admitted (open state).
     pub retry_after: Option<Duration>,
 }
+
+/// What became of one call, as told to
+/// [`subscribe_calls`](super::CircuitBreaker::subscribe_calls) subscribers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CallKind {
+    /// The call ran and counted as a success.
+    Success,
+    /// The call ran and counted as a failure.
+    Failure,
+    /// The call ran past the call timeout and was abandoned (a failure).
+    Timeout,
+    /// The call ran; its outcome was [`Outcome::Ignore`]d.
+    Ignored,
+    /// The breaker refused the call; it never ran.
+    Rejected,
+}
+
+impl fmt::Display for CallKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CallKind::Success => "success",
+            CallKind::Failure => "failure",
+            CallKind::Timeout => "timeout",
+            CallKind::Ignored => "ignored",
+            CallKind::Rejected => "rejected",
+        })
+    }
+}
+
+/// One call's event (resilience4j's per-call events).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallEvent {
+    /// What became of the call.
+    pub kind: CallKind,
+    /// How long it ran; `None` for a rejection, and for a call that
+    /// started before anyone subscribed (its start was not read).
+    pub elapsed: Option<Duration>,
+    /// Whether it counted as slow (only when slow calls are watched).
+    pub slow: bool,
+    /// When it ended (or was rejected), on the breaker's clock.
+    pub at: Instant,
+}

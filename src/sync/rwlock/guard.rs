@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use super::{Downgrade, Release, RwLockActor, Upgrade};
+use super::{Downgrade, DowngradeToUpgradable, Release, RwLockActor, TryUpgrade, Upgrade};
 use crate::sync::RwLockError;
 use crate::{Addr, Context};
 
@@ -88,6 +88,33 @@ impl RwLockWriteGuard {
             addr,
         })
     }
+
+    /// Turns this write grant into an upgradable read grant atomically:
+    /// readers queued behind are admitted, no writer can slip in, and the
+    /// grant can be upgraded again.
+    ///
+    /// ```
+    /// use retinue::sync::RwLock;
+    /// # retinue::rt::block_on(async {
+    /// let rw = RwLock::new();
+    /// let w = rw.write().await.unwrap();
+    /// let up = w.downgrade_to_upgradable();
+    /// let reader = rw.read().await.unwrap(); // readers may join now
+    /// assert!(rw.status().await.unwrap().upgradable);
+    /// drop(reader);
+    /// let _w = up.upgrade().await.unwrap();
+    /// # });
+    /// ```
+    pub fn downgrade_to_upgradable(mut self) -> RwLockUpgradableGuard {
+        let addr = self.0.addr.take();
+        if let Some(addr) = &addr {
+            let _ = addr.tell_urgent(DowngradeToUpgradable(self.0.id));
+        }
+        RwLockUpgradableGuard(Grant {
+            id: self.0.id,
+            addr,
+        })
+    }
 }
 
 impl RwLockUpgradableGuard {
@@ -121,6 +148,38 @@ impl RwLockUpgradableGuard {
             }
             Ok(Err(e)) => Err(e),
             Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Turns this grant into a write grant if no other reader holds one
+    /// right now; otherwise gives the grant back with
+    /// [`RwLockError::WouldBlock`] (or the error that kept the actor from
+    /// answering). Never waits for the readers.
+    ///
+    /// ```
+    /// use retinue::sync::{RwLock, RwLockError};
+    /// # retinue::rt::block_on(async {
+    /// let rw = RwLock::new();
+    /// let up = rw.upgradable_read().await.unwrap();
+    /// let reader = rw.read().await.unwrap();
+    /// let (up, err) = up.try_upgrade().await.unwrap_err();
+    /// assert_eq!(err, RwLockError::WouldBlock);
+    /// drop(reader);
+    /// let _w = up.try_upgrade().await.map_err(|(_, e)| e).unwrap();
+    /// assert!(rw.status().await.unwrap().writer);
+    /// # });
+    /// ```
+    pub async fn try_upgrade(self) -> Result<RwLockWriteGuard, (Self, RwLockError)> {
+        let Some(addr) = self.0.addr.clone() else {
+            return Err((self, RwLockError::Stale));
+        };
+        match addr.ask(TryUpgrade(self.0.id)).await {
+            Ok(Ok(write)) => {
+                self.0.disarm();
+                Ok(write)
+            }
+            Ok(Err(e)) => Err((self, e)),
+            Err(e) => Err((self, e.into())),
         }
     }
 
