@@ -8,10 +8,19 @@
 //!   `shutdown(immediate)`.
 //! - `unfinished` = items accepted − `task_done` calls − items dropped by an
 //!   immediate shutdown; joiners are released exactly when it reaches 0.
+//! - `reserved` = permits granted and not yet committed or returned; room
+//!   is `maxsize − stored − reserved`, so a granted put always finds its
+//!   slot (see `permit`: a single put lands only in the putter's own poll).
 //! - After `pump`, no live getter waits while items are stored, and no
-//!   live putter waits while there is room (so "put hands its item straight
-//!   to a waiting getter": the put and the delivery happen in one handler).
-//! - Getters and putters are each served FIFO in order of receipt; a new
+//!   live putter waits while there is room.
+//! - Looking never changes state: `Status` reports the waiter lists as they
+//!   are; abandoned waiters leave through `Sweep`, sent by the dropped
+//!   future itself (after its reply port closed), so they never wait for
+//!   the front.
+//! - Getters and putters are each served FIFO in order of receipt (a
+//!   single putter's item enters when it commits, so a batch behind granted
+//!   single puts waits for their commits; two concurrent single putters'
+//!   items enter in the order they commit); a new
 //!   `try_put`/`put` never overtakes a queued putter, a new `get` never
 //!   overtakes a queued getter.
 //! - A give-back may push the store past `maxsize` for a moment: an item is
@@ -23,11 +32,13 @@ use std::sync::Arc;
 
 use super::delivered::{Delivered, DeliveredBatch};
 use super::messages::{
-    Get, GetMany, GetManyReply, GetReply, GiveBack, GiveBackMany, Join, Put, PutMany, QueueStatus,
-    Shutdown, Status, TaskDone, TryGetNow, TryPut, WithdrawPut,
+    Commit, Get, GetMany, GetManyReply, GetReply, GiveBack, GiveBackMany, Join, PermitReply, Put,
+    PutMany, QueueStatus, Refused, Shutdown, Status, Sweep, TaskDone, TryGetNow, TryPut,
+    Unreserve, WithdrawPut,
 };
+use super::permit::PutPermit;
 use super::store::{Compare, Store};
-use super::{GetError, PutError, QueueError, QueueOptions, QueueOrder, TryGetError, TryPutError};
+use super::{GetError, PutError, QueueError, QueueOptions, QueueOrder, TryGetError};
 use crate::sync::cancel_sweep::next_epoch;
 use crate::{Actor, Context, Handler, ReplyTo};
 
@@ -52,11 +63,10 @@ impl<T: Send + 'static> Getter<T> {
     }
 }
 
-enum Putter<T> {
+enum Putter<T: Send + 'static> {
     One {
         id: u64,
-        item: T,
-        port: ReplyTo<Result<(), PutError<T>>>,
+        port: ReplyTo<PermitReply<T>>,
     },
     Many {
         items: VecDeque<T>,
@@ -64,7 +74,7 @@ enum Putter<T> {
     },
 }
 
-impl<T> Putter<T> {
+impl<T: Send + 'static> Putter<T> {
     fn is_closed(&self) -> bool {
         match self {
             Putter::One { port, .. } => port.is_closed(),
@@ -74,7 +84,7 @@ impl<T> Putter<T> {
 
     fn fail_shut_down(self) {
         match self {
-            Putter::One { item, port, .. } => drop(port.send(Err(PutError::ShutDown(item)))),
+            Putter::One { port, .. } => drop(port.send(Err(Refused::ShutDown))),
             Putter::Many { items, port } => {
                 drop(port.send(Err(PutError::ShutDown(items.into()))));
             }
@@ -109,6 +119,7 @@ pub struct QueueActor<T: Send + 'static> {
     getters: VecDeque<Getter<T>>,
     putters: VecDeque<Putter<T>>,
     joiners: Vec<ReplyTo<()>>,
+    reserved: usize,
     epoch: u64,
 }
 
@@ -157,12 +168,24 @@ impl<T: Send + 'static> QueueActor<T> {
             getters: VecDeque::new(),
             putters: VecDeque::new(),
             joiners: Vec::new(),
+            reserved: 0,
             epoch: next_epoch(),
         }
     }
 
     fn has_room(&self) -> bool {
-        self.maxsize == 0 || self.store.len() < self.maxsize
+        self.maxsize == 0 || self.store.len() + self.reserved < self.maxsize
+    }
+
+    /// Reserves a slot for a putter and sends it the permit; a permit that
+    /// reaches nobody gives its slot back at once.
+    fn grant(&mut self, port: ReplyTo<PermitReply<T>>, ctx: &Context<Self>) {
+        self.reserved += 1;
+        let permit = PutPermit::new(ctx.weak_addr(), self.epoch);
+        if let Err(Ok(permit)) = port.send(Ok(permit)) {
+            permit.disarm();
+            self.reserved -= 1;
+        }
     }
 
     fn accept(&mut self, item: T) {
@@ -219,7 +242,7 @@ impl<T: Send + 'static> QueueActor<T> {
     }
 
     /// Gives room to the first live putter; false if none is left.
-    fn serve_one_putter(&mut self) -> bool {
+    fn serve_one_putter(&mut self, ctx: &Context<Self>) -> bool {
         let Some(front) = self.putters.front_mut() else {
             return false;
         };
@@ -230,11 +253,12 @@ impl<T: Send + 'static> QueueActor<T> {
         }
         match front {
             Putter::One { .. } => {
-                if let Some(Putter::One { item, port, .. }) = self.putters.pop_front() {
-                    self.accept(item);
-                    let _ = port.send(Ok(()));
+                if let Some(Putter::One { port, .. }) = self.putters.pop_front() {
+                    self.grant(port, ctx);
                 }
             }
+            // Single puts granted before this batch land first (FIFO).
+            Putter::Many { .. } if self.reserved > 0 => return false,
             Putter::Many { items, .. } => {
                 let next = items.pop_front();
                 let done = items.is_empty();
@@ -259,7 +283,7 @@ impl<T: Send + 'static> QueueActor<T> {
             while !self.store.is_empty() && self.serve_one_getter(ctx) {
                 progressed = true;
             }
-            while self.has_room() && !self.shut_down && self.serve_one_putter() {
+            while self.has_room() && !self.shut_down && self.serve_one_putter(ctx) {
                 progressed = true;
             }
             if !progressed {
@@ -281,11 +305,6 @@ impl<T: Send + 'static> QueueActor<T> {
     }
 
     fn push_getter(&mut self, getter: Getter<T>, ctx: &Context<Self>) {
-        let n = self.getters.len();
-        if n >= 64 && n.is_power_of_two() {
-            // Amortised cleanup of getters that gave up on an empty queue.
-            self.getters.retain(|g| !g.is_closed());
-        }
         self.getters.push_back(getter);
         self.pump(ctx);
     }
@@ -316,20 +335,38 @@ impl<T: Send + 'static> Handler<Put<T>> for QueueActor<T> {
             return; // the putter gave up before its put was seen
         }
         if self.shut_down {
-            let _ = msg.port.send(Err(PutError::ShutDown(msg.item)));
-            return;
-        }
-        if self.putters_waiting() || !self.has_room() {
+            let _ = msg.port.send(Err(Refused::ShutDown));
+        } else if self.putters_waiting() || !self.has_room() {
             self.putters.push_back(Putter::One {
                 id: msg.id,
-                item: msg.item,
                 port: msg.port,
             });
+        } else {
+            self.grant(msg.port, ctx);
+        }
+    }
+}
+
+impl<T: Send + 'static> Handler<Commit<T>> for QueueActor<T> {
+    async fn handle(&mut self, msg: Commit<T>, ctx: &mut Context<Self>) {
+        if msg.epoch == self.epoch {
+            self.reserved = self.reserved.saturating_sub(1);
+        }
+        if self.immediate {
+            // Granted before an immediate shutdown: dropped like stored items.
             return;
         }
         self.accept(msg.item);
-        let _ = msg.port.send(Ok(()));
         self.pump(ctx);
+    }
+}
+
+impl<T: Send + 'static> Handler<Unreserve> for QueueActor<T> {
+    async fn handle(&mut self, msg: Unreserve, ctx: &mut Context<Self>) {
+        if msg.epoch == self.epoch {
+            self.reserved = self.reserved.saturating_sub(1);
+            self.pump(ctx);
+        }
     }
 }
 
@@ -363,27 +400,31 @@ impl<T: Send + 'static> Handler<PutMany<T>> for QueueActor<T> {
 impl<T: Send + 'static> Handler<TryPut<T>> for QueueActor<T> {
     async fn handle(&mut self, msg: TryPut<T>, ctx: &mut Context<Self>) {
         if self.shut_down {
-            let _ = msg.port.send(Err(TryPutError::ShutDown(msg.item)));
+            let _ = msg.port.send(Err(Refused::ShutDown));
         } else if self.putters_waiting() || !self.has_room() {
-            let _ = msg.port.send(Err(TryPutError::Full(msg.item)));
+            let _ = msg.port.send(Err(Refused::Full));
         } else {
-            self.accept(msg.item);
-            let _ = msg.port.send(Ok(()));
-            self.pump(ctx);
+            self.grant(msg.port, ctx);
         }
     }
 }
 
 impl<T: Send + 'static> Handler<WithdrawPut<T>> for QueueActor<T> {
-    async fn handle(&mut self, msg: WithdrawPut<T>, _: &mut Context<Self>) -> Option<T> {
+    async fn handle(&mut self, msg: WithdrawPut<T>, _: &mut Context<Self>) -> bool {
         let at = self
             .putters
             .iter()
-            .position(|p| matches!(p, Putter::One { id, .. } if *id == msg.0))?;
-        match self.putters.remove(at) {
-            Some(Putter::One { item, .. }) => Some(item),
-            _ => None,
-        }
+            .position(|p| matches!(p, Putter::One { id, .. } if *id == msg.0));
+        at.and_then(|at| self.putters.remove(at)).is_some()
+    }
+}
+
+impl<T: Send + 'static> Handler<Sweep> for QueueActor<T> {
+    async fn handle(&mut self, _: Sweep, ctx: &mut Context<Self>) {
+        self.getters.retain(|g| !g.is_closed());
+        self.putters.retain(|p| !p.is_closed());
+        self.joiners.retain(|p| !p.is_closed());
+        self.pump(ctx);
     }
 }
 
@@ -474,9 +515,6 @@ impl<T: Send + 'static> Handler<Shutdown> for QueueActor<T> {
 
 impl<T: Send + 'static> Handler<Status> for QueueActor<T> {
     async fn handle(&mut self, _: Status, _: &mut Context<Self>) -> QueueStatus {
-        self.getters.retain(|g| !g.is_closed());
-        self.putters.retain(|p| !p.is_closed());
-        self.joiners.retain(|p| !p.is_closed());
         QueueStatus {
             len: self.store.len(),
             maxsize: self.maxsize,

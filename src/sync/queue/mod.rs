@@ -18,11 +18,16 @@
 //! pending), so `join` stays exact. This is provably lossless without any
 //! acknowledgement round trip, which keeps a get at one ask.
 //!
-//! Puts: an item is in the queue exactly when `put` said `Ok` (or in the one
-//! race where the putter's future was dropped after its put was accepted).
-//! A put whose future is dropped while parked never happens, and its item is
-//! dropped with it; [`Queue::put_timeout`], [`Queue::try_put`] and every
-//! error caused by a shutdown or a dead actor give the item back instead.
+//! Puts: an item is in the queue exactly when `put` / `try_put` /
+//! `put_timeout` said `Ok`. A single put asks for room first and keeps its
+//! item; the actor reserves a slot and answers with a permit, and the
+//! putter's future commits the item in the very poll that receives it (see
+//! `permit`). So a put whose future is dropped at any point never happened:
+//! its item is dropped with the future, and a retry cannot duplicate. Every
+//! error (timeout, shutdown, a dead or restarting actor) gives the item
+//! back. A waiting future that is dropped tells the actor at once, so an
+//! abandoned waiter never stays in its list. (`put_many` accepts a batch
+//! piece by piece as room frees: dropped midway, a prefix has landed.)
 //!
 //! Batches: [`Queue::put_many`] and [`Queue::get_many`] move many items per
 //! message (same guarantees: a [`DeliveredBatch`] returns all its items, in
@@ -36,6 +41,7 @@ mod actor;
 mod delivered;
 mod handle;
 mod messages;
+mod permit;
 mod store;
 
 use std::fmt;
@@ -109,10 +115,12 @@ pub enum PutError<T> {
     ShutDown(T),
     /// `put_timeout`: no room within the deadline; the put was withdrawn.
     Timeout(T),
-    /// The actor has stopped for good; the put was never delivered.
+    /// The actor stopped (for good, or to restart) before the put landed;
+    /// the put never happened and the item is back.
     Closed(T),
-    /// The actor took the put but stopped (or restarted) before answering;
-    /// the item went down with that instance.
+    /// [`put_many`](Queue::put_many) only: the actor took the batch but
+    /// stopped (or restarted) before answering; the items not yet accepted
+    /// went down with that instance.
     Unavailable(AskError),
 }
 
@@ -133,9 +141,10 @@ pub enum TryPutError<T> {
     Full(T),
     /// The queue is shut down.
     ShutDown(T),
-    /// The actor has stopped for good.
+    /// The actor stopped (for good, or to restart) before the put landed;
+    /// the item is back.
     Closed(T),
-    /// The actor stopped before answering.
+    /// Kept for compatibility: a single put now always returns its item.
     Unavailable(AskError),
 }
 
