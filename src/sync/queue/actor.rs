@@ -30,67 +30,18 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
+use super::acked::{AckOptions, QueueDelivery};
 use super::delivered::{Delivered, DeliveredBatch};
 use super::messages::{
-    Commit, Get, GetMany, GetManyReply, GetReply, GiveBack, GiveBackMany, Join, PermitReply, Put,
-    PutMany, QueueStatus, Refused, Shutdown, Status, Sweep, TaskDone, TryGetNow, TryPut,
-    Unreserve, WithdrawPut,
+    Commit, Get, GetMany, GiveBack, GiveBackMany, Join, PermitReply, Put, PutMany, QueueStatus,
+    Refused, Shutdown, Status, Sweep, TaskDone, TryGetNow, TryPut, Unreserve, WithdrawPut,
 };
 use super::permit::PutPermit;
-use super::store::{Compare, Store};
+use super::store::{Compare, Held, Store};
+use super::waiters::{Getter, Putter};
 use super::{GetError, PutError, QueueError, QueueOptions, QueueOrder, TryGetError};
 use crate::sync::cancel_sweep::next_epoch;
 use crate::{Actor, Context, Handler, ReplyTo};
-
-enum Getter<T: Send + 'static> {
-    One(ReplyTo<GetReply<T>>),
-    Many(usize, ReplyTo<GetManyReply<T>>),
-}
-
-impl<T: Send + 'static> Getter<T> {
-    fn is_closed(&self) -> bool {
-        match self {
-            Getter::One(p) => p.is_closed(),
-            Getter::Many(_, p) => p.is_closed(),
-        }
-    }
-
-    fn fail(self, err: GetError) {
-        match self {
-            Getter::One(p) => drop(p.send(Err(err))),
-            Getter::Many(_, p) => drop(p.send(Err(err))),
-        }
-    }
-}
-
-enum Putter<T: Send + 'static> {
-    One {
-        id: u64,
-        port: ReplyTo<PermitReply<T>>,
-    },
-    Many {
-        items: VecDeque<T>,
-        port: ReplyTo<Result<(), PutError<Vec<T>>>>,
-    },
-}
-
-impl<T: Send + 'static> Putter<T> {
-    fn is_closed(&self) -> bool {
-        match self {
-            Putter::One { port, .. } => port.is_closed(),
-            Putter::Many { port, .. } => port.is_closed(),
-        }
-    }
-
-    fn fail_shut_down(self) {
-        match self {
-            Putter::One { port, .. } => drop(port.send(Err(Refused::ShutDown))),
-            Putter::Many { items, port } => {
-                drop(port.send(Err(PutError::ShutDown(items.into()))));
-            }
-        }
-    }
-}
 
 /// The queue actor. `T` is the item type. Spawn it yourself (or under a
 /// supervisor) and wrap its address with [`Queue::from_addr`](super::Queue::from_addr).
@@ -111,16 +62,17 @@ impl<T: Send + 'static> Putter<T> {
 /// # });
 /// ```
 pub struct QueueActor<T: Send + 'static> {
-    store: Store<T>,
+    pub(super) store: Store<T>,
     maxsize: usize,
     unfinished: usize,
     shut_down: bool,
-    immediate: bool,
+    pub(super) immediate: bool,
     getters: VecDeque<Getter<T>>,
     putters: VecDeque<Putter<T>>,
     joiners: Vec<ReplyTo<()>>,
     reserved: usize,
-    epoch: u64,
+    pub(super) epoch: u64,
+    pub(super) acks: AckOptions<T>,
 }
 
 impl<T: Send + 'static> QueueActor<T> {
@@ -170,6 +122,7 @@ impl<T: Send + 'static> QueueActor<T> {
             joiners: Vec::new(),
             reserved: 0,
             epoch: next_epoch(),
+            acks: AckOptions::default(),
         }
     }
 
@@ -188,12 +141,12 @@ impl<T: Send + 'static> QueueActor<T> {
         }
     }
 
-    fn accept(&mut self, item: T) {
+    pub(super) fn accept(&mut self, item: T) {
         self.store.push_back(item);
         self.unfinished = self.unfinished.saturating_add(1);
     }
 
-    fn finish(&mut self, n: usize) {
+    pub(super) fn finish(&mut self, n: usize) {
         self.unfinished = self.unfinished.saturating_sub(n);
         if self.unfinished == 0 {
             for port in self.joiners.drain(..) {
@@ -203,7 +156,7 @@ impl<T: Send + 'static> QueueActor<T> {
     }
 
     /// Returns items (in their original order) to the front of the store.
-    fn restore(&mut self, items: Vec<T>) {
+    fn restore(&mut self, items: Vec<Held<T>>) {
         for item in items.into_iter().rev() {
             self.store.push_front(item);
         }
@@ -234,6 +187,14 @@ impl<T: Send + 'static> QueueActor<T> {
                 let batch = DeliveredBatch::new(items, ctx.weak_addr(), self.epoch);
                 if let Err(Ok(mut back)) = port.send(Ok(batch)) {
                     self.restore(back.take());
+                }
+            }
+            Getter::Acked(port) if !port.is_closed() => {
+                if let Some((item, count)) = self.store.pop() {
+                    let delivery = QueueDelivery::new(item, count, ctx.weak_addr(), self.epoch);
+                    if let Err(Ok(back)) = port.send(Ok(delivery)) {
+                        self.restore(back.disarm().into_iter().collect());
+                    }
                 }
             }
             _ => {} // gave up: skip
@@ -277,7 +238,7 @@ impl<T: Send + 'static> QueueActor<T> {
 
     /// Restores the invariants: items go to live getters, room goes to live
     /// putters, and after a shutdown getters of an empty queue fail.
-    fn pump(&mut self, ctx: &Context<Self>) {
+    pub(super) fn pump(&mut self, ctx: &Context<Self>) {
         loop {
             let mut progressed = false;
             while !self.store.is_empty() && self.serve_one_getter(ctx) {
@@ -304,12 +265,12 @@ impl<T: Send + 'static> QueueActor<T> {
         !self.putters.is_empty()
     }
 
-    fn push_getter(&mut self, getter: Getter<T>, ctx: &Context<Self>) {
+    pub(super) fn push_getter(&mut self, getter: Getter<T>, ctx: &Context<Self>) {
         self.getters.push_back(getter);
         self.pump(ctx);
     }
 
-    fn give_back(&mut self, items: Vec<T>, epoch: u64, ctx: &Context<Self>) {
+    pub(super) fn give_back(&mut self, items: Vec<Held<T>>, epoch: u64, ctx: &Context<Self>) {
         let ours = epoch == self.epoch;
         if self.immediate {
             // An immediate shutdown drops remaining items, counting them done.

@@ -21,8 +21,10 @@ use std::time::Duration;
 use futures_lite::Stream;
 
 use super::actor::QueueActor;
+use super::acked::{AckOptions, QueueDelivery};
+use super::delivery::{AckSource, DeliveryError};
 use super::messages::{
-    Get, GetMany, Join, PermitReply, Put, PutMany, QueueStatus, Refused, Shutdown, Status, Sweep,
+    Get, GetDelivery, GetMany, Join, PermitReply, Put, PutMany, QueueStatus, Refused, Shutdown, Status, Sweep,
     TaskDone, TryGetNow, TryPut, WithdrawPut,
 };
 use super::{GetError, PutError, QueueError, QueueOptions, QueueOrder, TryGetError, TryPutError};
@@ -122,6 +124,18 @@ impl<T: Send + 'static> Queue<T> {
         Self::from_addr(crate::spawn(actor))
     }
 
+    /// Spawns a FIFO queue of at most `maxsize` items (0 = unbounded) whose
+    /// acknowledged deliveries ([`get_delivery`](Self::get_delivery)) are
+    /// redelivered and dead-lettered as `acks` says.
+    pub fn acked(maxsize: usize, acks: AckOptions<T>) -> Self {
+        let opts = QueueOptions {
+            maxsize,
+            order: QueueOrder::Fifo,
+        };
+        let actor = QueueActor::with_compare(opts, |_, _| std::cmp::Ordering::Equal);
+        Self::from_addr(crate::spawn(actor.acknowledged(acks)))
+    }
+
     /// Wraps the address of an existing (e.g. supervised) queue actor.
     pub fn from_addr(addr: Addr<QueueActor<T>>) -> Self {
         Queue { addr }
@@ -194,6 +208,26 @@ impl<T: Send + 'static> Queue<T> {
     pub async fn get(&self) -> Result<T, GetError> {
         let delivered = ask_swept(&self.addr, |port| Get { port }, Sweep).await??;
         Ok(delivered.into_inner())
+    }
+
+    /// Takes the next item as an acknowledged delivery (at-least-once),
+    /// waiting (FIFO among getters) while empty.
+    ///
+    /// The item is done (for [`join`](Self::join)) when the delivery is
+    /// acked, or dead-lettered after the queue's `max_deliveries`
+    /// ([`AckOptions`]); dropped or nacked unacked, it goes back to the front
+    /// of the queue with its delivery count. Do not call
+    /// [`task_done`](Self::task_done) for it. Cancellation-safe like `get`.
+    ///
+    /// Guarantees, side by side: [`get`](Self::get) is at-most-once (the
+    /// item is the caller's once returned: a consumer that crashes with it
+    /// loses it, and `join` waits for a `task_done` that may never come);
+    /// `get_delivery` is at-least-once (a crash means redelivery, so an
+    /// item can be processed twice if the crash came after its work).
+    pub async fn get_delivery(&self) -> Result<QueueDelivery<T>, GetError> {
+        let mut delivery = ask_swept(&self.addr, |port| GetDelivery { port }, Sweep).await??;
+        delivery.mark_received();
+        Ok(delivery)
     }
 
     /// Puts several items in order as one message, waiting for room as
@@ -299,6 +333,18 @@ impl<T: Send + 'static> Queue<T> {
                 }
             })),
         }
+    }
+}
+
+impl<T: Send + 'static> AckSource for Queue<T> {
+    type Item = T;
+    type Delivery = QueueDelivery<T>;
+
+    async fn next_delivery(&self) -> Result<QueueDelivery<T>, DeliveryError> {
+        self.get_delivery().await.map_err(|e| match e {
+            GetError::ShutDown => DeliveryError::ShutDown,
+            other => DeliveryError::Unavailable(other.to_string()),
+        })
     }
 }
 

@@ -8,13 +8,16 @@
 use std::marker::PhantomData;
 
 use super::delivered::{Delivered, DeliveredBatch};
+use super::acked::QueueDelivery;
 use super::permit::PutPermit;
+use super::store::Held;
 use super::{GetError, PutError, QueueError, TryGetError};
 use crate::{Message, ReplyTo};
 
 pub(crate) type GetReply<T> = Result<Delivered<T>, GetError>;
 pub(crate) type GetManyReply<T> = Result<DeliveredBatch<T>, GetError>;
 pub(crate) type PermitReply<T> = Result<PutPermit<T>, Refused>;
+pub(crate) type DeliveryReply<T> = Result<QueueDelivery<T>, GetError>;
 
 /// Why the actor refused room to a single put (the item is still the
 /// putter's: it never travels before its permit).
@@ -107,7 +110,7 @@ impl<T: Send + 'static> Message for TryGetNow<T> {
 
 /// An undelivered item coming home (from `Delivered::drop`).
 pub struct GiveBack<T> {
-    pub(crate) item: T,
+    pub(crate) item: Held<T>,
     pub(crate) epoch: u64,
 }
 impl<T: Send + 'static> Message for GiveBack<T> {
@@ -116,10 +119,46 @@ impl<T: Send + 'static> Message for GiveBack<T> {
 
 /// Undelivered items coming home (from `DeliveredBatch::drop`), in order.
 pub struct GiveBackMany<T> {
-    pub(crate) items: Vec<T>,
+    pub(crate) items: Vec<Held<T>>,
     pub(crate) epoch: u64,
 }
 impl<T: Send + 'static> Message for GiveBackMany<T> {
+    type Reply = ();
+}
+
+/// Wait for an item as an acknowledged delivery (answered through `port`).
+pub struct GetDelivery<T: Send + 'static> {
+    pub(crate) port: ReplyTo<DeliveryReply<T>>,
+}
+impl<T: Send + 'static> Message for GetDelivery<T> {
+    type Reply = ();
+}
+
+/// A delivery was acknowledged: its item is done (control lane).
+pub struct Ack {
+    pub(crate) epoch: u64,
+}
+impl Message for Ack {
+    type Reply = ();
+}
+
+/// A delivery came back unacknowledged (dropped or nacked; control lane).
+/// `count` is how often it was handed to a consumer.
+pub struct Redeliver<T> {
+    pub(crate) item: T,
+    pub(crate) count: u32,
+    pub(crate) epoch: u64,
+}
+impl<T: Send + 'static> Message for Redeliver<T> {
+    type Reply = ();
+}
+
+/// An item dead-lettered by another queue (control lane: never refused,
+/// past the bound if need be, so a dead letter is never dropped).
+pub struct DeadLetter<T> {
+    pub(crate) item: T,
+}
+impl<T: Send + 'static> Message for DeadLetter<T> {
     type Reply = ();
 }
 

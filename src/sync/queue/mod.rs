@@ -29,6 +29,19 @@
 //! abandoned waiter never stays in its list. (`put_many` accepts a batch
 //! piece by piece as room frees: dropped midway, a prefix has landed.)
 //!
+//! Two delivery guarantees:
+//! - **At most once** ([`Queue::get`], `try_get`, `get_many`, `stream`):
+//!   once `get` returns, the item is the caller's. A consumer that crashes
+//!   while working on it loses it, and `join` waits for its `task_done`.
+//! - **At least once** ([`Queue::get_delivery`]): the item stays in a
+//!   [`QueueDelivery`] until it is acked. Nacked or dropped unacked (a
+//!   panic, an aborted task), it goes back to the FRONT of the queue with
+//!   its delivery count; after [`AckOptions::max_deliveries`] it goes to the
+//!   dead-letter queue instead. `join` counts it done only when acked or
+//!   dead-lettered, so a crashed consumer never makes `join` hang. The
+//!   [`AckSource`] / [`Delivery`] traits are the same contract a
+//!   cross-machine queue offers.
+//!
 //! Batches: [`Queue::put_many`] and [`Queue::get_many`] move many items per
 //! message (same guarantees: a [`DeliveredBatch`] returns all its items, in
 //! order, if it reaches nobody). They exist for throughput: each single
@@ -37,12 +50,15 @@
 //! Restarts: a supervised queue that restarts starts empty; items handed
 //! out by the previous instance that come back are accepted as new items.
 
+mod acked;
 mod actor;
 mod delivered;
+mod delivery;
 mod handle;
 mod messages;
 mod permit;
 mod store;
+mod waiters;
 
 use std::fmt;
 
@@ -50,12 +66,15 @@ use serde::Deserialize;
 
 use crate::AskError;
 
+pub use acked::{AckOptions, QueueDelivery};
 pub use actor::QueueActor;
 pub use delivered::{Delivered, DeliveredBatch};
+pub use delivery::{AckSource, Delivery, DeliveryError};
 pub use handle::{Queue, QueueStream};
 pub use messages::{
-    Get, GetMany, GiveBack, GiveBackMany, Join, Put, PutMany, QueueStatus, Shutdown, Status,
-    TaskDone, TryGetNow, TryPut, WithdrawPut,
+    Ack, Commit, DeadLetter, Get, GetDelivery, GetMany, GiveBack, GiveBackMany, Join, Put, PutMany,
+    QueueStatus, Redeliver, Shutdown, Status, Sweep, TaskDone, TryGetNow, TryPut, Unreserve,
+    WithdrawPut,
 };
 pub use store::QueueOrder;
 
