@@ -59,6 +59,7 @@ mod mailbox;
 mod owned;
 mod recipient;
 mod reply;
+pub mod pool;
 pub mod rt;
 mod spawn;
 pub mod supervisor;
