@@ -14,7 +14,7 @@
 //!   messages already sent to it were handled and the worker stopped.
 //! - Resizes are serialized (one at a time).
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 use std::time::Duration;
 
@@ -130,6 +130,28 @@ struct Slot<W: Actor> {
     feeders: Arc<Mutex<Vec<rt::JoinHandle<()>>>>,
     /// Tells routed to this slot and not yet pushed (so shrink waits).
     sending: Arc<AtomicUsize>,
+    /// Cleared by shrink before it drains the slot.
+    live: Arc<AtomicBool>,
+}
+
+/// A claim on a live slot: while held, shrink waits before draining it.
+struct Claim<'a>(&'a AtomicUsize);
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl<W: Actor> Slot<W> {
+    /// Claims the slot for one push, unless shrink already took it out.
+    /// (Increment, then look; shrink clears `live`, then looks at the
+    /// count: one of the two sees the other.)
+    fn claim(&self) -> Option<Claim<'_>> {
+        self.sending.fetch_add(1, Ordering::SeqCst);
+        let claim = Claim(&self.sending);
+        self.live.load(Ordering::SeqCst).then_some(claim)
+    }
 }
 
 impl<W: Actor> Clone for Slot<W> {
@@ -142,6 +164,7 @@ impl<W: Actor> Clone for Slot<W> {
             retire_rx: self.retire_rx.clone(),
             feeders: self.feeders.clone(),
             sending: self.sending.clone(),
+            live: self.live.clone(),
         }
     }
 }
@@ -294,12 +317,16 @@ impl<W: Actor> Pool<W> {
                 self.to_shared(Box::new(AskJob(msg, port))).await?;
                 reply.await.map_err(PoolError::Ask)?.map_err(PoolError::Ask)
             }
-            _ => {
-                match self.pick(&msg) {
-                    Ok(slot) => slot.addr.ask(msg).await.map_err(PoolError::Ask),
-                    Err(e) => Err(e.with(msg)),
+            _ => loop {
+                let slot = match self.pick(&msg) {
+                    Ok(slot) => slot,
+                    Err(e) => return Err(e.with(msg)),
+                };
+                // Held until the reply: a shrink waits for this ask.
+                if let Some(_claim) = slot.claim() {
+                    return slot.addr.ask(msg).await.map_err(PoolError::Ask);
                 }
-            }
+            },
         }
     }
 
@@ -346,9 +373,7 @@ impl<W: Actor> Pool<W> {
                 Ok(slot) => slot,
                 Err(e) => return Err(e.with(msg)),
             };
-            slot.sending.fetch_add(1, Ordering::AcqRel);
             let sent = self.send_to(&slot, msg).await;
-            slot.sending.fetch_sub(1, Ordering::AcqRel);
             match sent {
                 Ok(()) => return Ok(()),
                 // The worker left the pool (shrink) meanwhile: route again.
@@ -389,14 +414,21 @@ impl<W: Actor> Pool<W> {
     where
         W: Handler<M>,
     {
+        let Some(claim) = slot.claim() else {
+            return Err(Unsent::Gone(msg));
+        };
         let mut msg = match slot.addr.try_tell(msg) {
             Ok(()) => return Ok(()),
             Err(TrySendError::Full(m)) => m,
             Err(TrySendError::Closed(m)) => return Err(Unsent::Gone(m)),
         };
         if self.shared.routing != Routing::ConsistentHash {
-            for addr in self.workers().iter().filter(|a| a.id() != slot.addr.id()) {
-                msg = match addr.try_tell(msg) {
+            let others: Vec<Slot<W>> = self.slots().clone();
+            for other in others.iter().filter(|o| o.id != slot.id) {
+                let Some(_claim) = other.claim() else {
+                    continue;
+                };
+                msg = match other.addr.try_tell(msg) {
                     Ok(()) => return Ok(()),
                     Err(TrySendError::Full(m) | TrySendError::Closed(m)) => m,
                 };
@@ -405,7 +437,9 @@ impl<W: Actor> Pool<W> {
         if self.shared.overflow != Overflow::Backpressure {
             return Err(Unsent::Full(msg));
         }
-        slot.addr.tell(msg).await.map_err(|e| Unsent::Gone(e.0))
+        let sent = slot.addr.tell(msg).await.map_err(|e| Unsent::Gone(e.0));
+        drop(claim);
+        sent
     }
 
     /// Balancing: into the shared mailbox, per the overflow policy.
@@ -529,6 +563,7 @@ impl<W: Actor> Pool<W> {
             retire_rx,
             feeders: Arc::default(),
             sending: Arc::default(),
+            live: Arc::new(AtomicBool::new(true)),
         })
     }
 
@@ -562,12 +597,13 @@ impl<W: Actor> Pool<W> {
     /// in-flight message, if any, then finishes before the stop is seen:
     /// a stop is served between two messages).
     async fn drain(&self, slot: &Slot<W>) {
+        slot.live.store(false, Ordering::SeqCst);
         slot.retire.close();
         let feeders = std::mem::take(&mut *lock(&slot.feeders));
         for feeder in feeders {
             let _ = feeder.await;
         }
-        while slot.sending.load(Ordering::Acquire) > 0 || slot.addr.mailbox_len() > 0 {
+        while slot.sending.load(Ordering::SeqCst) > 0 || slot.addr.mailbox_len() > 0 {
             rt::sleep(Duration::from_millis(1)).await;
         }
     }
