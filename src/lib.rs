@@ -63,6 +63,7 @@ pub mod metrics;
 mod owned;
 mod recipient;
 mod reply;
+pub mod pool;
 pub mod rt;
 mod spawn;
 pub mod supervisor;

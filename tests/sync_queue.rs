@@ -437,3 +437,146 @@ fn stress_every_item_got_exactly_once() {
         );
     });
 }
+
+/// An item that records its own drop (proof that no one holds it any more).
+struct Tracked(#[allow(dead_code)] async_channel::Sender<()>);
+
+fn tracked() -> (Tracked, async_channel::Receiver<()>) {
+    let (tx, rx) = async_channel::bounded(1);
+    (Tracked(tx), rx)
+}
+
+fn is_dropped(rx: &async_channel::Receiver<()>) -> bool {
+    rx.try_recv() == Err(async_channel::TryRecvError::Closed)
+}
+
+/// Issue 12, defect 2: a put parked on a full queue is granted room by a
+/// get, then dropped from outside before it is polled again. The cancelled
+/// put must not have happened, and a retry must land exactly once.
+#[test]
+fn put_cancelled_as_a_get_frees_room_never_lands_and_retry_does_not_duplicate() {
+    rt::block_on(async {
+        let q = Queue::fifo(1);
+        q.put(0u32).await.unwrap();
+        let mut parked = Box::pin(q.put(1));
+        assert!(poll_once(&mut parked).await.is_none());
+        until(&q, "the put is parked", |s| s.putters == 1).await;
+        assert_eq!(q.get().await, Ok(0)); // frees the slot: room goes to the parked put
+        q.status().await.unwrap(); // the actor has finished that handler
+        drop(parked); // cancelled from outside, its answer unread
+        let s = q.status().await.unwrap();
+        assert_eq!((s.len, s.putters, s.unfinished), (0, 0, 1), "never landed");
+        // The retry finds the slot (no hang on maxsize 1) and lands once.
+        rt::timeout(LONG, q.put(1)).await.expect("retry hung").unwrap();
+        assert_eq!(q.get().await, Ok(1));
+        assert_eq!(q.try_get().await, Err(TryGetError::Empty), "no duplicate");
+    });
+}
+
+/// The same race for `try_put`: answered with room, dropped unread.
+#[test]
+fn try_put_dropped_after_its_answer_never_lands() {
+    rt::block_on(async {
+        let q = Queue::fifo(1);
+        let mut fut = Box::pin(q.try_put(5u32));
+        assert!(poll_once(&mut fut).await.is_none());
+        q.status().await.unwrap(); // answered (a permit waits in the reply)
+        drop(fut);
+        assert_eq!(q.status().await.unwrap().len, 0);
+        q.try_put(6).await.unwrap(); // the reserved slot came back
+        assert_eq!(q.try_get().await, Ok(6));
+    });
+}
+
+/// Issue 12, defect 3: 50 puts abandoned behind a live one release their
+/// items and leave the putter list at once, without anyone calling
+/// `status` first (which only looks), and the live one is still served.
+#[test]
+fn abandoned_puts_release_their_items_and_leave_promptly() {
+    rt::block_on(async {
+        let q = Queue::fifo(1);
+        let (first, _) = tracked();
+        q.put(first).await.unwrap();
+        let (live_item, live_rx) = tracked();
+        let mut live = Box::pin(q.put(live_item));
+        assert!(poll_once(&mut live).await.is_none());
+        let mut abandoned = Vec::new();
+        let mut receivers = Vec::new();
+        for _ in 0..50 {
+            let (item, rx) = tracked();
+            let mut fut = Box::pin(q.put(item));
+            assert!(poll_once(&mut fut).await.is_none());
+            abandoned.push(fut);
+            receivers.push(rx);
+        }
+        until(&q, "51 parked putters", |s| s.putters == 51).await;
+        drop(abandoned);
+        assert!(receivers.iter().all(is_dropped), "the items are released");
+        let s = q.status().await.unwrap();
+        assert_eq!(s.putters, 1, "only the live putter is still held");
+        assert_eq!(q.status().await.unwrap(), s, "looking changes nothing");
+        drop(q.get().await.unwrap());
+        rt::timeout(LONG, live).await.expect("live put").unwrap();
+        assert!(!is_dropped(&live_rx), "the live item is in the queue");
+        assert_eq!(q.status().await.unwrap().len, 1);
+    });
+}
+
+/// Abandoned getters and joiners leave their lists at once too.
+#[test]
+fn abandoned_getters_and_joiners_leave_promptly() {
+    rt::block_on(async {
+        let q = Queue::<u32>::fifo(0);
+        let mut gets: Vec<_> = (0..20).map(|_| Box::pin(q.get())).collect();
+        for g in &mut gets {
+            assert!(poll_once(g).await.is_none());
+        }
+        until(&q, "20 getters", |s| s.getters == 20).await;
+        gets.truncate(1);
+        assert_eq!(q.status().await.unwrap().getters, 1);
+        q.put(3).await.unwrap();
+        assert_eq!(rt::timeout(LONG, gets.pop().unwrap()).await, Ok(Ok(3)));
+    });
+}
+
+/// A put cancelled by a timeout from outside, in a loop against a consumer:
+/// every item that `put` said `Ok` to arrives exactly once, and no item
+/// whose put was cancelled ever arrives.
+#[test]
+fn puts_cancelled_from_outside_never_land() {
+    rt::block_on(async {
+        let q = Queue::fifo(1);
+        let consumer = {
+            let q = q.clone();
+            rt::spawn(async move {
+                let mut got = Vec::new();
+                while let Ok(v) = q.get().await {
+                    got.push(v);
+                    rt::yield_now().await;
+                }
+                got
+            })
+        };
+        let mut accepted = Vec::new();
+        for v in 0..2000u32 {
+            let put = q.put(v);
+            let mut put = Box::pin(put);
+            // Cancel at a random point: after 0..3 polls.
+            let mut done = None;
+            for _ in 0..fastrand::usize(0..3) {
+                if let Some(r) = poll_once(&mut put).await {
+                    done = Some(r);
+                    break;
+                }
+                rt::yield_now().await;
+            }
+            if let Some(r) = done {
+                r.unwrap();
+                accepted.push(v);
+            }
+        }
+        q.shutdown(false).await.unwrap();
+        let got = consumer.await.unwrap();
+        assert_eq!(got, accepted, "exactly the accepted puts, once, in order");
+    });
+}

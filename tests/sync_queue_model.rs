@@ -244,20 +244,31 @@ fn run_model(maxsize: usize, lifo: bool, ops: Vec<Op>) {
                     model.unfinished = model.unfinished.saturating_sub(1);
                 }
             }
-            let status = q.status().await.unwrap();
-            for id in gets.keys().copied().collect::<Vec<_>>() {
-                if let Some(r) = poll_once(gets.get_mut(&id).unwrap()).await {
-                    gets.remove(&id);
-                    got.insert(id, r.unwrap());
+            // A granted single put lands in its own next poll (it commits
+            // its item then), so settle to a fixed point: let the actor catch
+            // up (status is a sync point behind every commit), poll the gets,
+            // poll the puts; again while some put landed.
+            let status = loop {
+                let status = q.status().await.unwrap();
+                for id in gets.keys().copied().collect::<Vec<_>>() {
+                    if let Some(r) = poll_once(gets.get_mut(&id).unwrap()).await {
+                        gets.remove(&id);
+                        got.insert(id, r.unwrap());
+                    }
                 }
-            }
-            for id in puts.keys().copied().collect::<Vec<_>>() {
-                if let Some(r) = poll_once(puts.get_mut(&id).unwrap()).await {
-                    puts.remove(&id);
-                    r.unwrap();
-                    put_ok.insert(id);
+                let mut landed = false;
+                for id in puts.keys().copied().collect::<Vec<_>>() {
+                    if let Some(r) = poll_once(puts.get_mut(&id).unwrap()).await {
+                        puts.remove(&id);
+                        r.unwrap();
+                        put_ok.insert(id);
+                        landed = true;
+                    }
                 }
-            }
+                if !landed {
+                    break status;
+                }
+            };
             assert_eq!(got, model.got, "gets (FIFO order among getters and items)");
             assert_eq!(put_ok, model.put_ok, "puts accepted");
             assert_eq!(status.len, model.items.len());

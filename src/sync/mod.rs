@@ -53,6 +53,7 @@ pub use queue::{
     GetError, PutError, Queue, QueueActor, QueueError, QueueOptions, QueueOrder, QueueStream,
     TryGetError, TryPutError,
 };
+pub use queue::{AckOptions, AckSource, Delivery, DeliveryError, QueueDelivery};
 pub use rate_limiter::{RateLimiter, RateLimiterActor, RateLimiterError, RateLimiterOptions};
 pub use rwlock::{
     RwLock, RwLockActor, RwLockOptions, RwLockReadGuard, RwLockStatus, RwLockUpgradableGuard,

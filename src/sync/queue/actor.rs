@@ -8,10 +8,19 @@
 //!   `shutdown(immediate)`.
 //! - `unfinished` = items accepted − `task_done` calls − items dropped by an
 //!   immediate shutdown; joiners are released exactly when it reaches 0.
+//! - `reserved` = permits granted and not yet committed or returned; room
+//!   is `maxsize − stored − reserved`, so a granted put always finds its
+//!   slot (see `permit`: a single put lands only in the putter's own poll).
 //! - After `pump`, no live getter waits while items are stored, and no
-//!   live putter waits while there is room (so "put hands its item straight
-//!   to a waiting getter": the put and the delivery happen in one handler).
-//! - Getters and putters are each served FIFO in order of receipt; a new
+//!   live putter waits while there is room.
+//! - Looking never changes state: `Status` reports the waiter lists as they
+//!   are; abandoned waiters leave through `Sweep`, sent by the dropped
+//!   future itself (after its reply port closed), so they never wait for
+//!   the front.
+//! - Getters and putters are each served FIFO in order of receipt (a
+//!   single putter's item enters when it commits, so a batch behind granted
+//!   single puts waits for their commits; two concurrent single putters'
+//!   items enter in the order they commit); a new
 //!   `try_put`/`put` never overtakes a queued putter, a new `get` never
 //!   overtakes a queued getter.
 //! - A give-back may push the store past `maxsize` for a moment: an item is
@@ -21,66 +30,18 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
+use super::acked::{AckOptions, QueueDelivery};
 use super::delivered::{Delivered, DeliveredBatch};
 use super::messages::{
-    Get, GetMany, GetManyReply, GetReply, GiveBack, GiveBackMany, Join, Put, PutMany, QueueStatus,
-    Shutdown, Status, TaskDone, TryGetNow, TryPut, WithdrawPut,
+    Commit, Get, GetMany, GiveBack, GiveBackMany, Join, PermitReply, Put, PutMany, QueueStatus,
+    Refused, Shutdown, Status, Sweep, TaskDone, TryGetNow, TryPut, Unreserve, WithdrawPut,
 };
-use super::store::{Compare, Store};
-use super::{GetError, PutError, QueueError, QueueOptions, QueueOrder, TryGetError, TryPutError};
+use super::permit::PutPermit;
+use super::store::{Compare, Held, Store};
+use super::waiters::{Getter, Putter};
+use super::{GetError, PutError, QueueError, QueueOptions, QueueOrder, TryGetError};
 use crate::sync::cancel_sweep::next_epoch;
 use crate::{Actor, Context, Handler, ReplyTo};
-
-enum Getter<T: Send + 'static> {
-    One(ReplyTo<GetReply<T>>),
-    Many(usize, ReplyTo<GetManyReply<T>>),
-}
-
-impl<T: Send + 'static> Getter<T> {
-    fn is_closed(&self) -> bool {
-        match self {
-            Getter::One(p) => p.is_closed(),
-            Getter::Many(_, p) => p.is_closed(),
-        }
-    }
-
-    fn fail(self, err: GetError) {
-        match self {
-            Getter::One(p) => drop(p.send(Err(err))),
-            Getter::Many(_, p) => drop(p.send(Err(err))),
-        }
-    }
-}
-
-enum Putter<T> {
-    One {
-        id: u64,
-        item: T,
-        port: ReplyTo<Result<(), PutError<T>>>,
-    },
-    Many {
-        items: VecDeque<T>,
-        port: ReplyTo<Result<(), PutError<Vec<T>>>>,
-    },
-}
-
-impl<T> Putter<T> {
-    fn is_closed(&self) -> bool {
-        match self {
-            Putter::One { port, .. } => port.is_closed(),
-            Putter::Many { port, .. } => port.is_closed(),
-        }
-    }
-
-    fn fail_shut_down(self) {
-        match self {
-            Putter::One { item, port, .. } => drop(port.send(Err(PutError::ShutDown(item)))),
-            Putter::Many { items, port } => {
-                drop(port.send(Err(PutError::ShutDown(items.into()))));
-            }
-        }
-    }
-}
 
 /// The queue actor. `T` is the item type. Spawn it yourself (or under a
 /// supervisor) and wrap its address with [`Queue::from_addr`](super::Queue::from_addr).
@@ -101,15 +62,17 @@ impl<T> Putter<T> {
 /// # });
 /// ```
 pub struct QueueActor<T: Send + 'static> {
-    store: Store<T>,
+    pub(super) store: Store<T>,
     maxsize: usize,
     unfinished: usize,
     shut_down: bool,
-    immediate: bool,
+    pub(super) immediate: bool,
     getters: VecDeque<Getter<T>>,
     putters: VecDeque<Putter<T>>,
     joiners: Vec<ReplyTo<()>>,
-    epoch: u64,
+    reserved: usize,
+    pub(super) epoch: u64,
+    pub(super) acks: AckOptions<T>,
 }
 
 impl<T: Send + 'static> QueueActor<T> {
@@ -157,20 +120,33 @@ impl<T: Send + 'static> QueueActor<T> {
             getters: VecDeque::new(),
             putters: VecDeque::new(),
             joiners: Vec::new(),
+            reserved: 0,
             epoch: next_epoch(),
+            acks: AckOptions::default(),
         }
     }
 
     fn has_room(&self) -> bool {
-        self.maxsize == 0 || self.store.len() < self.maxsize
+        self.maxsize == 0 || self.store.len() + self.reserved < self.maxsize
     }
 
-    fn accept(&mut self, item: T) {
+    /// Reserves a slot for a putter and sends it the permit; a permit that
+    /// reaches nobody gives its slot back at once.
+    fn grant(&mut self, port: ReplyTo<PermitReply<T>>, ctx: &Context<Self>) {
+        self.reserved += 1;
+        let permit = PutPermit::new(ctx.weak_addr(), self.epoch);
+        if let Err(Ok(permit)) = port.send(Ok(permit)) {
+            permit.disarm();
+            self.reserved -= 1;
+        }
+    }
+
+    pub(super) fn accept(&mut self, item: T) {
         self.store.push_back(item);
         self.unfinished = self.unfinished.saturating_add(1);
     }
 
-    fn finish(&mut self, n: usize) {
+    pub(super) fn finish(&mut self, n: usize) {
         self.unfinished = self.unfinished.saturating_sub(n);
         if self.unfinished == 0 {
             for port in self.joiners.drain(..) {
@@ -180,7 +156,7 @@ impl<T: Send + 'static> QueueActor<T> {
     }
 
     /// Returns items (in their original order) to the front of the store.
-    fn restore(&mut self, items: Vec<T>) {
+    fn restore(&mut self, items: Vec<Held<T>>) {
         for item in items.into_iter().rev() {
             self.store.push_front(item);
         }
@@ -213,13 +189,21 @@ impl<T: Send + 'static> QueueActor<T> {
                     self.restore(back.take());
                 }
             }
+            Getter::Acked(port) if !port.is_closed() => {
+                if let Some((item, count)) = self.store.pop() {
+                    let delivery = QueueDelivery::new(item, count, ctx.weak_addr(), self.epoch);
+                    if let Err(Ok(back)) = port.send(Ok(delivery)) {
+                        self.restore(back.disarm().into_iter().collect());
+                    }
+                }
+            }
             _ => {} // gave up: skip
         }
         true
     }
 
     /// Gives room to the first live putter; false if none is left.
-    fn serve_one_putter(&mut self) -> bool {
+    fn serve_one_putter(&mut self, ctx: &Context<Self>) -> bool {
         let Some(front) = self.putters.front_mut() else {
             return false;
         };
@@ -230,11 +214,12 @@ impl<T: Send + 'static> QueueActor<T> {
         }
         match front {
             Putter::One { .. } => {
-                if let Some(Putter::One { item, port, .. }) = self.putters.pop_front() {
-                    self.accept(item);
-                    let _ = port.send(Ok(()));
+                if let Some(Putter::One { port, .. }) = self.putters.pop_front() {
+                    self.grant(port, ctx);
                 }
             }
+            // Single puts granted before this batch land first (FIFO).
+            Putter::Many { .. } if self.reserved > 0 => return false,
             Putter::Many { items, .. } => {
                 let next = items.pop_front();
                 let done = items.is_empty();
@@ -253,13 +238,13 @@ impl<T: Send + 'static> QueueActor<T> {
 
     /// Restores the invariants: items go to live getters, room goes to live
     /// putters, and after a shutdown getters of an empty queue fail.
-    fn pump(&mut self, ctx: &Context<Self>) {
+    pub(super) fn pump(&mut self, ctx: &Context<Self>) {
         loop {
             let mut progressed = false;
             while !self.store.is_empty() && self.serve_one_getter(ctx) {
                 progressed = true;
             }
-            while self.has_room() && !self.shut_down && self.serve_one_putter() {
+            while self.has_room() && !self.shut_down && self.serve_one_putter(ctx) {
                 progressed = true;
             }
             if !progressed {
@@ -280,17 +265,12 @@ impl<T: Send + 'static> QueueActor<T> {
         !self.putters.is_empty()
     }
 
-    fn push_getter(&mut self, getter: Getter<T>, ctx: &Context<Self>) {
-        let n = self.getters.len();
-        if n >= 64 && n.is_power_of_two() {
-            // Amortised cleanup of getters that gave up on an empty queue.
-            self.getters.retain(|g| !g.is_closed());
-        }
+    pub(super) fn push_getter(&mut self, getter: Getter<T>, ctx: &Context<Self>) {
         self.getters.push_back(getter);
         self.pump(ctx);
     }
 
-    fn give_back(&mut self, items: Vec<T>, epoch: u64, ctx: &Context<Self>) {
+    pub(super) fn give_back(&mut self, items: Vec<Held<T>>, epoch: u64, ctx: &Context<Self>) {
         let ours = epoch == self.epoch;
         if self.immediate {
             // An immediate shutdown drops remaining items, counting them done.
@@ -316,20 +296,38 @@ impl<T: Send + 'static> Handler<Put<T>> for QueueActor<T> {
             return; // the putter gave up before its put was seen
         }
         if self.shut_down {
-            let _ = msg.port.send(Err(PutError::ShutDown(msg.item)));
-            return;
-        }
-        if self.putters_waiting() || !self.has_room() {
+            let _ = msg.port.send(Err(Refused::ShutDown));
+        } else if self.putters_waiting() || !self.has_room() {
             self.putters.push_back(Putter::One {
                 id: msg.id,
-                item: msg.item,
                 port: msg.port,
             });
+        } else {
+            self.grant(msg.port, ctx);
+        }
+    }
+}
+
+impl<T: Send + 'static> Handler<Commit<T>> for QueueActor<T> {
+    async fn handle(&mut self, msg: Commit<T>, ctx: &mut Context<Self>) {
+        if msg.epoch == self.epoch {
+            self.reserved = self.reserved.saturating_sub(1);
+        }
+        if self.immediate {
+            // Granted before an immediate shutdown: dropped like stored items.
             return;
         }
         self.accept(msg.item);
-        let _ = msg.port.send(Ok(()));
         self.pump(ctx);
+    }
+}
+
+impl<T: Send + 'static> Handler<Unreserve> for QueueActor<T> {
+    async fn handle(&mut self, msg: Unreserve, ctx: &mut Context<Self>) {
+        if msg.epoch == self.epoch {
+            self.reserved = self.reserved.saturating_sub(1);
+            self.pump(ctx);
+        }
     }
 }
 
@@ -363,27 +361,31 @@ impl<T: Send + 'static> Handler<PutMany<T>> for QueueActor<T> {
 impl<T: Send + 'static> Handler<TryPut<T>> for QueueActor<T> {
     async fn handle(&mut self, msg: TryPut<T>, ctx: &mut Context<Self>) {
         if self.shut_down {
-            let _ = msg.port.send(Err(TryPutError::ShutDown(msg.item)));
+            let _ = msg.port.send(Err(Refused::ShutDown));
         } else if self.putters_waiting() || !self.has_room() {
-            let _ = msg.port.send(Err(TryPutError::Full(msg.item)));
+            let _ = msg.port.send(Err(Refused::Full));
         } else {
-            self.accept(msg.item);
-            let _ = msg.port.send(Ok(()));
-            self.pump(ctx);
+            self.grant(msg.port, ctx);
         }
     }
 }
 
 impl<T: Send + 'static> Handler<WithdrawPut<T>> for QueueActor<T> {
-    async fn handle(&mut self, msg: WithdrawPut<T>, _: &mut Context<Self>) -> Option<T> {
+    async fn handle(&mut self, msg: WithdrawPut<T>, _: &mut Context<Self>) -> bool {
         let at = self
             .putters
             .iter()
-            .position(|p| matches!(p, Putter::One { id, .. } if *id == msg.0))?;
-        match self.putters.remove(at) {
-            Some(Putter::One { item, .. }) => Some(item),
-            _ => None,
-        }
+            .position(|p| matches!(p, Putter::One { id, .. } if *id == msg.0));
+        at.and_then(|at| self.putters.remove(at)).is_some()
+    }
+}
+
+impl<T: Send + 'static> Handler<Sweep> for QueueActor<T> {
+    async fn handle(&mut self, _: Sweep, ctx: &mut Context<Self>) {
+        self.getters.retain(|g| !g.is_closed());
+        self.putters.retain(|p| !p.is_closed());
+        self.joiners.retain(|p| !p.is_closed());
+        self.pump(ctx);
     }
 }
 
@@ -474,9 +476,6 @@ impl<T: Send + 'static> Handler<Shutdown> for QueueActor<T> {
 
 impl<T: Send + 'static> Handler<Status> for QueueActor<T> {
     async fn handle(&mut self, _: Status, _: &mut Context<Self>) -> QueueStatus {
-        self.getters.retain(|g| !g.is_closed());
-        self.putters.retain(|p| !p.is_closed());
-        self.joiners.retain(|p| !p.is_closed());
         QueueStatus {
             len: self.store.len(),
             maxsize: self.maxsize,

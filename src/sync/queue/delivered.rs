@@ -8,6 +8,7 @@
 
 use super::actor::QueueActor;
 use super::messages::{GiveBack, GiveBackMany};
+use super::store::Held;
 use crate::WeakAddr;
 
 /// An item on its way to a getter. If it is dropped before
@@ -15,13 +16,13 @@ use crate::WeakAddr;
 /// flight — it sends itself back to the front of its queue through the
 /// control lane (never waits, never refused while the queue lives).
 pub struct Delivered<T: Send + 'static> {
-    item: Option<T>,
+    item: Option<Held<T>>,
     home: WeakAddr<QueueActor<T>>,
     epoch: u64,
 }
 
 impl<T: Send + 'static> Delivered<T> {
-    pub(crate) fn new(item: T, home: WeakAddr<QueueActor<T>>, epoch: u64) -> Self {
+    pub(crate) fn new(item: Held<T>, home: WeakAddr<QueueActor<T>>, epoch: u64) -> Self {
         Delivered {
             item: Some(item),
             home,
@@ -32,13 +33,13 @@ impl<T: Send + 'static> Delivered<T> {
     /// Takes the item; from here on it is the caller's.
     pub fn into_inner(mut self) -> T {
         match self.item.take() {
-            Some(item) => item,
+            Some((item, _)) => item,
             None => unreachable!("a Delivered holds its item until into_inner or drop"),
         }
     }
 
     /// Disarms it (the actor takes an unsent item back itself).
-    pub(crate) fn take(&mut self) -> Option<T> {
+    pub(crate) fn take(&mut self) -> Option<Held<T>> {
         self.item.take()
     }
 }
@@ -62,23 +63,26 @@ impl<T: Send + 'static> Drop for Delivered<T> {
 ///
 /// [`get_many`]: super::Queue::get_many
 pub struct DeliveredBatch<T: Send + 'static> {
-    items: Vec<T>,
+    items: Vec<Held<T>>,
     home: WeakAddr<QueueActor<T>>,
     epoch: u64,
 }
 
 impl<T: Send + 'static> DeliveredBatch<T> {
-    pub(crate) fn new(items: Vec<T>, home: WeakAddr<QueueActor<T>>, epoch: u64) -> Self {
+    pub(crate) fn new(items: Vec<Held<T>>, home: WeakAddr<QueueActor<T>>, epoch: u64) -> Self {
         DeliveredBatch { items, home, epoch }
     }
 
     /// Takes the items, in queue order; from here on they are the caller's.
     pub fn into_inner(mut self) -> Vec<T> {
         std::mem::take(&mut self.items)
+            .into_iter()
+            .map(|(item, _)| item)
+            .collect()
     }
 
     /// Disarms it (the actor takes unsent items back itself).
-    pub(crate) fn take(&mut self) -> Vec<T> {
+    pub(crate) fn take(&mut self) -> Vec<Held<T>> {
         std::mem::take(&mut self.items)
     }
 }

@@ -1,8 +1,15 @@
 //! [`Queue`]: the clonable handle users call, and [`QueueStream`].
 //!
-//! Invariant: every method is one message to the actor (plus, for
-//! `put_timeout` after its deadline, one withdrawal); items come back out of
-//! [`Delivered`](super::Delivered) only in the poll that returns them.
+//! Invariants:
+//! - Every method is one message to the actor (plus, for a single put, the
+//!   commit of its item, and for `put_timeout` after its deadline, one
+//!   withdrawal).
+//! - Items come out of [`Delivered`](super::Delivered) only in the poll
+//!   that returns them, and a single put's item goes in (`PutPermit::commit`)
+//!   only in the poll that returns `Ok`: no await point lies between a
+//!   grant and its outcome, so a future dropped anywhere did nothing.
+//! - Every waiting future is `Swept`: dropped while it waits, it tells the
+//!   actor to forget it at once (control lane).
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -14,12 +21,15 @@ use std::time::Duration;
 use futures_lite::Stream;
 
 use super::actor::QueueActor;
+use super::acked::{AckOptions, QueueDelivery};
+use super::delivery::{AckSource, DeliveryError};
 use super::messages::{
-    Get, GetMany, Join, Put, PutMany, QueueStatus, Shutdown, Status, TaskDone, TryGetNow, TryPut,
-    WithdrawPut,
+    Get, GetDelivery, GetMany, Join, PermitReply, Put, PutMany, QueueStatus, Refused, Shutdown, Status, Sweep,
+    TaskDone, TryGetNow, TryPut, WithdrawPut,
 };
 use super::{GetError, PutError, QueueError, QueueOptions, QueueOrder, TryGetError, TryPutError};
-use crate::{Addr, ReplyTo, SendError, rt};
+use crate::sync::cancel_sweep::{Swept, ask_swept};
+use crate::{Addr, AskError, ReplyTo, SendError, rt};
 
 fn next_put_id() -> u64 {
     static NEXT: AtomicU64 = AtomicU64::new(1);
@@ -114,6 +124,18 @@ impl<T: Send + 'static> Queue<T> {
         Self::from_addr(crate::spawn(actor))
     }
 
+    /// Spawns a FIFO queue of at most `maxsize` items (0 = unbounded) whose
+    /// acknowledged deliveries ([`get_delivery`](Self::get_delivery)) are
+    /// redelivered and dead-lettered as `acks` says.
+    pub fn acked(maxsize: usize, acks: AckOptions<T>) -> Self {
+        let opts = QueueOptions {
+            maxsize,
+            order: QueueOrder::Fifo,
+        };
+        let actor = QueueActor::with_compare(opts, |_, _| std::cmp::Ordering::Equal);
+        Self::from_addr(crate::spawn(actor.acknowledged(acks)))
+    }
+
     /// Wraps the address of an existing (e.g. supervised) queue actor.
     pub fn from_addr(addr: Addr<QueueActor<T>>) -> Self {
         Queue { addr }
@@ -125,56 +147,87 @@ impl<T: Send + 'static> Queue<T> {
     }
 
     /// Puts an item, waiting (FIFO among putters) while the queue is full.
+    ///
+    /// Cancellation-safe: if this future is dropped at any point before it
+    /// returns `Ok`, the put never happened (the item is dropped with the
+    /// future, never stored, never delivered) and its waiting entry leaves
+    /// the queue at once. So a retry after a cancelled put cannot duplicate.
     pub async fn put(&self, item: T) -> Result<(), PutError<T>> {
+        let id = next_put_id();
         let (port, reply) = ReplyTo::pair();
-        if let Err(SendError(msg)) = self.addr.tell(Put { item, id: 0, port }).await {
-            return Err(PutError::Closed(msg.item));
+        let wait = Swept::new(reply, self.addr.clone(), Sweep);
+        if self.addr.tell(Put { id, port }).await.is_err() {
+            return Err(PutError::Closed(item));
         }
-        reply
-            .await
-            .unwrap_or_else(|e| Err(PutError::Unavailable(e)))
+        put_outcome(land(item, wait.await))
     }
 
     /// [`put`](Self::put) with a deadline; on timeout the put is withdrawn
     /// and the item comes back in [`PutError::Timeout`]. (The deadline
     /// covers the wait for room, not a wait for mailbox space.)
+    ///
+    /// The same protocol as `put`; at the deadline it asks the actor to
+    /// withdraw the parked put, and the actor alone decides whether that
+    /// came too late (then the permit is on its way and the put lands).
     pub async fn put_timeout(&self, item: T, timeout: Duration) -> Result<(), PutError<T>> {
         let id = next_put_id();
-        let (port, mut reply) = ReplyTo::pair();
-        if let Err(SendError(msg)) = self.addr.tell(Put { item, id, port }).await {
-            return Err(PutError::Closed(msg.item));
+        let (port, reply) = ReplyTo::pair();
+        let mut wait = Swept::new(reply, self.addr.clone(), Sweep);
+        if self.addr.tell(Put { id, port }).await.is_err() {
+            return Err(PutError::Closed(item));
         }
-        match rt::timeout(timeout, &mut reply).await {
-            Ok(answer) => answer.unwrap_or_else(|e| Err(PutError::Unavailable(e))),
+        let answer = match rt::timeout(timeout, &mut wait).await {
+            Ok(answer) => answer,
             // Same sender, same lane: the withdrawal is handled after the put.
             Err(_) => match self.addr.ask(WithdrawPut(id, PhantomData)).await {
-                Ok(Some(item)) => Err(PutError::Timeout(item)),
-                // Not parked any more: the put was answered; take that answer.
-                Ok(None) => reply
-                    .await
-                    .unwrap_or_else(|e| Err(PutError::Unavailable(e))),
-                Err(e) => Err(PutError::Unavailable(e)),
+                Ok(true) => return Err(PutError::Timeout(item)),
+                Ok(false) => wait.await, // granted meanwhile
+                Err(e) => Err(e),
             },
-        }
+        };
+        put_outcome(land(item, answer))
     }
 
     /// Puts an item if there is room now, else [`TryPutError::Full`] with
-    /// the item.
+    /// the item. Cancellation-safe like [`put`](Self::put).
     pub async fn try_put(&self, item: T) -> Result<(), TryPutError<T>> {
         let (port, reply) = ReplyTo::pair();
-        if let Err(SendError(msg)) = self.addr.tell(TryPut { item, port }).await {
-            return Err(TryPutError::Closed(msg.item));
+        if self.addr.tell(TryPut { port }).await.is_err() {
+            return Err(TryPutError::Closed(item));
         }
-        reply
-            .await
-            .unwrap_or_else(|e| Err(TryPutError::Unavailable(e)))
+        match land(item, reply.await) {
+            Ok(()) => Ok(()),
+            Err((item, Landing::Refused(Refused::Full))) => Err(TryPutError::Full(item)),
+            Err((item, Landing::Refused(Refused::ShutDown))) => Err(TryPutError::ShutDown(item)),
+            Err((item, Landing::Gone | Landing::Lost)) => Err(TryPutError::Closed(item)),
+        }
     }
 
     /// Takes the next item, waiting (FIFO among getters) while empty.
     /// Cancellation-safe: if this future is dropped, no item is lost.
     pub async fn get(&self) -> Result<T, GetError> {
-        let delivered = self.addr.ask_with(|port| Get { port }).await??;
+        let delivered = ask_swept(&self.addr, |port| Get { port }, Sweep).await??;
         Ok(delivered.into_inner())
+    }
+
+    /// Takes the next item as an acknowledged delivery (at-least-once),
+    /// waiting (FIFO among getters) while empty.
+    ///
+    /// The item is done (for [`join`](Self::join)) when the delivery is
+    /// acked, or dead-lettered after the queue's `max_deliveries`
+    /// ([`AckOptions`]); dropped or nacked unacked, it goes back to the front
+    /// of the queue with its delivery count. Do not call
+    /// [`task_done`](Self::task_done) for it. Cancellation-safe like `get`.
+    ///
+    /// Guarantees, side by side: [`get`](Self::get) is at-most-once (the
+    /// item is the caller's once returned: a consumer that crashes with it
+    /// loses it, and `join` waits for a `task_done` that may never come);
+    /// `get_delivery` is at-least-once (a crash means redelivery, so an
+    /// item can be processed twice if the crash came after its work).
+    pub async fn get_delivery(&self) -> Result<QueueDelivery<T>, GetError> {
+        let mut delivery = ask_swept(&self.addr, |port| GetDelivery { port }, Sweep).await??;
+        delivery.mark_received();
+        Ok(delivery)
     }
 
     /// Puts several items in order as one message, waiting for room as
@@ -197,11 +250,11 @@ impl<T: Send + 'static> Queue<T> {
     /// ```
     pub async fn put_many(&self, items: Vec<T>) -> Result<(), PutError<Vec<T>>> {
         let (port, reply) = ReplyTo::pair();
+        let wait = Swept::new(reply, self.addr.clone(), Sweep);
         if let Err(SendError(msg)) = self.addr.tell(PutMany { items, port }).await {
             return Err(PutError::Closed(msg.items));
         }
-        reply
-            .await
+        wait.await
             .unwrap_or_else(|e| Err(PutError::Unavailable(e)))
     }
 
@@ -211,7 +264,7 @@ impl<T: Send + 'static> Queue<T> {
         if max == 0 {
             return Err(GetError::ZeroCount);
         }
-        let batch = self.addr.ask_with(|port| GetMany { max, port }).await??;
+        let batch = ask_swept(&self.addr, |port| GetMany { max, port }, Sweep).await??;
         Ok(batch.into_inner())
     }
 
@@ -235,7 +288,7 @@ impl<T: Send + 'static> Queue<T> {
 
     /// Waits until every item put has been marked done (at once if none).
     pub async fn join(&self) -> Result<(), QueueError> {
-        Ok(self.addr.ask_with(|port| Join { port }).await?)
+        Ok(ask_swept(&self.addr, |port| Join { port }, Sweep).await?)
     }
 
     /// [`join`](Self::join) with a deadline ([`QueueError::Timeout`]).
@@ -280,6 +333,47 @@ impl<T: Send + 'static> Queue<T> {
                 }
             })),
         }
+    }
+}
+
+impl<T: Send + 'static> AckSource for Queue<T> {
+    type Item = T;
+    type Delivery = QueueDelivery<T>;
+
+    async fn next_delivery(&self) -> Result<QueueDelivery<T>, DeliveryError> {
+        self.get_delivery().await.map_err(|e| match e {
+            GetError::ShutDown => DeliveryError::ShutDown,
+            other => DeliveryError::Unavailable(other.to_string()),
+        })
+    }
+}
+
+/// How a single put ended when it did not land; the item is still ours.
+enum Landing {
+    Refused(Refused),
+    /// The actor is gone: the commit could not be sent.
+    Gone,
+    /// The actor stopped (or restarted) before answering.
+    Lost,
+}
+
+fn put_outcome<T>(landed: Result<(), (T, Landing)>) -> Result<(), PutError<T>> {
+    match landed {
+        Ok(()) => Ok(()),
+        Err((item, Landing::Refused(_))) => Err(PutError::ShutDown(item)),
+        Err((item, Landing::Gone | Landing::Lost)) => Err(PutError::Closed(item)),
+    }
+}
+
+/// Commits `item` with the permit in `answer`, in this very poll.
+fn land<T: Send + 'static>(
+    item: T,
+    answer: Result<PermitReply<T>, AskError>,
+) -> Result<(), (T, Landing)> {
+    match answer {
+        Ok(Ok(permit)) => permit.commit(item).map_err(|item| (item, Landing::Gone)),
+        Ok(Err(refused)) => Err((item, Landing::Refused(refused))),
+        Err(_) => Err((item, Landing::Lost)),
     }
 }
 

@@ -8,19 +8,49 @@
 use std::marker::PhantomData;
 
 use super::delivered::{Delivered, DeliveredBatch};
-use super::{GetError, PutError, QueueError, TryGetError, TryPutError};
+use super::acked::QueueDelivery;
+use super::permit::PutPermit;
+use super::store::Held;
+use super::{GetError, PutError, QueueError, TryGetError};
 use crate::{Message, ReplyTo};
 
 pub(crate) type GetReply<T> = Result<Delivered<T>, GetError>;
 pub(crate) type GetManyReply<T> = Result<DeliveredBatch<T>, GetError>;
+pub(crate) type PermitReply<T> = Result<PutPermit<T>, Refused>;
+pub(crate) type DeliveryReply<T> = Result<QueueDelivery<T>, GetError>;
 
-/// Put an item, waiting for room (answered through `port`).
-pub struct Put<T> {
-    pub(crate) item: T,
+/// Why the actor refused room to a single put (the item is still the
+/// putter's: it never travels before its permit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refused {
+    ShutDown,
+    Full,
+}
+
+/// Ask for room for one item, waiting for it (answered through `port` with
+/// a permit; the item follows in [`Commit`]).
+pub struct Put<T: Send + 'static> {
     pub(crate) id: u64,
-    pub(crate) port: ReplyTo<Result<(), PutError<T>>>,
+    pub(crate) port: ReplyTo<PermitReply<T>>,
 }
 impl<T: Send + 'static> Message for Put<T> {
+    type Reply = ();
+}
+
+/// The item of a granted put (control lane, from the putter's own poll).
+pub struct Commit<T> {
+    pub(crate) item: T,
+    pub(crate) epoch: u64,
+}
+impl<T: Send + 'static> Message for Commit<T> {
+    type Reply = ();
+}
+
+/// A granted slot that reached nobody comes back (control lane).
+pub struct Unreserve {
+    pub(crate) epoch: u64,
+}
+impl Message for Unreserve {
     type Reply = ();
 }
 
@@ -33,19 +63,26 @@ impl<T: Send + 'static> Message for PutMany<T> {
     type Reply = ();
 }
 
-/// Put an item only if there is room now.
-pub struct TryPut<T> {
-    pub(crate) item: T,
-    pub(crate) port: ReplyTo<Result<(), TryPutError<T>>>,
+/// Ask for room for one item only if there is room now.
+pub struct TryPut<T: Send + 'static> {
+    pub(crate) port: ReplyTo<PermitReply<T>>,
 }
 impl<T: Send + 'static> Message for TryPut<T> {
     type Reply = ();
 }
 
-/// Take back a parked put (`put_timeout`): the item if it was still parked.
+/// Take back a parked put by id (`put_timeout` at its deadline): `true` if
+/// it was still parked (then it never happens).
 pub struct WithdrawPut<T>(pub(crate) u64, pub(crate) PhantomData<fn() -> T>);
 impl<T: Send + 'static> Message for WithdrawPut<T> {
-    type Reply = Option<T>;
+    type Reply = bool;
+}
+
+/// Forget waiters that gave up (control lane, sent by a put, get or join
+/// future dropped while it waits, after its reply port closed).
+pub struct Sweep;
+impl Message for Sweep {
+    type Reply = ();
 }
 
 /// Wait for an item (answered through `port`).
@@ -73,7 +110,7 @@ impl<T: Send + 'static> Message for TryGetNow<T> {
 
 /// An undelivered item coming home (from `Delivered::drop`).
 pub struct GiveBack<T> {
-    pub(crate) item: T,
+    pub(crate) item: Held<T>,
     pub(crate) epoch: u64,
 }
 impl<T: Send + 'static> Message for GiveBack<T> {
@@ -82,10 +119,46 @@ impl<T: Send + 'static> Message for GiveBack<T> {
 
 /// Undelivered items coming home (from `DeliveredBatch::drop`), in order.
 pub struct GiveBackMany<T> {
-    pub(crate) items: Vec<T>,
+    pub(crate) items: Vec<Held<T>>,
     pub(crate) epoch: u64,
 }
 impl<T: Send + 'static> Message for GiveBackMany<T> {
+    type Reply = ();
+}
+
+/// Wait for an item as an acknowledged delivery (answered through `port`).
+pub struct GetDelivery<T: Send + 'static> {
+    pub(crate) port: ReplyTo<DeliveryReply<T>>,
+}
+impl<T: Send + 'static> Message for GetDelivery<T> {
+    type Reply = ();
+}
+
+/// A delivery was acknowledged: its item is done (control lane).
+pub struct Ack {
+    pub(crate) epoch: u64,
+}
+impl Message for Ack {
+    type Reply = ();
+}
+
+/// A delivery came back unacknowledged (dropped or nacked; control lane).
+/// `count` is how often it was handed to a consumer.
+pub struct Redeliver<T> {
+    pub(crate) item: T,
+    pub(crate) count: u32,
+    pub(crate) epoch: u64,
+}
+impl<T: Send + 'static> Message for Redeliver<T> {
+    type Reply = ();
+}
+
+/// An item dead-lettered by another queue (control lane: never refused,
+/// past the bound if need be, so a dead letter is never dropped).
+pub struct DeadLetter<T> {
+    pub(crate) item: T,
+}
+impl<T: Send + 'static> Message for DeadLetter<T> {
     type Reply = ();
 }
 
@@ -120,9 +193,11 @@ pub struct QueueStatus {
     pub maxsize: usize,
     /// Items accepted and not yet marked done.
     pub unfinished: usize,
-    /// Live getters waiting.
+    /// Getters waiting. A getter whose future was dropped is gone from
+    /// this count once the actor has handled its sweep (control lane, so
+    /// before any later ordinary message): reading it changes nothing.
     pub getters: usize,
-    /// Live putters waiting.
+    /// Putters waiting (same rule as `getters`).
     pub putters: usize,
     /// Whether `shutdown` was called.
     pub shut_down: bool,

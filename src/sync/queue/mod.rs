@@ -18,11 +18,29 @@
 //! pending), so `join` stays exact. This is provably lossless without any
 //! acknowledgement round trip, which keeps a get at one ask.
 //!
-//! Puts: an item is in the queue exactly when `put` said `Ok` (or in the one
-//! race where the putter's future was dropped after its put was accepted).
-//! A put whose future is dropped while parked never happens, and its item is
-//! dropped with it; [`Queue::put_timeout`], [`Queue::try_put`] and every
-//! error caused by a shutdown or a dead actor give the item back instead.
+//! Puts: an item is in the queue exactly when `put` / `try_put` /
+//! `put_timeout` said `Ok`. A single put asks for room first and keeps its
+//! item; the actor reserves a slot and answers with a permit, and the
+//! putter's future commits the item in the very poll that receives it (see
+//! `permit`). So a put whose future is dropped at any point never happened:
+//! its item is dropped with the future, and a retry cannot duplicate. Every
+//! error (timeout, shutdown, a dead or restarting actor) gives the item
+//! back. A waiting future that is dropped tells the actor at once, so an
+//! abandoned waiter never stays in its list. (`put_many` accepts a batch
+//! piece by piece as room frees: dropped midway, a prefix has landed.)
+//!
+//! Two delivery guarantees:
+//! - **At most once** ([`Queue::get`], `try_get`, `get_many`, `stream`):
+//!   once `get` returns, the item is the caller's. A consumer that crashes
+//!   while working on it loses it, and `join` waits for its `task_done`.
+//! - **At least once** ([`Queue::get_delivery`]): the item stays in a
+//!   [`QueueDelivery`] until it is acked. Nacked or dropped unacked (a
+//!   panic, an aborted task), it goes back to the FRONT of the queue with
+//!   its delivery count; after [`AckOptions::max_deliveries`] it goes to the
+//!   dead-letter queue instead. `join` counts it done only when acked or
+//!   dead-lettered, so a crashed consumer never makes `join` hang. The
+//!   [`AckSource`] / [`Delivery`] traits are the same contract a
+//!   cross-machine queue offers.
 //!
 //! Batches: [`Queue::put_many`] and [`Queue::get_many`] move many items per
 //! message (same guarantees: a [`DeliveredBatch`] returns all its items, in
@@ -32,11 +50,15 @@
 //! Restarts: a supervised queue that restarts starts empty; items handed
 //! out by the previous instance that come back are accepted as new items.
 
+mod acked;
 mod actor;
 mod delivered;
+mod delivery;
 mod handle;
 mod messages;
+mod permit;
 mod store;
+mod waiters;
 
 use std::fmt;
 
@@ -44,12 +66,15 @@ use serde::Deserialize;
 
 use crate::AskError;
 
+pub use acked::{AckOptions, QueueDelivery};
 pub use actor::QueueActor;
 pub use delivered::{Delivered, DeliveredBatch};
+pub use delivery::{AckSource, Delivery, DeliveryError};
 pub use handle::{Queue, QueueStream};
 pub use messages::{
-    Get, GetMany, GiveBack, GiveBackMany, Join, Put, PutMany, QueueStatus, Shutdown, Status,
-    TaskDone, TryGetNow, TryPut, WithdrawPut,
+    Ack, Commit, DeadLetter, Get, GetDelivery, GetMany, GiveBack, GiveBackMany, Join, Put, PutMany,
+    QueueStatus, Redeliver, Shutdown, Status, Sweep, TaskDone, TryGetNow, TryPut, Unreserve,
+    WithdrawPut,
 };
 pub use store::QueueOrder;
 
@@ -109,10 +134,12 @@ pub enum PutError<T> {
     ShutDown(T),
     /// `put_timeout`: no room within the deadline; the put was withdrawn.
     Timeout(T),
-    /// The actor has stopped for good; the put was never delivered.
+    /// The actor stopped (for good, or to restart) before the put landed;
+    /// the put never happened and the item is back.
     Closed(T),
-    /// The actor took the put but stopped (or restarted) before answering;
-    /// the item went down with that instance.
+    /// [`put_many`](Queue::put_many) only: the actor took the batch but
+    /// stopped (or restarted) before answering; the items not yet accepted
+    /// went down with that instance.
     Unavailable(AskError),
 }
 
@@ -133,9 +160,10 @@ pub enum TryPutError<T> {
     Full(T),
     /// The queue is shut down.
     ShutDown(T),
-    /// The actor has stopped for good.
+    /// The actor stopped (for good, or to restart) before the put landed;
+    /// the item is back.
     Closed(T),
-    /// The actor stopped before answering.
+    /// Kept for compatibility: a single put now always returns its item.
     Unavailable(AskError),
 }
 

@@ -6,6 +6,8 @@
 //!   the front; LIFO: the top; priority: first among equal priorities).
 //! - Priority order: the smallest item (by the comparator) comes out first;
 //!   equal items come out in put order (a sequence number breaks ties).
+//! - Every item carries how many times it was handed out as an acknowledged
+//!   delivery (0 for a fresh put); the order never looks at that count.
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
@@ -29,8 +31,11 @@ pub enum QueueOrder {
 /// A priority comparator: `Less` means "comes out first".
 pub(crate) type Compare<T> = Arc<dyn Fn(&T, &T) -> Ordering + Send + Sync>;
 
+/// An item and its delivery count.
+pub(crate) type Held<T> = (T, u32);
+
 pub(crate) struct Entry<T> {
-    item: T,
+    item: Held<T>,
     seq: i64,
     cmp: Compare<T>,
 }
@@ -50,13 +55,13 @@ impl<T> Ord for Entry<T> {
     fn cmp(&self, other: &Self) -> Ordering {
         // BinaryHeap pops the greatest: invert so the smallest item (then
         // the smallest sequence number) is the greatest.
-        (self.cmp)(&other.item, &self.item).then(other.seq.cmp(&self.seq))
+        (self.cmp)(&other.item.0, &self.item.0).then(other.seq.cmp(&self.seq))
     }
 }
 
 pub(crate) enum Store<T> {
-    Fifo(VecDeque<T>),
-    Lifo(Vec<T>),
+    Fifo(VecDeque<Held<T>>),
+    Lifo(Vec<Held<T>>),
     Priority {
         heap: BinaryHeap<Entry<T>>,
         cmp: Compare<T>,
@@ -92,6 +97,7 @@ impl<T> Store<T> {
     }
 
     pub(crate) fn push_back(&mut self, item: T) {
+        let item = (item, 0);
         match self {
             Store::Fifo(q) => q.push_back(item),
             Store::Lifo(v) => v.push(item),
@@ -108,7 +114,7 @@ impl<T> Store<T> {
         }
     }
 
-    pub(crate) fn push_front(&mut self, item: T) {
+    pub(crate) fn push_front(&mut self, item: Held<T>) {
         match self {
             Store::Fifo(q) => q.push_front(item),
             Store::Lifo(v) => v.push(item),
@@ -125,7 +131,7 @@ impl<T> Store<T> {
         }
     }
 
-    pub(crate) fn pop(&mut self) -> Option<T> {
+    pub(crate) fn pop(&mut self) -> Option<Held<T>> {
         match self {
             Store::Fifo(q) => q.pop_front(),
             Store::Lifo(v) => v.pop(),
