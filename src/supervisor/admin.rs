@@ -15,7 +15,7 @@ use crate::{Actor, ActorId, Addr, Context, ExitReason, Handler, Message};
 
 use super::error::SupervisorError;
 use super::spec::{ChildKind, ChildSpec, Restart};
-use super::supervisor::{ChildState, Supervisor};
+use super::supervisor::{ChildState, Started, Supervisor};
 use super::tree::TreeNode;
 
 /// One child as `which_children` sees it.
@@ -295,7 +295,13 @@ impl Handler<StartChild> for Supervisor {
         ctx: &mut Context<Self>,
     ) -> Result<ChildInfo, SupervisorError> {
         if let Some(&key) = self.keys.get(&spec.id) {
-            return Err(if self.is_live(key) {
+            // OTP: already_started only with a running instance; a child
+            // that is stopped or waiting to restart is already_present.
+            let running = self
+                .slots
+                .get(&key)
+                .is_some_and(|s| s.state == ChildState::Running);
+            return Err(if running {
                 SupervisorError::AlreadyStarted(spec.id)
             } else {
                 SupervisorError::AlreadyPresent(spec.id)
@@ -304,11 +310,19 @@ impl Handler<StartChild> for Supervisor {
         self.validate(&spec)?;
         let id = spec.id.clone();
         let key = self.insert(spec);
-        if let Err(reason) = self.start_slot(key, ctx).await {
-            if let Some(mut slot) = self.remove(key) {
-                slot.child.close(reason.clone()).await;
+        match self.start_slot(key, ctx).await {
+            Ok(Started::Running) => {}
+            Ok(Started::Ignored) => {
+                let info = self.info(key).expect("the child was just inserted");
+                self.forget_ignored(key).await;
+                return Ok(info);
             }
-            return Err(SupervisorError::StartFailed { id, reason });
+            Err(reason) => {
+                if let Some(mut slot) = self.remove(key) {
+                    slot.child.close(reason.clone()).await;
+                }
+                return Err(SupervisorError::StartFailed { id, reason });
+            }
         }
         Ok(self.info(key).expect("the child was just inserted"))
     }
@@ -327,9 +341,14 @@ impl Handler<Admin> for Supervisor {
                 if self.is_live(key) {
                     return Err(SupervisorError::Running(id));
                 }
-                self.start_slot(key, ctx)
-                    .await
-                    .map_err(|reason| SupervisorError::StartFailed { id, reason })
+                match self.start_slot(key, ctx).await {
+                    Ok(Started::Running) => Ok(()),
+                    Ok(Started::Ignored) => {
+                        self.forget_ignored(key).await;
+                        Ok(())
+                    }
+                    Err(reason) => Err(SupervisorError::StartFailed { id, reason }),
+                }
             }
             Admin::Delete(id) => {
                 let key = self.key_of(&id)?;
