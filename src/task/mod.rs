@@ -27,4 +27,4 @@ pub use gather::{
 };
 pub use group::{Group, GroupError, SpawnError, Spawner};
 pub use retry::{OnRejected, Retry};
-pub use timeout::{TimedOut, Timeout, timeout, timeout_at};
+pub use timeout::{Deadline, TimedOut, Timeout, WithDeadline, timeout, timeout_at};
