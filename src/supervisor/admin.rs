@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use crate::{Actor, ActorId, Addr, Context, ExitReason, Handler, Message};
 
+use super::child::InstanceStopper;
 use super::error::SupervisorError;
 use super::spec::{ChildKind, ChildSpec, Restart};
 use super::supervisor::{ChildState, Started, Supervisor};
@@ -36,12 +37,44 @@ pub struct ChildInfo {
     /// Its current mailbox's identity.
     pub actor_id: ActorId,
     addr: Arc<dyn Any + Send + Sync>,
+    /// The instance running when this info was taken (0: none).
+    instance: u64,
+    stopper: InstanceStopper,
 }
 
 impl ChildInfo {
     /// Its address, if its actor type is `A`.
     pub fn addr<A: Actor>(&self) -> Option<Addr<A>> {
         self.addr.downcast_ref::<Addr<A>>().cloned()
+    }
+
+    /// Ends the instance that was running when this info was taken with
+    /// `reason`, whatever the child's actor type (Erlang's `exit(Pid,
+    /// Reason)` on a pid from `which_children`); the supervisor then
+    /// handles the exit as it would a crash. An instance that has already
+    /// ended is left alone: its replacement is never hit.
+    ///
+    /// ```
+    /// use retinue::{Actor, ExitReason};
+    /// use retinue::supervisor::{ChildSpec, Strategy, Supervisor};
+    ///
+    /// struct Worker;
+    /// impl Actor for Worker {}
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let sup = Supervisor::new(Strategy::OneForOne)
+    ///     .child(ChildSpec::worker("w", || Worker)).spawn().await.unwrap();
+    /// sup.child("w").await.unwrap().exit(ExitReason::failed("chaos"));
+    /// while sup.child("w").await.unwrap().restarts == 0 {
+    ///     retinue::rt::sleep(std::time::Duration::from_millis(1)).await;
+    /// }
+    /// sup.shutdown().await;
+    /// # });
+    /// ```
+    pub fn exit(&self, reason: ExitReason) {
+        if self.state == ChildState::Running {
+            (self.stopper)(self.instance, reason);
+        }
     }
 }
 
@@ -267,6 +300,8 @@ impl Supervisor {
             restarts: slot.restarts,
             actor_id: slot.child.actor_id(),
             addr: slot.child.addr_any(),
+            instance: slot.instance,
+            stopper: slot.child.stopper(),
         })
     }
 
