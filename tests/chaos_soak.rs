@@ -347,7 +347,7 @@ async fn build(ledger: &Arc<Ledger>) -> Tree {
     let services_factory = move || {
         let f = workers_factory.take().expect("built once");
         Supervisor::with_flags(lenient(Strategy::OneForOne))
-            .child(ChildSpec::supervisor("workers", move || f()))
+            .child(ChildSpec::supervisor("workers", f))
     };
     let prims_spec = ChildSpec::supervisor("prims", prims_factory);
     let prims_addr = prims_spec.addr::<Supervisor>().unwrap();
@@ -718,6 +718,17 @@ async fn cycle(n: usize, s: &Settings) -> CycleFigures {
         ledger.count(|f| f & ACCEPTED != 0 && f & STARTED != 0 && f & (FINISHED | PANICKED) == 0);
     let planned_panics = ledger.count(|f| f & PANICKED != 0);
 
+    // No primitive restarted other than when it was crashed on purpose
+    // (an unplanned restart would be a crash of the primitive itself).
+    for (id, crashes) in [
+        ("lock", &run.tally.crashes_lock),
+        ("sem", &run.tally.crashes_sem),
+        ("breaker", &run.tally.crashes_breaker),
+        ("queue", &run.tally.crashes_queue),
+    ] {
+        let restarts = tree.prims.child(id).await.unwrap().restarts as usize;
+        assert_eq!(restarts, get(&crashes.done), "unplanned restarts of {id}");
+    }
     // Primitives are consistent once everyone is gone.
     assert!(!tree.lock.is_locked().await.unwrap(), "the lock is free");
     assert_eq!(
@@ -805,7 +816,7 @@ async fn cycle(n: usize, s: &Settings) -> CycleFigures {
     assert_eq!(
         get(&t.fenced_writes_same_instance),
         0,
-        "a token fenced off without a crash"
+        "a lock grant entered after a later grant had, with no crash of the lock since the older one began to wait: a double grant"
     );
     assert_eq!(
         get(&t.sem_over_capacity),

@@ -181,8 +181,9 @@ impl SupervisorRef {
         self.call(StartChild(spec)).await?
     }
 
-    /// Stops a child for good and closes its mailbox; a temporary child is
-    /// also removed. Terminating a stopped child is not an error.
+    /// Stops a child for good and closes its mailbox; a temporary child (and
+    /// any child of a dynamic supervisor) is also removed. Terminating a
+    /// stopped child is not an error.
     pub async fn terminate_child(&self, id: &str) -> Result<(), SupervisorError> {
         self.call(Admin::Terminate(id.into())).await?
     }
