@@ -244,7 +244,7 @@ fn scope_cancels_its_body_when_a_child_fails() {
             let _g = g;
             s.spawn(async { Err("child failed") }).unwrap();
             forever().await;
-            "unreachable"
+            Ok("unreachable")
         })
         .await;
         assert_eq!(

@@ -13,9 +13,10 @@ use serde::Serialize;
 
 use crate::{Actor, ActorId, Addr, Context, ExitReason, Handler, Message};
 
+use super::child::InstanceStopper;
 use super::error::SupervisorError;
 use super::spec::{ChildKind, ChildSpec, Restart};
-use super::supervisor::{ChildState, Supervisor};
+use super::supervisor::{ChildState, Started, Supervisor};
 use super::tree::TreeNode;
 
 /// One child as `which_children` sees it.
@@ -36,12 +37,44 @@ pub struct ChildInfo {
     /// Its current mailbox's identity.
     pub actor_id: ActorId,
     addr: Arc<dyn Any + Send + Sync>,
+    /// The instance running when this info was taken (0: none).
+    instance: u64,
+    stopper: InstanceStopper,
 }
 
 impl ChildInfo {
     /// Its address, if its actor type is `A`.
     pub fn addr<A: Actor>(&self) -> Option<Addr<A>> {
         self.addr.downcast_ref::<Addr<A>>().cloned()
+    }
+
+    /// Ends the instance that was running when this info was taken with
+    /// `reason`, whatever the child's actor type (Erlang's `exit(Pid,
+    /// Reason)` on a pid from `which_children`); the supervisor then
+    /// handles the exit as it would a crash. An instance that has already
+    /// ended is left alone: its replacement is never hit.
+    ///
+    /// ```
+    /// use retinue::{Actor, ExitReason};
+    /// use retinue::supervisor::{ChildSpec, Strategy, Supervisor};
+    ///
+    /// struct Worker;
+    /// impl Actor for Worker {}
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let sup = Supervisor::new(Strategy::OneForOne)
+    ///     .child(ChildSpec::worker("w", || Worker)).spawn().await.unwrap();
+    /// sup.child("w").await.unwrap().exit(ExitReason::failed("chaos"));
+    /// while sup.child("w").await.unwrap().restarts == 0 {
+    ///     retinue::rt::sleep(std::time::Duration::from_millis(1)).await;
+    /// }
+    /// sup.shutdown().await;
+    /// # });
+    /// ```
+    pub fn exit(&self, reason: ExitReason) {
+        if self.state == ChildState::Running {
+            (self.stopper)(self.instance, reason);
+        }
     }
 }
 
@@ -148,8 +181,9 @@ impl SupervisorRef {
         self.call(StartChild(spec)).await?
     }
 
-    /// Stops a child for good and closes its mailbox; a temporary child is
-    /// also removed. Terminating a stopped child is not an error.
+    /// Stops a child for good and closes its mailbox; a temporary child (and
+    /// any child of a dynamic supervisor) is also removed. Terminating a
+    /// stopped child is not an error.
     pub async fn terminate_child(&self, id: &str) -> Result<(), SupervisorError> {
         self.call(Admin::Terminate(id.into())).await?
     }
@@ -267,6 +301,8 @@ impl Supervisor {
             restarts: slot.restarts,
             actor_id: slot.child.actor_id(),
             addr: slot.child.addr_any(),
+            instance: slot.instance,
+            stopper: slot.child.stopper(),
         })
     }
 
@@ -295,7 +331,13 @@ impl Handler<StartChild> for Supervisor {
         ctx: &mut Context<Self>,
     ) -> Result<ChildInfo, SupervisorError> {
         if let Some(&key) = self.keys.get(&spec.id) {
-            return Err(if self.is_live(key) {
+            // OTP: already_started only with a running instance; a child
+            // that is stopped or waiting to restart is already_present.
+            let running = self
+                .slots
+                .get(&key)
+                .is_some_and(|s| s.state == ChildState::Running);
+            return Err(if running {
                 SupervisorError::AlreadyStarted(spec.id)
             } else {
                 SupervisorError::AlreadyPresent(spec.id)
@@ -304,11 +346,19 @@ impl Handler<StartChild> for Supervisor {
         self.validate(&spec)?;
         let id = spec.id.clone();
         let key = self.insert(spec);
-        if let Err(reason) = self.start_slot(key, ctx).await {
-            if let Some(mut slot) = self.remove(key) {
-                slot.child.close(reason.clone()).await;
+        match self.start_slot(key, ctx).await {
+            Ok(Started::Running) => {}
+            Ok(Started::Ignored) => {
+                let info = self.info(key).expect("the child was just inserted");
+                self.forget_ignored(key).await;
+                return Ok(info);
             }
-            return Err(SupervisorError::StartFailed { id, reason });
+            Err(reason) => {
+                if let Some(mut slot) = self.remove(key) {
+                    slot.child.close(reason.clone()).await;
+                }
+                return Err(SupervisorError::StartFailed { id, reason });
+            }
         }
         Ok(self.info(key).expect("the child was just inserted"))
     }
@@ -327,9 +377,14 @@ impl Handler<Admin> for Supervisor {
                 if self.is_live(key) {
                     return Err(SupervisorError::Running(id));
                 }
-                self.start_slot(key, ctx)
-                    .await
-                    .map_err(|reason| SupervisorError::StartFailed { id, reason })
+                match self.start_slot(key, ctx).await {
+                    Ok(Started::Running) => Ok(()),
+                    Ok(Started::Ignored) => {
+                        self.forget_ignored(key).await;
+                        Ok(())
+                    }
+                    Err(reason) => Err(SupervisorError::StartFailed { id, reason }),
+                }
             }
             Admin::Delete(id) => {
                 let key = self.key_of(&id)?;

@@ -33,6 +33,9 @@ pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// Called by the keeper when an instance ends: (instance, reason).
 pub(crate) type ExitNotice = Arc<dyn Fn(u64, ExitReason) + Send + Sync>;
 
+/// Stops one instance of a child, whatever its actor type.
+pub(crate) type InstanceStopper = Arc<dyn Fn(u64, ExitReason) + Send + Sync>;
+
 /// What the supervisor needs from a child, whatever its actor type.
 pub(crate) trait ErasedChild: Send {
     fn actor_type(&self) -> &'static str;
@@ -40,6 +43,8 @@ pub(crate) trait ErasedChild: Send {
     fn mailbox_len(&self) -> usize;
     fn addr_any(&self) -> Arc<dyn Any + Send + Sync>;
     fn supervisor_addr(&self) -> Option<Addr<Supervisor>>;
+    /// Stops one instance of the current mailbox (`Addr::stop_instance`).
+    fn stopper(&self) -> InstanceStopper;
     fn set_capacity(&mut self, capacity: Capacity);
     /// Its supervised path, for spans and metrics (see `Inbox::set_path`).
     fn set_path(&mut self, path: Arc<str>);
@@ -243,6 +248,11 @@ impl<A: Actor> ErasedChild for TypedChild<A> {
         (&self.addr as &dyn Any)
             .downcast_ref::<Addr<Supervisor>>()
             .cloned()
+    }
+
+    fn stopper(&self) -> InstanceStopper {
+        let addr = self.addr.clone();
+        Arc::new(move |instance, reason| addr.stop_instance(instance, reason))
     }
 
     fn set_capacity(&mut self, capacity: Capacity) {

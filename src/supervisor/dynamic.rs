@@ -1,5 +1,9 @@
 //! [`DynamicSupervisor`]: children started at run time from one template
 //! (OTP's simple_one_for_one, Elixir's DynamicSupervisor).
+//!
+//! Invariants: only live children have a slot (one that finished for good,
+//! was terminated or was ignored is removed, with its factory); children
+//! are shut down concurrently; the flags are checked before anything runs.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -8,7 +12,7 @@ use crate::{Actor, Addr, Capacity, ExitReason};
 
 use super::admin::SupervisorRef;
 use super::error::SupervisorError;
-use super::flags::{Flags, Strategy};
+use super::flags::{AutoShutdown, Flags, Strategy};
 use super::spec::{ChildSpec, Restart, Shutdown};
 use super::supervisor::Supervisor;
 
@@ -68,21 +72,36 @@ pub struct DynamicSupervisor {
 
 impl DynamicSupervisor {
     /// Spawns an empty dynamic supervisor. The strategy in `flags` is
-    /// always one-for-one.
+    /// always one-for-one. Flags that [`Flags::validate`] rejects, and an
+    /// `auto_shutdown` other than `Never` (as OTP's DynamicSupervisor: its
+    /// children cannot be significant), are refused with
+    /// [`SupervisorError::InvalidFlags`].
     pub async fn spawn(flags: Flags, template: Template) -> Result<Self, SupervisorError> {
+        flags.validate()?;
+        if flags.auto_shutdown != AutoShutdown::Never {
+            return Err(SupervisorError::InvalidFlags(format!(
+                "a dynamic supervisor cannot have auto_shutdown {:?}; its children are never significant",
+                flags.auto_shutdown
+            )));
+        }
         let flags = Flags {
             strategy: Strategy::OneForOne,
             ..flags
         };
+        let mut sup = Supervisor::with_flags(flags);
+        sup.dynamic = true;
         Ok(DynamicSupervisor {
-            sup: Supervisor::with_flags(flags).spawn().await?,
+            sup: sup.spawn().await?,
             template,
             next_id: Arc::new(AtomicU64::new(0)),
         })
     }
 
     /// Starts a child built by `factory` (called again on each restart)
-    /// and returns its address.
+    /// and returns its address. A child whose `started` returns
+    /// [`Ignore`](super::Ignore) is not an error: the address is returned,
+    /// but no child runs behind it (its mailbox is closed) and nothing is
+    /// kept.
     pub async fn start_child<A, F>(&self, factory: F) -> Result<Addr<A>, SupervisorError>
     where
         A: Actor,
@@ -105,19 +124,28 @@ impl DynamicSupervisor {
         Ok(addr)
     }
 
-    /// Stops one child for good.
+    /// Stops one child for good and forgets it. Idempotent: a child that
+    /// has already gone (terminated before, or finished) is not an error;
+    /// [`SupervisorError::NotFound`] means a live actor that is not a
+    /// child of this supervisor (OTP's `terminate_child(Sup, Pid)`).
     pub async fn terminate_child<A: Actor>(&self, child: &Addr<A>) -> Result<(), SupervisorError> {
         let info = self
             .sup
             .which_children()
             .await?
             .into_iter()
-            .find(|c| c.actor_id == child.id())
-            .ok_or_else(|| SupervisorError::NotFound(child.id().to_string()))?;
-        self.sup.terminate_child(&info.id).await?;
-        // Permanent and transient specs stay after a terminate; a dynamic
-        // child is gone for good.
-        match self.sup.delete_child(&info.id).await {
+            .find(|c| c.actor_id == child.id());
+        let Some(info) = info else {
+            return if child.is_alive() {
+                Err(SupervisorError::NotFound(child.id().to_string()))
+            } else {
+                Ok(())
+            };
+        };
+        // The slot is removed by the terminate itself (a dynamic
+        // supervisor keeps no stopped children); a concurrent terminate
+        // may have removed it first.
+        match self.sup.terminate_child(&info.id).await {
             Ok(()) | Err(SupervisorError::NotFound(_)) => Ok(()),
             Err(e) => Err(e),
         }
@@ -142,5 +170,14 @@ impl DynamicSupervisor {
     /// Stops every child (newest first) and the supervisor.
     pub async fn shutdown(&self) -> ExitReason {
         self.sup.shutdown().await
+    }
+}
+
+impl std::fmt::Debug for DynamicSupervisor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DynamicSupervisor")
+            .field("sup", &self.sup)
+            .field("template", &self.template)
+            .finish()
     }
 }

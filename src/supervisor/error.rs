@@ -26,6 +26,10 @@ pub enum SupervisorError {
     },
     /// The child specs do not make sense together; nothing was started.
     InvalidSpec(String),
+    /// The supervisor's [`Flags`](super::Flags) do not make sense (a zero
+    /// intensity window, an auto shutdown a dynamic supervisor cannot
+    /// have); nothing was started.
+    InvalidFlags(String),
     /// The dynamic supervisor already has its maximum number of children.
     MaxChildren(usize),
     /// More restarts than the intensity allows: the supervisor stopped its
@@ -51,6 +55,7 @@ impl fmt::Display for SupervisorError {
                 write!(f, "child {id:?} failed to start: {reason}")
             }
             SupervisorError::InvalidSpec(why) => write!(f, "invalid child specs: {why}"),
+            SupervisorError::InvalidFlags(why) => write!(f, "invalid supervisor flags: {why}"),
             SupervisorError::MaxChildren(max) => write!(f, "already {max} children (the maximum)"),
             SupervisorError::IntensityExceeded {
                 max_restarts,

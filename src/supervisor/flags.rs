@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::Backoff;
 
+use super::error::SupervisorError;
+
 /// Which children restart when one of them exits and is to be restarted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -89,11 +91,38 @@ impl Flags {
         }
     }
 
-    /// Sets the restart intensity.
+    /// Sets the restart intensity. A zero `within` with `max_restarts > 0`
+    /// is rejected when the supervisor starts (see [`validate`](Self::validate)):
+    /// such a window would forget every restart at once, so a crash loop
+    /// would never escalate.
     pub fn intensity(mut self, max_restarts: u32, within: Duration) -> Self {
         self.max_restarts = max_restarts;
         self.within = within;
         self
+    }
+
+    /// Checks that the flags make sense; a supervisor (and a dynamic one)
+    /// refuses to start with flags that do not, with this error. The same
+    /// rule as the config loader's: a restart intensity needs a time window.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use retinue::supervisor::{Flags, SupervisorError};
+    ///
+    /// assert!(Flags::default().validate().is_ok());
+    /// let zero = Flags::default().intensity(3, Duration::ZERO);
+    /// assert!(matches!(zero.validate(), Err(SupervisorError::InvalidFlags(_))));
+    /// // No restarts at all needs no window.
+    /// assert!(Flags::default().intensity(0, Duration::ZERO).validate().is_ok());
+    /// ```
+    pub fn validate(&self) -> Result<(), SupervisorError> {
+        if self.max_restarts > 0 && self.within.is_zero() {
+            return Err(SupervisorError::InvalidFlags(format!(
+                "`within` must be longer than zero: a restart intensity of {} needs a time window",
+                self.max_restarts
+            )));
+        }
+        Ok(())
     }
 
     /// Sets a restart backoff.

@@ -18,6 +18,7 @@ mod child;
 mod dynamic;
 mod error;
 mod flags;
+mod ignore;
 mod intensity;
 mod spec;
 #[allow(clippy::module_inception)]
@@ -29,6 +30,7 @@ pub use admin::{ChildCounts, ChildInfo, SupervisorRef};
 pub use dynamic::{DynamicSupervisor, Template};
 pub use error::SupervisorError;
 pub use flags::{AutoShutdown, Flags, Strategy};
+pub use ignore::Ignore;
 pub use spec::{ChildKind, ChildSpec, Restart, Shutdown};
 pub use supervisor::{ChildState, Supervisor};
 pub use system::{NameTaken, System};

@@ -13,6 +13,13 @@
 //!   mailbox: messages queue for the next instance.
 //! - A slot in `Stopped` has its mailbox closed for good; a later
 //!   `restart_child` gives it a new mailbox (and address).
+//! - A dynamic supervisor keeps only live children: a child that exits
+//!   for good, is terminated, or asks to be ignored is removed at once
+//!   (its factory and whatever it captured go with it).
+//! - A group restart either ends with every member started (or ignored),
+//!   or with the members it had started stopped again and the whole group
+//!   scheduled anew (OTP's `try_again_restart`), counted against the
+//!   intensity.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -26,6 +33,7 @@ use crate::{Actor, BoxError, Context, ExitReason, Handler, Message};
 use super::child::{ErasedChild, ExitNotice};
 use super::error::SupervisorError;
 use super::flags::{AutoShutdown, Flags, Strategy};
+use super::ignore::is_ignore;
 use super::intensity::Intensity;
 use super::spec::{ChildKind, ChildSpec, Restart, Shutdown};
 
@@ -84,6 +92,18 @@ pub struct Supervisor {
     pub(super) slots: BTreeMap<u64, Slot>,
     pub(super) keys: HashMap<String, u64>,
     intensity: Intensity,
+    /// A [`DynamicSupervisor`](super::DynamicSupervisor)'s: keep only live
+    /// children, shut them down concurrently.
+    pub(super) dynamic: bool,
+}
+
+/// How a child start went when it did not fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Started {
+    /// An instance is running.
+    Running,
+    /// The child said [`Ignore`](super::Ignore): nothing runs.
+    Ignored,
 }
 
 /// A child instance ended (sent by its keeper).
@@ -116,6 +136,7 @@ impl Supervisor {
             pending: Vec::new(),
             slots: BTreeMap::new(),
             keys: HashMap::new(),
+            dynamic: false,
         }
     }
 
@@ -185,15 +206,17 @@ impl Supervisor {
         })
     }
 
-    /// Starts the child in `key`; the error is its start failure.
+    /// Starts the child in `key`; the error is its start failure. An
+    /// ignored start leaves the slot `Stopped` (the caller decides whether
+    /// the spec stays: see [`forget_ignored`](Self::forget_ignored)).
     pub(super) async fn start_slot(
         &mut self,
         key: u64,
         ctx: &Context<Self>,
-    ) -> Result<(), ExitReason> {
+    ) -> Result<Started, ExitReason> {
         let notice = Self::notice(ctx, key);
         let Some(slot) = self.slots.get_mut(&key) else {
-            return Ok(());
+            return Ok(Started::Ignored);
         };
         let path = match ctx.path() {
             Some(parent) => format!("{parent}/{}", slot.id),
@@ -206,7 +229,12 @@ impl Supervisor {
                 slot.state = ChildState::Running;
                 slot.last_start = Some(Instant::now());
                 tracing::debug!(child = %slot.id, instance, "child started");
-                Ok(())
+                Ok(Started::Running)
+            }
+            Err(reason) if is_ignore(&reason) => {
+                slot.state = ChildState::Stopped;
+                tracing::info!(child = %slot.id, "child start ignored");
+                Ok(Started::Ignored)
             }
             Err(reason) => {
                 slot.state = ChildState::Stopped;
@@ -228,16 +256,37 @@ impl Supervisor {
         Some(reason)
     }
 
-    /// Stops `key` for good: its mailbox closes, and a temporary child is
-    /// forgotten.
+    /// Stops `key` for good: its mailbox closes, and a temporary child (or
+    /// any child of a dynamic supervisor) is forgotten.
     pub(super) async fn terminate_slot(&mut self, key: u64, reason: ExitReason) {
         let reason = self.stop_slot(key).await.unwrap_or(reason);
         if let Some(slot) = self.slots.get_mut(&key) {
             slot.state = ChildState::Stopped;
             slot.child.close(reason).await;
-            if slot.restart == Restart::Temporary {
-                self.remove(key);
-            }
+            self.forget_if_done(key);
+        }
+    }
+
+    /// Removes `key` if it is stopped and its spec is not to be kept:
+    /// temporary children, and every child of a dynamic supervisor.
+    pub(super) fn forget_if_done(&mut self, key: u64) {
+        let forget = self.slots.get(&key).is_some_and(|s| {
+            s.state == ChildState::Stopped && (self.dynamic || s.restart == Restart::Temporary)
+        });
+        if forget {
+            self.remove(key);
+        }
+    }
+
+    /// After an ignored start: closes the mailbox of a child whose spec is
+    /// not kept, and removes it.
+    pub(super) async fn forget_ignored(&mut self, key: u64) {
+        let Some(slot) = self.slots.get_mut(&key) else {
+            return;
+        };
+        if self.dynamic || slot.restart == Restart::Temporary {
+            slot.child.close(ExitReason::Normal).await;
+            self.remove(key);
         }
     }
 
@@ -247,12 +296,36 @@ impl Supervisor {
         Some(slot)
     }
 
-    /// Stops every child in reverse start order and closes its mailbox.
+    /// Stops every child in reverse start order and closes its mailbox. A
+    /// dynamic supervisor's children are stopped all at once (OTP: they
+    /// are terminated concurrently), so the whole takes as long as the
+    /// slowest child's shutdown, not the sum.
     pub(super) async fn shutdown_all(&mut self) {
+        if self.dynamic {
+            self.stop_all_concurrently().await;
+        }
         let keys: Vec<u64> = self.slots.keys().rev().copied().collect();
         for key in keys {
             self.terminate_slot(key, ExitReason::Shutdown).await;
         }
+    }
+
+    async fn stop_all_concurrently(&mut self) {
+        let stops: Vec<_> = self
+            .slots
+            .values_mut()
+            .rev()
+            .filter(|slot| slot.state == ChildState::Running)
+            .map(|slot| {
+                let (instance, shutdown) = (slot.instance, slot.shutdown);
+                Box::pin(async move {
+                    let reason = slot.child.stop(instance, shutdown).await;
+                    slot.state = ChildState::Stopped;
+                    tracing::debug!(child = %slot.id, %reason, "child stopped");
+                })
+            })
+            .collect();
+        join_all(stops).await;
     }
 
     async fn child_exited(&mut self, exit: ChildExited, ctx: &mut Context<Self>) {
@@ -281,9 +354,7 @@ impl Supervisor {
         if !restart {
             let significant = slot.significant;
             slot.child.close(reason).await;
-            if slot.restart == Restart::Temporary {
-                self.remove(key);
-            }
+            self.forget_if_done(key);
             if significant {
                 self.auto_shutdown(ctx).await;
             }
@@ -360,8 +431,14 @@ impl Supervisor {
         delay
     }
 
+    /// Starts `group` in order. When one member fails to start, the
+    /// members started before it are stopped again (reverse order) and the
+    /// whole group is restarted after the failed child's backoff (OTP
+    /// redoes the group: `try_again_restart`); the failure counts against
+    /// the intensity.
     async fn restart_group(&mut self, group: Vec<u64>, ctx: &mut Context<Self>) {
-        for (i, &key) in group.iter().enumerate() {
+        let mut started = Vec::new();
+        for &key in &group {
             let Some(slot) = self.slots.get_mut(&key) else {
                 continue;
             };
@@ -370,24 +447,40 @@ impl Supervisor {
             }
             slot.restarts += 1;
             tracing::info!(child = %slot.id, restarts = slot.restarts, "restarting child");
-            if self.start_slot(key, ctx).await.is_ok() {
-                continue;
-            }
-            // A failed restart counts as another exit of that child.
-            if !self.intensity.allow(Instant::now()) {
-                self.escalate(ctx).await;
-                return;
-            }
-            let rest = group[i..].to_vec();
-            for k in &rest {
-                if let Some(slot) = self.slots.get_mut(k) {
-                    slot.state = ChildState::Restarting;
+            match self.start_slot(key, ctx).await {
+                Ok(Started::Running) => started.push(key),
+                Ok(Started::Ignored) => self.forget_ignored(key).await,
+                Err(_) => {
+                    // A failed restart counts as another exit of that child.
+                    if !self.intensity.allow(Instant::now()) {
+                        self.escalate(ctx).await;
+                        return;
+                    }
+                    for &k in started.iter().rev() {
+                        self.stop_slot(k).await;
+                    }
+                    let again: Vec<u64> = group
+                        .iter()
+                        .copied()
+                        .filter(|k| k == &key || started.contains(k) || self.is_restarting(*k))
+                        .collect();
+                    for k in &again {
+                        if let Some(slot) = self.slots.get_mut(k) {
+                            slot.state = ChildState::Restarting;
+                        }
+                    }
+                    let delay = self.next_backoff(key);
+                    ctx.send_after(RestartGroup(again), delay);
+                    return;
                 }
             }
-            let delay = self.next_backoff(key);
-            ctx.send_after(RestartGroup(rest), delay);
-            return;
         }
+    }
+
+    fn is_restarting(&self, key: u64) -> bool {
+        self.slots
+            .get(&key)
+            .is_some_and(|s| s.state == ChildState::Restarting)
     }
 
     async fn escalate(&mut self, ctx: &mut Context<Self>) {
@@ -418,6 +511,7 @@ impl Supervisor {
 
 impl Actor for Supervisor {
     async fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), BoxError> {
+        self.flags.validate()?;
         let specs = std::mem::take(&mut self.pending);
         for spec in &specs {
             self.validate(spec)?;
@@ -432,9 +526,13 @@ impl Actor for Supervisor {
         for spec in specs {
             let id = spec.id.clone();
             let key = self.insert(spec);
-            if let Err(reason) = self.start_slot(key, ctx).await {
-                self.shutdown_all().await;
-                return Err(SupervisorError::StartFailed { id, reason }.into());
+            match self.start_slot(key, ctx).await {
+                Ok(Started::Running) => {}
+                Ok(Started::Ignored) => self.forget_ignored(key).await,
+                Err(reason) => {
+                    self.shutdown_all().await;
+                    return Err(SupervisorError::StartFailed { id, reason }.into());
+                }
             }
         }
         Ok(())
@@ -456,4 +554,17 @@ impl Handler<RestartGroup> for Supervisor {
     async fn handle(&mut self, msg: RestartGroup, ctx: &mut Context<Self>) {
         self.restart_group(msg.0, ctx).await;
     }
+}
+
+/// Runs every future to its end, concurrently, in this task.
+async fn join_all<F: std::future::Future<Output = ()> + Unpin>(mut futures: Vec<F>) {
+    std::future::poll_fn(|cx| {
+        futures.retain_mut(|f| std::pin::Pin::new(f).poll(cx).is_pending());
+        if futures.is_empty() {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await
 }

@@ -7,6 +7,10 @@
 //!   [`Completion::DeadlineExceeded`] naming how many were still pending,
 //!   aborts them, and ends.
 //! - Dropping the stream aborts every task still running.
+//! - The tasks run inside the stream's scope (see `hold.rs`): the stream
+//!   ends (`None`, or the deadline item) only once every task, and
+//!   everything it started, is gone; an enclosing group waits for the tasks
+//!   of a dropped stream.
 
 use std::fmt;
 use std::future::Future;
@@ -15,9 +19,12 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use event_listener::EventListener;
 use futures_lite::{FutureExt, Stream};
 
 use crate::rt::{self, AbortHandle};
+
+use super::hold::Hold;
 
 type Sleep = Pin<Box<dyn Future<Output = ()> + Send>>;
 
@@ -74,12 +81,13 @@ where
     F::Output: Send + 'static,
 {
     let (tx, rx) = async_channel::unbounded();
+    let hold = Hold::new_scope();
     let tasks: Vec<AbortHandle> = futures
         .into_iter()
         .enumerate()
         .map(|(index, fut)| {
             let tx = tx.clone();
-            rt::spawn(async move {
+            rt::spawn(hold.clone().run(async move {
                 let item = match AssertUnwindSafe(fut).catch_unwind().await {
                     Ok(value) => Completion::Done { index, value },
                     Err(p) => Completion::Panicked {
@@ -88,7 +96,7 @@ where
                     },
                 };
                 let _ = tx.try_send(item);
-            })
+            }))
             .abort_handle()
         })
         .collect();
@@ -98,6 +106,9 @@ where
         rx: Box::pin(rx),
         deadline: None,
         done: false,
+        ending: None,
+        hold,
+        drained: None,
     }
 }
 
@@ -109,6 +120,10 @@ pub struct AsCompleted<T> {
     pending: usize,
     deadline: Option<(Instant, Sleep)>,
     done: bool,
+    /// The last item, held back until the tasks are all gone.
+    ending: Option<Option<Completion<T>>>,
+    hold: Hold,
+    drained: Option<EventListener>,
 }
 
 impl<T> AsCompleted<T> {
@@ -141,20 +156,36 @@ impl<T> Stream for AsCompleted<T> {
     type Item = Completion<T>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.ending.is_none() {
+            match self.poll_item(cx) {
+                Poll::Ready(Some(item)) if !self.done => return Poll::Ready(Some(item)),
+                Poll::Ready(last) => self.ending = Some(last),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        // The end of the stream: leave it only once every task is gone.
+        let this = &mut *self;
+        if this.hold.poll_drained(&mut this.drained, cx).is_pending() {
+            return Poll::Pending;
+        }
+        Poll::Ready(this.ending.as_mut().and_then(Option::take))
+    }
+}
+
+impl<T> AsCompleted<T> {
+    /// The next item; sets `done` when it is the last one (the deadline
+    /// item) or the stream has ended (`None`).
+    fn poll_item(&mut self, cx: &mut Context<'_>) -> Poll<Option<Completion<T>>> {
         if self.done || self.pending == 0 {
+            self.done = true;
             return Poll::Ready(None);
         }
         if let Poll::Ready(item) = self.rx.as_mut().poll_next(cx) {
-            return match item {
-                Some(item) => {
-                    self.pending -= 1;
-                    Poll::Ready(Some(item))
-                }
-                None => {
-                    self.done = true;
-                    Poll::Ready(None)
-                }
-            };
+            if item.is_none() {
+                self.done = true;
+            }
+            self.pending -= usize::from(item.is_some());
+            return Poll::Ready(item);
         }
         let expired = match self.deadline.as_mut() {
             Some((at, sleep)) => Instant::now() >= *at || sleep.as_mut().poll(cx).is_ready(),
@@ -169,6 +200,9 @@ impl<T> Stream for AsCompleted<T> {
         Poll::Pending
     }
 }
+
+// No field is structurally pinned (the values are only moved out).
+impl<T> Unpin for AsCompleted<T> {}
 
 impl<T> Drop for AsCompleted<T> {
     fn drop(&mut self) {

@@ -3,10 +3,15 @@
 //!
 //! Invariants:
 //! - Results are returned in argument order, whatever the completion order.
-//! - Fail-fast ([`gather`]): on the first failure every other task is
-//!   aborted, and the call returns only after their futures have been
-//!   dropped (their cleanup ran). Collect-all ([`gather_all`]) never
-//!   cancels.
+//! - Fail-fast-and-cancel ([`gather`]): on the first failure every other
+//!   task is aborted, and the call returns only after their futures have
+//!   been dropped (their cleanup ran). Collect-all ([`gather_all`]) never
+//!   cancels. First-error-leave-running ([`gather_leave_running`], asyncio's
+//!   `gather`) returns the first failure at once and lets the others run on.
+//! - Every task runs inside the gather's scope (see `hold.rs`): a return
+//!   other than [`gather_leave_running`]'s early one waits until every task
+//!   and everything they started is gone, and an enclosing group waits for
+//!   the tasks a dropped or early-returned gather left behind.
 //! - Dropping the gather future aborts every task it started.
 //! - A panic in a future is caught and reported as
 //!   [`TaskError::Panicked`] for that index.
@@ -21,6 +26,7 @@ use futures_lite::FutureExt;
 use crate::rt::{self, JoinHandle};
 
 use super::error::TaskError;
+use super::hold::Hold;
 
 /// The first failure of a fail-fast [`gather`].
 #[derive(Debug, Clone, PartialEq)]
@@ -44,19 +50,29 @@ type Done<T, E> = (usize, Result<T, TaskError<E>>);
 /// Aborts every task still listed when dropped.
 struct Tasks {
     handles: Vec<Option<JoinHandle<()>>>,
+    /// The gather's own hold on its scope.
+    hold: Hold,
 }
 
 impl Tasks {
     async fn abort_and_wait(&mut self) {
-        for h in self.handles.iter().flatten() {
-            h.abort();
-        }
         for h in self.handles.iter_mut() {
             if let Some(h) = h.take() {
-                // Resolves once the task's future has been dropped.
-                let _ = h.await;
+                h.abort();
             }
         }
+        self.wait().await;
+    }
+
+    /// Waits until every task, and everything it started, is gone.
+    async fn wait(&self) {
+        self.hold.drained().await;
+    }
+
+    /// Lets the tasks still running run on (they keep the enclosing scope,
+    /// if any, busy until they finish).
+    fn leave_running(&mut self) {
+        self.handles.iter_mut().for_each(|h| drop(h.take()));
     }
 }
 
@@ -76,28 +92,31 @@ where
     E: Send + 'static,
 {
     let (tx, rx) = async_channel::unbounded();
+    let hold = Hold::new_scope();
     let handles: Vec<Option<JoinHandle<()>>> = futures
         .into_iter()
         .enumerate()
         .map(|(index, fut)| {
             let tx = tx.clone();
-            Some(rt::spawn(async move {
+            Some(rt::spawn(hold.clone().run(async move {
                 let result = match AssertUnwindSafe(fut).catch_unwind().await {
                     Ok(Ok(v)) => Ok(v),
                     Ok(Err(e)) => Err(TaskError::Failed(e)),
                     Err(p) => Err(TaskError::Panicked(rt::panic_message(&*p))),
                 };
                 let _ = tx.try_send((index, result));
-            }))
+            })))
         })
         .collect();
     let n = handles.len();
-    (Tasks { handles }, rx, n)
+    (Tasks { handles, hold }, rx, n)
 }
 
 /// Runs every future as a task and returns their values in argument
-/// order. Fail-fast: the first error (or panic) aborts the others and is
-/// returned with its index.
+/// order. Fail-fast-and-cancel: the first error (or panic) aborts the
+/// others, waits until they (and whatever they started) are gone, and is
+/// returned with its index. This differs from asyncio's `gather`, which
+/// leaves the others running: that is [`gather_leave_running`].
 ///
 /// ```
 /// use std::time::Duration;
@@ -125,6 +144,60 @@ where
     T: Send + 'static,
     E: Send + 'static,
 {
+    gather_with(futures, OnError::Cancel).await
+}
+
+/// Runs every future as a task and returns their values in argument
+/// order, like asyncio's `gather` (without `return_exceptions`): the first
+/// error (or panic) is returned at once, with its index, and the other
+/// tasks are **left running**; their results are dropped. Prefer
+/// [`gather`] (which cancels them) unless they must finish anyway.
+///
+/// The tasks left running still belong to the enclosing scope: inside a
+/// [`Group`](super::Group) child, the group waits for them to finish.
+///
+/// ```
+/// use std::time::Duration;
+/// use retinue::task::{gather_leave_running, TaskError};
+///
+/// # retinue::rt::block_on(async {
+/// let (tx, rx) = async_channel::bounded(1);
+/// let failed = gather_leave_running(vec![
+///     Box::pin(async { Err("no") }) as std::pin::Pin<Box<dyn std::future::Future<Output = _> + Send>>,
+///     Box::pin(async move {
+///         retinue::rt::sleep(Duration::from_millis(20)).await;
+///         tx.send("still ran").await.unwrap();
+///         Ok(1)
+///     }),
+/// ]).await.unwrap_err();
+/// assert_eq!((failed.index, failed.error), (0, TaskError::Failed("no")));
+/// assert_eq!(rx.recv().await, Ok("still ran")); // not cancelled
+/// # });
+/// ```
+pub async fn gather_leave_running<I, F, T, E>(futures: I) -> Result<Vec<T>, GatherError<E>>
+where
+    I: IntoIterator<Item = F>,
+    F: Future<Output = Result<T, E>> + Send + 'static,
+    T: Send + 'static,
+    E: Send + 'static,
+{
+    gather_with(futures, OnError::LeaveRunning).await
+}
+
+/// What a gather does with the other tasks on the first failure.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum OnError {
+    Cancel,
+    LeaveRunning,
+}
+
+async fn gather_with<I, F, T, E>(futures: I, on_error: OnError) -> Result<Vec<T>, GatherError<E>>
+where
+    I: IntoIterator<Item = F>,
+    F: Future<Output = Result<T, E>> + Send + 'static,
+    T: Send + 'static,
+    E: Send + 'static,
+{
     let (mut tasks, rx, n) = start(futures);
     let mut slots: Vec<Option<T>> = (0..n).map(|_| None).collect();
     for _ in 0..n {
@@ -135,11 +208,15 @@ where
         match result {
             Ok(v) => slots[index] = Some(v),
             Err(error) => {
-                tasks.abort_and_wait().await;
+                match on_error {
+                    OnError::Cancel => tasks.abort_and_wait().await,
+                    OnError::LeaveRunning => tasks.leave_running(),
+                }
                 return Err(GatherError { index, error });
             }
         }
     }
+    tasks.wait().await;
     Ok(slots.into_iter().flatten().collect())
 }
 
@@ -172,6 +249,7 @@ where
         tasks.handles[index] = None;
         slots[index] = Some(result);
     }
+    tasks.wait().await;
     slots.into_iter().flatten().collect()
 }
 

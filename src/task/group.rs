@@ -1,20 +1,23 @@
 //! [`Group`]: a task group (structured concurrency). Children run as
-//! tasks; leaving the group waits for all of them.
+//! tasks; leaving the group waits for all of them and for everything they
+//! started, at any depth.
 //!
 //! Invariants:
-//! - `running` counts children whose future has not been dropped yet; it
-//!   is incremented under the lock before the child can run, and
-//!   decremented by a guard inside the child's future, so it reaches zero
-//!   only once every child's cleanup (drop guards) has run — cancelled
-//!   ones included. Children spawning children keep it above zero.
+//! - The group's [`Hold`] (see `hold.rs`) counts every live child and,
+//!   through nested groups, gathers and as_completed streams, every live
+//!   descendant. A child's hold is taken under the lock before it can run
+//!   and dropped only after its future (and its cleanup) is gone, so
+//!   "only the owner's hold is left" means every descendant has finished
+//!   its cleanup — cancelled ones included, however deep.
 //! - Phases only move forward: open → cancelling → finished. Spawning is
-//!   accepted only while open. `join` finishes the group only when
-//!   `running` is zero, under the lock, so nothing can slip in after.
-//! - The first failure (error, panic, abnormal actor exit) moves the group
-//!   to cancelling and aborts every other child. Every real failure is
-//!   kept; cancellations never are.
+//!   accepted only while open. `join` finishes the group only when the
+//!   owner's hold is the last one, under the lock, so nothing can slip in
+//!   after.
+//! - The first failure (error, panic, abnormal actor exit, an `Err` from a
+//!   scope's body) moves the group to cancelling and aborts every other
+//!   child. Every real failure is kept; cancellations never are.
 //! - Dropping the [`Group`] (its owner was cancelled, or never joined)
-//!   aborts every child.
+//!   aborts every child; an enclosing scope still waits for them to go.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -29,6 +32,7 @@ use crate::rt::{self, AbortHandle};
 use crate::{Actor, Addr};
 
 use super::error::TaskError;
+use super::hold::{Hold, ScopeRef};
 
 /// A task group. Spawn children with [`spawn`](Group::spawn) (or through a
 /// clonable [`Spawner`]), then [`join`](Group::join): it waits for all of
@@ -57,6 +61,8 @@ use super::error::TaskError;
 /// ```
 pub struct Group<E> {
     spawner: Spawner<E>,
+    /// The owner's hold on the group's scope.
+    hold: Hold,
 }
 
 /// Spawns into a [`Group`]; clonable, so children can add children.
@@ -67,6 +73,7 @@ pub struct Spawner<E> {
 struct Shared<E> {
     inner: Mutex<Inner<E>>,
     changed: Event,
+    scope: ScopeRef,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,7 +87,6 @@ struct Inner<E> {
     phase: Phase,
     next_id: u64,
     tasks: HashMap<u64, AbortHandle>,
-    running: usize,
     errors: Vec<TaskError<E>>,
 }
 
@@ -156,12 +162,7 @@ struct ChildGuard<E> {
 
 impl<E> Drop for ChildGuard<E> {
     fn drop(&mut self) {
-        {
-            let mut inner = self.shared.lock();
-            inner.tasks.remove(&self.id);
-            inner.running -= 1;
-        }
-        self.shared.changed.notify(usize::MAX);
+        self.shared.lock().tasks.remove(&self.id);
     }
 }
 
@@ -186,13 +187,17 @@ impl<F: Future<Output = ()>, E> Future for GuardedChild<F, E> {
     }
 }
 
-/// Stops a group's actor when its watching child is cancelled.
-struct StopOnDrop<A: Actor>(Option<Addr<A>>);
+/// Stops a group's actor when its watching child is cancelled, and keeps
+/// the group busy (with a hold) until the actor has stopped.
+struct StopOnDrop<A: Actor>(Option<(Addr<A>, Hold)>);
 
 impl<A: Actor> Drop for StopOnDrop<A> {
     fn drop(&mut self) {
-        if let Some(addr) = self.0.take() {
+        if let Some((addr, hold)) = self.0.take() {
             addr.stop();
+            rt::spawn_detached(hold.run(async move {
+                addr.wait_stopped().await;
+            }));
         }
     }
 }
@@ -205,7 +210,12 @@ impl<E: Send + 'static> Default for Group<E> {
 
 impl<E: Send + 'static> Group<E> {
     /// An empty, open group.
+    ///
+    /// Created inside a child of another group (or inside a gather's
+    /// future), it is that scope's descendant: the outer one is left only
+    /// after this one's children are all gone.
     pub fn new() -> Self {
+        let hold = Hold::new_scope();
         Group {
             spawner: Spawner {
                 shared: Arc::new(Shared {
@@ -213,12 +223,13 @@ impl<E: Send + 'static> Group<E> {
                         phase: Phase::Open,
                         next_id: 0,
                         tasks: HashMap::new(),
-                        running: 0,
                         errors: Vec::new(),
                     }),
                     changed: Event::new(),
+                    scope: hold.scope(),
                 }),
             },
+            hold,
         }
     }
 
@@ -247,33 +258,37 @@ impl<E: Send + 'static> Group<E> {
     }
 
     /// Waits until every child is gone (finished, failed or cancelled, with
-    /// its cleanup run), then closes the group. `Ok` when no child failed.
+    /// its cleanup run) — and every task those children started through
+    /// nested groups, gathers or as_completed, at any depth — then closes
+    /// the group. `Ok` when no child failed.
     pub async fn join(self) -> Result<(), GroupError<E>> {
         let shared = self.spawner.shared.clone();
         loop {
-            let listener = shared.changed.listen();
-            {
-                let mut inner = shared.lock();
-                if inner.running == 0 {
-                    inner.phase = Phase::Finished;
-                    let errors = std::mem::take(&mut inner.errors);
-                    return if errors.is_empty() {
-                        Ok(())
-                    } else {
-                        Err(GroupError { errors })
-                    };
-                }
+            self.hold.drained().await;
+            let mut inner = shared.lock();
+            // Only `spawn` (under this lock) can add a hold once the
+            // owner's is the last one.
+            if self.hold.others() == 0 {
+                inner.phase = Phase::Finished;
+                let errors = std::mem::take(&mut inner.errors);
+                return if errors.is_empty() {
+                    Ok(())
+                } else {
+                    Err(GroupError { errors })
+                };
             }
-            listener.await;
         }
     }
 
-    /// Runs `body` with a spawner, then joins the group. When a child fails
-    /// while `body` is still running, `body` is cancelled too. Dropping the
-    /// returned future cancels everything.
+    /// Runs `body` with a spawner, then joins the group (asyncio's
+    /// `async with TaskGroup() as tg:`). When a child fails while `body` is
+    /// still running, `body` is cancelled too. When `body` returns `Err`,
+    /// every child is cancelled and the error is reported with the
+    /// children's failures, as [`TaskError::Failed`] in the order it
+    /// happened. Dropping the returned future cancels everything.
     ///
     /// ```
-    /// use retinue::task::Group;
+    /// use retinue::task::{Group, TaskError};
     ///
     /// # retinue::rt::block_on(async {
     /// let (tx, rx) = async_channel::unbounded();
@@ -282,21 +297,28 @@ impl<E: Send + 'static> Group<E> {
     ///         let tx = tx.clone();
     ///         g.spawn(async move { tx.send(i * i).await.map_err(|_| ()) }).unwrap();
     ///     }
-    ///     4
+    ///     Ok(4)
     /// }).await.unwrap();
     /// let mut got: Vec<u32> = (0..n).map(|_| rx.try_recv().unwrap()).collect();
     /// got.sort();
     /// assert_eq!(got, vec![0, 1, 4, 9]);
+    ///
+    /// // An error from the body cancels the children and is reported.
+    /// let err = Group::<&str>::scope(|g| async move {
+    ///     g.spawn(async { std::future::pending::<()>().await; Ok(()) }).unwrap();
+    ///     Err::<(), _>("body gave up")
+    /// }).await.unwrap_err();
+    /// assert_eq!(err.errors, vec![TaskError::Failed("body gave up")]);
     /// # });
     /// ```
     pub async fn scope<T, F, Fut>(body: F) -> Result<T, GroupError<E>>
     where
         F: FnOnce(Spawner<E>) -> Fut,
-        Fut: Future<Output = T>,
+        Fut: Future<Output = Result<T, E>>,
     {
         let group = Group::new();
         let shared = group.spawner.shared.clone();
-        let failed = async move {
+        let failed = async {
             loop {
                 let listener = shared.changed.listen();
                 if !shared.lock().errors.is_empty() {
@@ -305,12 +327,22 @@ impl<E: Send + 'static> Group<E> {
                 listener.await;
             }
         };
-        let value = async { Some(body(group.spawner()).await) }.or(failed).await;
+        // The body runs inside the group's scope: what it starts (nested
+        // groups, gathers) is waited for by `join` as well.
+        let body = group.hold.clone().run(body(group.spawner()));
+        let value = match async { Some(body.await) }.or(failed).await {
+            Some(Ok(value)) => Some(value),
+            Some(Err(e)) => {
+                shared.fail(TaskError::Failed(e));
+                None
+            }
+            None => None,
+        };
         let joined = group.join().await;
         match (joined, value) {
             (Ok(()), Some(value)) => Ok(value),
             (Err(e), _) => Err(e),
-            // Unreachable in practice: `failed` only wins with errors recorded.
+            // Unreachable in practice: no value only with errors recorded.
             (Ok(()), None) => Err(GroupError { errors: Vec::new() }),
         }
     }
@@ -338,7 +370,8 @@ impl<E: Send + 'static> Spawner<E> {
         }
         let id = inner.next_id;
         inner.next_id += 1;
-        inner.running += 1;
+        // Open, so the owner's hold is live: taking another is sound.
+        let hold = self.shared.scope.hold();
         let guard = ChildGuard {
             shared: self.shared.clone(),
             id,
@@ -356,10 +389,10 @@ impl<E: Send + 'static> Spawner<E> {
         // The guard must outlive the child's future in every case (even an
         // abort before the first poll), so that `join` returns only after
         // the child's own cleanup has run.
-        let handle = rt::spawn(GuardedChild {
+        let handle = rt::spawn(hold.run(GuardedChild {
             child,
             _guard: guard,
-        });
+        }));
         inner.tasks.insert(id, handle.abort_handle());
         Ok(())
     }
@@ -369,20 +402,24 @@ impl<E: Send + 'static> Spawner<E> {
     /// the group stops it. The group keeps it reachable, so it must stop
     /// itself (or be stopped) for `join` to return.
     pub fn spawn_actor<A: Actor>(&self, actor: A) -> Result<Addr<A>, SpawnError> {
-        // Check first, so a refused actor is never started.
-        match self.shared.lock().phase {
-            Phase::Open => {}
-            Phase::Cancelling => return Err(SpawnError::Cancelling),
-            Phase::Finished => return Err(SpawnError::Finished),
-        }
+        // Check first, so a refused actor is never started; the hold is
+        // taken under the lock, while the group is known to be open.
+        let hold = {
+            let inner = self.shared.lock();
+            match inner.phase {
+                Phase::Open => self.shared.scope.hold(),
+                Phase::Cancelling => return Err(SpawnError::Cancelling),
+                Phase::Finished => return Err(SpawnError::Finished),
+            }
+        };
         let addr = crate::spawn(actor);
         // Built outside the future: even a child aborted before its first
         // poll stops the actor when its future is dropped.
-        let mut stop = StopOnDrop(Some(addr.clone()));
+        let mut stop = StopOnDrop(Some((addr.clone(), hold)));
         let shared = self.shared.clone();
         let spawned = self.spawn(async move {
             let reason = match &stop.0 {
-                Some(addr) => addr.wait_stopped().await,
+                Some((addr, _)) => addr.wait_stopped().await,
                 None => return Ok(()),
             };
             drop(stop.0.take()); // it stopped on its own: nothing to stop

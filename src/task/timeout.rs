@@ -9,12 +9,18 @@
 //! - Each [`Timeout`] enforces only its own deadline; in nested timeouts
 //!   only the one that expired reports [`TimedOut`], and the error names
 //!   its own duration.
+//! - A [`Deadline`] can be moved or cleared while its work runs; the
+//!   running work always obeys the deadline as it is now (see
+//!   [`WithDeadline`]).
 
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
+
+use event_listener::{Event, EventListener};
 
 use crate::rt;
 
@@ -120,6 +126,223 @@ impl<F> fmt::Debug for Timeout<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Timeout")
             .field("after", &self.after)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A deadline that can be moved or cleared while the work it bounds runs:
+/// asyncio's `asyncio.timeout()` context manager with its `when()`,
+/// `reschedule()` and `expired()`. Clone it into the work (or anywhere
+/// else) to move it from there.
+///
+/// [`run`](Deadline::run) bounds a future by it: at the deadline the future
+/// is dropped (cancelled) and [`TimedOut`] is returned; moving the deadline
+/// takes effect at once, even while the future is parked; clearing it
+/// (`reschedule(None)`) lets the future run for as long as it needs.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use retinue::task::Deadline;
+///
+/// # retinue::rt::block_on(async {
+/// // Each chunk of progress earns 50 ms more (a heartbeat-style timeout).
+/// let deadline = Deadline::after(Duration::from_millis(50));
+/// let d = deadline.clone();
+/// let done = deadline.run(async move {
+///     for _ in 0..4 {
+///         retinue::rt::sleep(Duration::from_millis(20)).await; // 80 ms in all
+///         d.reschedule(Some(Instant::now() + Duration::from_millis(50)));
+///     }
+///     "finished"
+/// }).await;
+/// assert_eq!(done, Ok("finished"));
+/// assert!(!deadline.expired());
+///
+/// // Moved into the past: the work is cancelled at once.
+/// let deadline = Deadline::never();
+/// let d = deadline.clone();
+/// let cut = deadline.run(async move {
+///     d.reschedule(Some(Instant::now()));
+///     std::future::pending::<()>().await
+/// }).await;
+/// assert!(cut.is_err() && deadline.expired());
+/// # });
+/// ```
+#[derive(Clone)]
+pub struct Deadline {
+    shared: Arc<DeadlineShared>,
+}
+
+struct DeadlineShared {
+    state: Mutex<DeadlineState>,
+    moved: Event,
+}
+
+#[derive(Clone, Copy)]
+struct DeadlineState {
+    when: Option<Instant>,
+    /// Bumped on every move, so a runner knows its timer is stale.
+    generation: u64,
+    expired: bool,
+}
+
+impl Deadline {
+    /// A deadline at `when`.
+    pub fn at(when: Instant) -> Self {
+        Self::new(Some(when))
+    }
+
+    /// A deadline `after` from now (never, if that cannot be represented).
+    pub fn after(after: Duration) -> Self {
+        Self::new(Instant::now().checked_add(after))
+    }
+
+    /// No deadline yet; [`reschedule`](Self::reschedule) can set one.
+    pub fn never() -> Self {
+        Self::new(None)
+    }
+
+    fn new(when: Option<Instant>) -> Self {
+        Deadline {
+            shared: Arc::new(DeadlineShared {
+                state: Mutex::new(DeadlineState {
+                    when,
+                    generation: 0,
+                    expired: false,
+                }),
+                moved: Event::new(),
+            }),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, DeadlineState> {
+        self.shared.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The current deadline; `None` when there is none.
+    pub fn when(&self) -> Option<Instant> {
+        self.state().when
+    }
+
+    /// Moves the deadline to `when` (earlier or later, or into the past:
+    /// the work is cancelled at once), or clears it with `None`. Running
+    /// [`run`](Self::run)s see it immediately. Once the deadline has
+    /// expired, moving it changes nothing for the work it cancelled.
+    pub fn reschedule(&self, when: Option<Instant>) {
+        {
+            let mut state = self.state();
+            state.when = when;
+            state.generation += 1;
+        }
+        self.shared.moved.notify(usize::MAX);
+    }
+
+    /// Whether this deadline has cancelled work it bounded.
+    pub fn expired(&self) -> bool {
+        self.state().expired
+    }
+
+    /// Runs `future` until it finishes or the deadline (as it is at the
+    /// time) passes; then it is dropped before [`TimedOut`] is returned.
+    /// Work that is already done wins over an expired deadline.
+    pub fn run<F: Future>(&self, future: F) -> WithDeadline<F> {
+        WithDeadline {
+            future: Some(Box::pin(future)),
+            deadline: self.clone(),
+            started: Instant::now(),
+            sleep: None,
+            moved: None,
+        }
+    }
+}
+
+impl fmt::Debug for Deadline {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = *self.state();
+        f.debug_struct("Deadline")
+            .field("when", &state.when)
+            .field("expired", &state.expired)
+            .finish()
+    }
+}
+
+type TimerSleep = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// The future of [`Deadline::run`].
+///
+/// Invariants: the timer it sleeps on is always for the deadline's current
+/// generation (a move makes a new one); a move wakes it through the
+/// deadline's event, so a parked future notices a deadline moved earlier;
+/// on expiry the inner future is dropped before the error is returned.
+#[must_use = "futures do nothing unless awaited"]
+pub struct WithDeadline<F> {
+    /// `None` once cancelled.
+    future: Option<Pin<Box<F>>>,
+    deadline: Deadline,
+    started: Instant,
+    sleep: Option<(u64, TimerSleep)>,
+    moved: Option<EventListener>,
+}
+
+impl<F> WithDeadline<F> {
+    fn expire(&mut self, now: Instant) -> TimedOut {
+        self.future = None;
+        self.deadline.state().expired = true;
+        TimedOut {
+            after: now.saturating_duration_since(self.started),
+        }
+    }
+}
+
+impl<F: Future> Future for WithDeadline<F> {
+    type Output = Result<F::Output, TimedOut>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let Some(future) = this.future.as_mut() else {
+            let after = Instant::now().saturating_duration_since(this.started);
+            return Poll::Ready(Err(TimedOut { after }));
+        };
+        if let Poll::Ready(value) = future.as_mut().poll(cx) {
+            return Poll::Ready(Ok(value));
+        }
+        loop {
+            // Listen before reading, so no move is missed.
+            let moved = this
+                .moved
+                .get_or_insert_with(|| this.deadline.shared.moved.listen());
+            let state = *this.deadline.state();
+            if let Some(when) = state.when {
+                let now = Instant::now();
+                if now >= when {
+                    return Poll::Ready(Err(this.expire(now)));
+                }
+                if this.sleep.as_ref().map(|s| s.0) != Some(state.generation) {
+                    this.sleep = Some((state.generation, Box::pin(rt::sleep(when - now))));
+                }
+                if let Some((_, sleep)) = this.sleep.as_mut() {
+                    if sleep.as_mut().poll(cx).is_ready() {
+                        this.sleep = None;
+                        continue; // look at the clock again
+                    }
+                }
+            }
+            if Pin::new(moved).poll(cx).is_ready() {
+                this.moved = None;
+                continue;
+            }
+            return Poll::Pending;
+        }
+    }
+}
+
+// No field is structurally pinned (the inner future is boxed).
+impl<F> Unpin for WithDeadline<F> {}
+
+impl<F> fmt::Debug for WithDeadline<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WithDeadline")
+            .field("deadline", &self.deadline)
             .finish_non_exhaustive()
     }
 }
