@@ -15,6 +15,9 @@ use codespan_reporting::term::{self, Config};
 
 use super::node::Span;
 
+/// How many diagnostics a rendering shows in full; the rest are counted.
+pub const MAX_SHOWN: usize = 50;
+
 /// One problem in a config file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
@@ -124,7 +127,7 @@ impl ConfigError {
         let file = SimpleFile::new(self.name.as_str(), self.source.as_str());
         let config = Config::default();
         let mut out = String::new();
-        for d in &self.diagnostics {
+        for d in self.diagnostics.iter().take(MAX_SHOWN) {
             let diagnostic = self.to_codespan(d);
             let rendered = if colour {
                 let mut buffer = term::termcolor::Buffer::ansi();
@@ -139,6 +142,13 @@ impl ConfigError {
             }
         }
         let n = self.diagnostics.len();
+        if n > MAX_SHOWN {
+            out.push_str(&format!(
+                "... and {} more error{} not shown\n\n",
+                n - MAX_SHOWN,
+                if n - MAX_SHOWN == 1 { "" } else { "s" }
+            ));
+        }
         out.push_str(&format!(
             "error: {} has {n} error{}\n",
             self.name,

@@ -10,7 +10,7 @@
 //! its later siblings from being built and checked (every error at
 //! once), and a reference to the failed child is not reported again.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -205,21 +205,52 @@ impl System {
     }
 }
 
-/// The children that are started before the one being built: its earlier
-/// siblings, then its ancestors' earlier siblings.
-struct Scope {
+/// The children of one supervisor built so far, indexed by id (the first
+/// of a duplicated id wins; duplicates are reported by the decoder).
+#[derive(Default)]
+struct Level {
     targets: Vec<Target>,
+    index: HashMap<String, usize>,
+}
+
+impl Level {
+    fn push(&mut self, target: Target) {
+        let at = self.targets.len();
+        self.index.entry(target.id().to_string()).or_insert(at);
+        self.targets.push(target);
+    }
+
+    /// The target `name` among the first `upto` children.
+    fn find(&self, name: &str, upto: usize) -> Option<Target> {
+        let at = *self.index.get(name)?;
+        (at < upto).then(|| self.targets[at].clone())
+    }
+}
+
+type Shared = Arc<Mutex<Level>>;
+
+fn lock(level: &Shared) -> std::sync::MutexGuard<'_, Level> {
+    level.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The children that are started before a nested supervisor: the first
+/// `upto` of its parent's children, then its ancestors' earlier siblings.
+/// The parent's level is shared, not copied, so building is linear in the
+/// number of children however many of them are supervisors.
+struct Scope {
+    level: Shared,
+    upto: usize,
     parent: Option<Arc<Scope>>,
 }
 
-fn resolve(name: &str, local: &[Target], parent: Option<&Arc<Scope>>) -> Option<Target> {
-    if let Some(t) = local.iter().find(|t| t.id() == name) {
-        return Some(t.clone());
+fn resolve(name: &str, local: &Shared, parent: Option<&Arc<Scope>>) -> Option<Target> {
+    if let Some(t) = lock(local).find(name, usize::MAX) {
+        return Some(t);
     }
     let mut scope = parent;
     while let Some(s) = scope {
-        if let Some(t) = s.targets.iter().find(|t| t.id() == name) {
-            return Some(t.clone());
+        if let Some(t) = lock(&s.level).find(name, s.upto) {
+            return Some(t);
         }
         scope = s.parent.as_ref();
     }
@@ -235,7 +266,7 @@ fn build(
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Supervisor> {
     let mut sup = Supervisor::with_flags(plan.flags.clone());
-    let mut local: Vec<Target> = Vec::new();
+    let local: Shared = Arc::default();
     let mut ok = true;
     for child in &plan.children {
         let path = format!("{prefix}{}", child.id);
@@ -294,7 +325,8 @@ fn build(
             }
             PlanBody::Supervisor(inner) => {
                 let scope = Arc::new(Scope {
-                    targets: local.clone(),
+                    upto: lock(&local).targets.len(),
+                    level: local.clone(),
                     parent: parent.clone(),
                 });
                 let first = build(
@@ -308,14 +340,21 @@ fn build(
                     let first = Mutex::new(Some(first));
                     let inner = inner.clone();
                     let id = child.id.clone();
+                    let inner_prefix = format!("{path}/");
                     let spec = ChildSpec::supervisor(child.id.clone(), move || {
                         let ready = first.lock().unwrap_or_else(|e| e.into_inner()).take();
                         ready.unwrap_or_else(|| {
                             let mut scratch = BTreeMap::new();
                             let mut errors = Vec::new();
-                            build(&inner, Some(scope.clone()), "", &mut scratch, &mut errors)
-                                // Caught by the parent and reported as a failed start.
-                                .unwrap_or_else(|| panic!("supervisor `{id}` could not be rebuilt"))
+                            build(
+                                &inner,
+                                Some(scope.clone()),
+                                &inner_prefix,
+                                &mut scratch,
+                                &mut errors,
+                            )
+                            // Caught by the parent and reported as a failed start.
+                            .unwrap_or_else(|| panic!("supervisor `{id}` could not be rebuilt"))
                         })
                     });
                     let addr = spec.addr::<Supervisor>().expect("a supervisor spec");
@@ -333,7 +372,7 @@ fn build(
             spec = spec.shutdown(shutdown);
         }
         paths.insert(path, target.clone());
-        local.push(target);
+        lock(&local).push(target);
         sup = sup.child(spec);
     }
     ok.then_some(sup)

@@ -41,6 +41,8 @@ mod decode;
 mod diagnostics;
 mod fields;
 mod format;
+#[cfg(feature = "json")]
+mod json;
 mod kinds;
 mod load;
 mod model;
@@ -48,7 +50,7 @@ mod node;
 mod refs;
 mod suggest;
 mod validate;
-#[cfg(any(feature = "json", feature = "yaml"))]
+#[cfg(feature = "yaml")]
 mod yaml;
 
 pub use de::{DeError, from_node};
@@ -60,5 +62,5 @@ pub use model::{
     CapacityConfig, ChildBody, ChildConfig, ChildSpans, SupervisorConfig, SupervisorSpans,
     TreeConfig,
 };
-pub use node::{Key, Node, Span, Value};
+pub use node::{Key, NESTING_LIMIT, Node, Span, Value};
 pub use refs::{Ref, RefError, RefTarget, Refs, Target};

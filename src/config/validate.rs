@@ -2,9 +2,12 @@
 //! the scoping of references between children.
 //!
 //! Invariants: runs on a decoded model and plan, adds diagnostics and
-//! changes nothing; a reference resolves to an earlier sibling, or to an
+//! changes nothing; time is linear in the number of children and
+//! references (each supervisor's ids are indexed once); a reference resolves to an earlier sibling, or to an
 //! earlier sibling of an ancestor, the innermost match winning (see
 //! [`refs`](super::refs)).
+
+use std::collections::HashMap;
 
 use crate::supervisor::{AutoShutdown, Restart};
 
@@ -13,12 +16,28 @@ use super::diagnostics::Diagnostic;
 use super::model::{ChildBody, SupervisorConfig};
 use super::suggest::did_you_mean;
 
-/// Every supervisor's list of child ids, with the index of the child on
-/// the path from the root.
-type Chain<'a> = Vec<(Vec<&'a str>, usize)>;
+/// One supervisor on the path from the root: its child ids, where each
+/// id is first and last written, and the index of the child on the path.
+struct Level<'a> {
+    ids: Vec<&'a str>,
+    index: HashMap<&'a str, (usize, usize)>,
+    at: usize,
+}
+
+/// The supervisors from the root to the child being checked. Each level
+/// is built once per supervisor, so checking is linear in the children.
+struct Chain<'a> {
+    levels: Vec<Level<'a>>,
+    /// "Did you mean" scans every visible id: done for the first few
+    /// dangling references only, so a file full of them stays linear.
+    suggestions_left: usize,
+}
 
 pub(crate) fn validate(cfg: &SupervisorConfig, plan: &PlanSup, diags: &mut Vec<Diagnostic>) {
-    let mut chain = Vec::new();
+    let mut chain = Chain {
+        levels: Vec::new(),
+        suggestions_left: 50,
+    };
     walk(cfg, plan, &mut chain, diags);
 }
 
@@ -30,8 +49,15 @@ fn walk<'a>(
 ) {
     combinations(cfg, diags);
     let ids: Vec<&str> = cfg.children.iter().map(|c| c.id.as_str()).collect();
+    let mut index: HashMap<&str, (usize, usize)> = HashMap::with_capacity(ids.len());
+    for (i, id) in ids.iter().enumerate() {
+        index.entry(id).and_modify(|e| e.1 = i).or_insert((i, i));
+    }
+    chain.levels.push(Level { ids, index, at: 0 });
     for (i, (child, pchild)) in cfg.children.iter().zip(&plan.children).enumerate() {
-        chain.push((ids.clone(), i));
+        if let Some(level) = chain.levels.last_mut() {
+            level.at = i;
+        }
         match (&child.body, &pchild.body) {
             (_, PlanBody::Worker { refs, .. }) => {
                 for r in refs {
@@ -43,28 +69,31 @@ fn walk<'a>(
             }
             _ => {}
         }
-        chain.pop();
     }
+    chain.levels.pop();
 }
 
 fn check_ref(
     name: &str,
     span: super::node::Span,
     from: &str,
-    chain: &Chain<'_>,
+    chain: &mut Chain<'_>,
     diags: &mut Vec<Diagnostic>,
 ) {
-    for (level, (ids, at)) in chain.iter().rev().enumerate() {
-        if ids[..*at].contains(&name) {
+    for (depth, level) in chain.levels.iter().rev().enumerate() {
+        let Some(&(first, last)) = level.index.get(name) else {
+            continue;
+        };
+        if first < level.at {
             return;
         }
-        if ids[*at..].contains(&name) {
-            let (message, label) = if ids[*at] == name && level == 0 {
+        if last >= level.at {
+            let (message, label) = if level.ids[level.at] == name && depth == 0 {
                 (
                     format!("`{from}` refers to itself"),
                     "a child cannot use its own handle at start".to_string(),
                 )
-            } else if ids[*at] == name {
+            } else if level.ids[level.at] == name {
                 (
                     format!("`{from}` refers to `{name}`, which contains it"),
                     "a child cannot refer to its own supervisor".to_string(),
@@ -85,9 +114,16 @@ fn check_ref(
             return;
         }
     }
-    let visible = chain
-        .iter()
-        .flat_map(|(ids, at)| ids[..*at].iter().copied());
+    let suggestion = if chain.suggestions_left > 0 {
+        chain.suggestions_left -= 1;
+        let visible = chain
+            .levels
+            .iter()
+            .flat_map(|l| l.ids[..l.at].iter().copied());
+        did_you_mean(name, visible)
+    } else {
+        None
+    };
     diags.push(
         Diagnostic::new(
             "dangling-ref",
@@ -97,7 +133,7 @@ fn check_ref(
         .label(format!(
             "`{from}` refers to a child that does not exist here"
         ))
-        .note(did_you_mean(name, visible).or_else(|| {
+        .note(suggestion.or_else(|| {
             Some("a reference names an earlier sibling or an earlier sibling of an ancestor".into())
         })),
     );
