@@ -29,9 +29,30 @@ use std::time::Duration;
 use serde::de::{self, Visitor};
 use serde::{Deserializer, Serializer};
 
-/// Parses "250ms", "5s", "1m 30s", ...
+/// Parses "250ms", "5s", "1m 30s", ... The error says what is wrong in
+/// plain words (`invalid duration "-5s": durations cannot be negative`).
 pub fn parse(text: &str) -> Result<Duration, String> {
-    humantime::parse_duration(text.trim()).map_err(|e| format!("invalid duration {text:?}: {e}"))
+    let trimmed = text.trim();
+    humantime::parse_duration(trimmed)
+        .map_err(|e| format!("invalid duration {text:?}: {}", why(trimmed, &e)))
+}
+
+/// Why `text` is not a duration, in plain words (humantime's messages
+/// speak of byte offsets).
+fn why(text: &str, e: &humantime::DurationError) -> String {
+    use humantime::DurationError as E;
+    const EXAMPLES: &str = "a duration such as \"250ms\", \"5s\" or \"1m 30s\"";
+    match e {
+        _ if text.starts_with('-') => "durations cannot be negative".into(),
+        E::Empty => format!("it is empty; write {EXAMPLES}"),
+        E::UnknownUnit { unit, .. } => format!(
+            "unknown unit {unit:?}; the units are ns, us, ms, s, m (or min), h, d, w, M (months) and y"
+        ),
+        E::NumberOverflow => "too long (more than 584 billion years)".into(),
+        E::InvalidCharacter(_) | E::NumberExpected(_) => {
+            format!("not {EXAMPLES} (a number, then a unit)")
+        }
+    }
 }
 
 /// Formats a duration the way [`parse`] reads it.

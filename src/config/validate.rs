@@ -9,6 +9,9 @@
 
 use std::collections::HashMap;
 
+use std::time::Duration;
+
+use crate::Jitter;
 use crate::supervisor::{AutoShutdown, Restart};
 
 use super::decode::{PlanBody, PlanSup};
@@ -59,7 +62,7 @@ fn walk<'a>(
             level.at = i;
         }
         match (&child.body, &pchild.body) {
-            (_, PlanBody::Worker { refs, .. }) => {
+            (_, PlanBody::Worker { refs, .. } | PlanBody::Invalid { refs }) => {
                 for r in refs {
                     check_ref(&r.name, r.span, &child.id, chain, diags);
                 }
@@ -180,26 +183,29 @@ fn combinations(cfg: &SupervisorConfig, diags: &mut Vec<Diagnostic>) {
                 Diagnostic::new(
                     "invalid-combination",
                     "backoff `multiplier` must be at least 1",
-                    span,
+                    cfg.spans.backoff_multiplier.unwrap_or(span),
                 )
                 .label(format!("multiplier is {}", b.multiplier)),
             );
         }
         if b.initial > b.max {
-            diags.push(
-                Diagnostic::new(
-                    "invalid-combination",
-                    "backoff `initial` is longer than `max`",
-                    span,
-                )
-                .label(format!(
-                    "initial {} > max {}",
-                    crate::duration::format(b.initial),
-                    crate::duration::format(b.max)
-                )),
-            );
+            let mut d = Diagnostic::new(
+                "invalid-combination",
+                "backoff `initial` is longer than `max`",
+                cfg.spans.backoff_initial.unwrap_or(span),
+            )
+            .label(format!(
+                "initial {} > max {}",
+                crate::duration::format(b.initial),
+                crate::duration::format(b.max)
+            ));
+            if let Some(max) = cfg.spans.backoff_max {
+                d = d.related(max, "max here");
+            }
+            diags.push(d);
         }
     }
+    intensity_lint(cfg, diags);
     if cfg.max_restarts > 0 && cfg.within.is_zero() {
         diags.push(
             Diagnostic::new(
@@ -210,4 +216,61 @@ fn combinations(cfg: &SupervisorConfig, diags: &mut Vec<Diagnostic>) {
             .label("a restart intensity needs a time window"),
         );
     }
+}
+
+/// Warns when the restart backoff spaces restarts so far apart that
+/// `max_restarts + 1` of them never fit in `within`: the intensity limit
+/// then never trips and a crash loop restarts forever. Jitter is counted
+/// at its mean (full jitter halves a delay on average).
+fn intensity_lint(cfg: &SupervisorConfig, diags: &mut Vec<Diagnostic>) {
+    let Some(b) = cfg.backoff else { return };
+    if cfg.within.is_zero() || !b.multiplier.is_finite() {
+        return;
+    }
+    let mean = match b.jitter {
+        Jitter::None => 1.0,
+        Jitter::Equal => 0.75,
+        Jitter::Full => 0.5,
+    };
+    // The time from the first restart to restart `max_restarts + 1` is at
+    // least the delays before restarts 2 ..= max_restarts + 1 (computed in
+    // seconds, so no duration can overflow).
+    let multiplier = b.multiplier.max(1.0);
+    let (initial, max) = (b.initial.as_secs_f64(), b.max.as_secs_f64());
+    let within = cfg.within.as_secs_f64();
+    let mut spread = 0.0;
+    for n in 1..=cfg.max_restarts.min(10_000) {
+        let delay = (initial * multiplier.powi(n.min(1024) as i32)).min(max);
+        spread += delay * mean;
+        if spread >= within {
+            break;
+        }
+    }
+    if spread < within || spread.is_nan() {
+        return;
+    }
+    let spread = Duration::try_from_secs_f64(spread).unwrap_or(Duration::MAX);
+    let at = cfg.spans.backoff.unwrap_or(cfg.spans.table);
+    let mut d = Diagnostic::warning(
+        "intensity-never-trips",
+        format!(
+            "{} restarts never fit in `within` = {}: a crash loop will restart forever",
+            cfg.max_restarts + 1,
+            crate::duration::format(cfg.within)
+        ),
+        at,
+    )
+    .label(format!(
+        "this backoff spaces {} restarts over at least {}",
+        cfg.max_restarts + 1,
+        crate::duration::format(spread)
+    ))
+    .note(Some(
+        "lengthen `within`, lower `max_restarts` or shorten the backoff, so a crash loop escalates"
+            .into(),
+    ));
+    if let Some(w) = cfg.spans.within {
+        d = d.related(w, "the intensity window");
+    }
+    diags.push(d);
 }
