@@ -242,7 +242,7 @@ impl Report {
         let gutter = " ".repeat(line.to_string().len());
         let pad = " ".repeat(caret_char - from + lead.chars().count());
         let mut out = Self::header(d);
-        out.push_str(&format!("{gutter}┌─ {}:{line}:{col}\n", self.name));
+        out.push_str(&format!("{gutter} ┌─ {}:{line}:{col}\n", self.name));
         out.push_str(&format!("{gutter} │\n"));
         out.push_str(&format!("{line} │ {lead}{window}{tail}\n"));
         out.push_str(&format!(
