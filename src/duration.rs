@@ -2,11 +2,11 @@
 //!
 //! Use the module with serde's `with` attribute to let any config struct
 //! take a [`Duration`] as a human string or as a plain integer number of
-//! milliseconds. The grammar and the messages are humantime's (units `ns`,
+//! milliseconds. The grammar is humantime's (units `ns`,
 //! `us`/`µs`, `ms`, `s`/`sec`, `m`/`min`, `h`/`hours`, `d`/`days`,
 //! `w`/`weeks`, `M`/`months`, `y`/`years` and a few spellings more;
 //! fractions such as `"1.5s"`), written here so that the actor core needs
-//! no parsing crate. Invariant: what it serializes, it parses back to the
+//! no parsing crate; the errors say what is wrong in plain words. Invariant: what it serializes, it parses back to the
 //! same value.
 //!
 //! ```
@@ -33,9 +33,36 @@ use std::time::Duration;
 use serde::de::{self, Visitor};
 use serde::{Deserializer, Serializer};
 
-/// Parses "250ms", "5s", "1m 30s", ...
+/// Parses "250ms", "5s", "1m 30s", ... The error says what is wrong in
+/// plain words (`invalid duration "-5s": durations cannot be negative`).
 pub fn parse(text: &str) -> Result<Duration, String> {
-    parse_human(text.trim()).map_err(|e| format!("invalid duration {text:?}: {e}"))
+    let trimmed = text.trim();
+    parse_human(trimmed).map_err(|e| format!("invalid duration {text:?}: {}", why(trimmed, e)))
+}
+
+/// What is wrong with a duration, before it is put in words.
+#[derive(Debug, PartialEq, Eq)]
+enum Wrong {
+    Empty,
+    /// No number where one is needed, or a stray character.
+    Shape,
+    NoUnit,
+    UnknownUnit(String),
+    TooLarge,
+}
+
+/// Why `text` is not a duration, in plain words (no byte offsets).
+fn why(text: &str, wrong: Wrong) -> String {
+    const EXAMPLES: &str = "a duration such as \"250ms\", \"5s\" or \"1m 30s\"";
+    match wrong {
+        _ if text.starts_with('-') => "durations cannot be negative".into(),
+        Wrong::Empty => format!("it is empty; write {EXAMPLES}"),
+        Wrong::UnknownUnit(unit) => format!(
+            "unknown unit {unit:?}; the units are ns, us, ms, s, m (or min), h, d, w, M (months) and y"
+        ),
+        Wrong::TooLarge => "too long (more than 584 billion years)".into(),
+        Wrong::Shape | Wrong::NoUnit => format!("not {EXAMPLES} (a number, then a unit)"),
+    }
 }
 
 /// Formats a duration the way [`parse`] reads it: `"1h 30m"`, `"250ms"`,
@@ -80,7 +107,6 @@ const DAY: u64 = 86_400;
 /// 30.44 days and 365.25 days, as humantime counts them.
 const MONTH: u64 = 2_630_016;
 const YEAR: u64 = 31_557_600;
-const TOO_LARGE: &str = "number is too large";
 
 /// Nanoseconds per unit, for every spelling humantime accepts.
 fn unit_nanos(unit: &str) -> Option<u128> {
@@ -101,9 +127,9 @@ fn unit_nanos(unit: &str) -> Option<u128> {
 }
 
 /// A sequence of `<number>[.<fraction>] <unit>` terms, summed.
-fn parse_human(s: &str) -> Result<Duration, String> {
+fn parse_human(s: &str) -> Result<Duration, Wrong> {
     if s.is_empty() {
-        return Err("value was empty".to_owned());
+        return Err(Wrong::Empty);
     }
     if s == "0" {
         return Ok(Duration::ZERO);
@@ -111,27 +137,26 @@ fn parse_human(s: &str) -> Result<Duration, String> {
     let mut total: u128 = 0;
     let mut rest = s.trim_start();
     while !rest.is_empty() {
-        let (nanos, after) = parse_term(s, rest)?;
-        total = total.checked_add(nanos).ok_or(TOO_LARGE)?;
+        let (nanos, after) = parse_term(rest)?;
+        total = total.checked_add(nanos).ok_or(Wrong::TooLarge)?;
         rest = after.trim_start();
     }
-    let secs = u64::try_from(total / 1_000_000_000).map_err(|_| TOO_LARGE)?;
+    let secs = u64::try_from(total / 1_000_000_000).map_err(|_| Wrong::TooLarge)?;
     Ok(Duration::new(secs, (total % 1_000_000_000) as u32))
 }
 
 /// One term at the start of `rest` (a suffix of `whole`): its length in
 /// nanoseconds and what follows it.
-fn parse_term<'a>(whole: &str, rest: &'a str) -> Result<(u128, &'a str), String> {
-    let offset = |at: &str| whole.len() - at.len();
+fn parse_term(rest: &str) -> Result<(u128, &str), Wrong> {
     let digits = |t: &str| t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let n = digits(rest);
     if n == 0 {
-        return Err(format!("expected number at {}", offset(rest)));
+        return Err(Wrong::Shape);
     }
     let (int, tail) = rest.split_at(n);
     let (frac, tail) = match tail.strip_prefix('.') {
         Some(t) if digits(t) > 0 => t.split_at(digits(t)),
-        Some(_) => return Err(format!("invalid character at {}", offset(tail))),
+        Some(_) => return Err(Wrong::Shape),
         None => ("", tail),
     };
     let tail = tail.trim_start();
@@ -140,27 +165,19 @@ fn parse_term<'a>(whole: &str, rest: &'a str) -> Result<(u128, &'a str), String>
         .unwrap_or(tail.len());
     let (unit, after) = tail.split_at(unit_len);
     if unit.is_empty() {
-        return Err(match after.chars().next() {
-            None => format!("time unit needed, for example {int}sec or {int}ms"),
-            Some(_) => format!("invalid character at {}", offset(after)),
-        });
+        return Err(if after.is_empty() { Wrong::NoUnit } else { Wrong::Shape });
     }
-    let per = unit_nanos(unit).ok_or_else(|| {
-        format!(
-            "unknown time unit {unit:?}, supported units: ns, us/µs, ms, sec, min, hours, \
-             days, weeks, months, years (and few variations)"
-        )
-    })?;
+    let per = unit_nanos(unit).ok_or_else(|| Wrong::UnknownUnit(unit.to_owned()))?;
     if after.starts_with(|c: char| !c.is_whitespace() && !c.is_ascii_digit()) {
-        return Err(format!("invalid character at {}", offset(after)));
+        return Err(Wrong::Shape);
     }
-    let int: u128 = int.parse().map_err(|_| TOO_LARGE)?;
-    let mut nanos = int.checked_mul(per).ok_or(TOO_LARGE)?;
+    let int: u128 = int.parse().map_err(|_| Wrong::TooLarge)?;
+    let mut nanos = int.checked_mul(per).ok_or(Wrong::TooLarge)?;
     if !frac.is_empty() {
         let frac = &frac[..frac.len().min(18)];
         let den = 10u128.pow(frac.len() as u32);
-        let num: u128 = frac.parse().map_err(|_| TOO_LARGE)?;
-        nanos = nanos.checked_add(num * per / den).ok_or(TOO_LARGE)?;
+        let num: u128 = frac.parse().map_err(|_| Wrong::TooLarge)?;
+        nanos = nanos.checked_add(num * per / den).ok_or(Wrong::TooLarge)?;
     }
     Ok((nanos, after))
 }

@@ -171,7 +171,7 @@ fn a_caret_points_at_line_and_column() {
     .unwrap_err();
     let text = err.render();
     assert!(
-        text.contains("error[bad-duration]: bad duration \"soon\""),
+        text.contains("error[R0014]: bad duration \"soon\""),
         "{text}"
     );
     assert!(text.contains("a.toml:2:10"), "{text}");

@@ -42,7 +42,9 @@ impl Drop for SpanGuard {
     }
 }
 
-/// A deserialization error with the span it points at and an optional hint.
+/// A deserialization error with the span it points at and an optional
+/// hint, worded for the person who wrote the file (what the field wants
+/// and what it found), never in serde's or a parser's terms.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeError {
     /// What went wrong.
@@ -51,12 +53,76 @@ pub struct DeError {
     pub span: Option<Span>,
     /// A "did you mean" or other hint.
     pub help: Option<String>,
+    /// The key whose value was being read (innermost), once known.
+    pub field: Option<String>,
+    /// The field that is missing, for a missing-field error.
+    pub missing: Option<&'static str>,
 }
 
 impl DeError {
     fn at(mut self, span: Span) -> DeError {
         self.span.get_or_insert(span);
         self
+    }
+
+    fn in_field(mut self, key: &str) -> DeError {
+        if self.field.is_none() && self.missing.is_none() {
+            self.field = Some(key.to_string());
+        }
+        self
+    }
+
+    fn plain(message: String) -> DeError {
+        DeError {
+            message,
+            span: None,
+            help: None,
+            field: None,
+            missing: None,
+        }
+    }
+}
+
+/// What a value of serde's `expected` description is, in our words.
+fn wants(expected: &str) -> String {
+    match expected {
+        "u8" => "a whole number from 0 to 255".into(),
+        "u16" => "a whole number from 0 to 65535".into(),
+        "u32" => "a whole number from 0 to 4294967295".into(),
+        "u64" | "u128" | "usize" => "a whole number, 0 or more".into(),
+        "i8" | "i16" | "i32" | "i64" | "i128" | "isize" => "a whole number".into(),
+        "f32" | "f64" => "a number".into(),
+        "a boolean" => "true or false".into(),
+        "a string" | "a borrowed string" | "a character" | "a char" | "string" => "a string".into(),
+        "unit" => "nothing".into(),
+        "a sequence" | "a tuple" => "a list".into(),
+        "a map" | "map" => "a table".into(),
+        e if e.starts_with("struct ") || e.starts_with("struct variant ") => {
+            "a table of settings".into()
+        }
+        e if e.starts_with("tuple") => "a list".into(),
+        e if e.starts_with("enum ") => "one of its names".into(),
+        e => e.to_string(),
+    }
+}
+
+fn found(unexpected: de::Unexpected<'_>) -> String {
+    use de::Unexpected as U;
+    match unexpected {
+        U::Bool(b) => format!("`{b}`"),
+        U::Unsigned(n) => format!("the number {n}"),
+        U::Signed(n) => format!("the number {n}"),
+        U::Float(x) => format!("the number {x}"),
+        U::Char(c) => format!("the string {:?}", c.to_string()),
+        U::Str(s) => format!("the string {s:?}"),
+        U::Bytes(_) => "bytes".into(),
+        U::Unit => "nothing (null)".into(),
+        U::Option => "an optional value".into(),
+        U::NewtypeStruct | U::NewtypeVariant => "a value".into(),
+        U::Seq => "a list".into(),
+        U::Map => "a table".into(),
+        U::Enum | U::UnitVariant | U::TupleVariant | U::StructVariant => "a name".into(),
+        U::Other(o) => o.to_string(),
     }
 }
 
@@ -70,30 +136,54 @@ impl std::error::Error for DeError {}
 
 impl de::Error for DeError {
     fn custom<T: fmt::Display>(msg: T) -> Self {
+        DeError::plain(msg.to_string())
+    }
+
+    fn invalid_type(unexp: de::Unexpected<'_>, exp: &dyn de::Expected) -> Self {
+        DeError::plain(format!(
+            "expected {}, found {}",
+            wants(&exp.to_string()),
+            found(unexp)
+        ))
+    }
+
+    fn invalid_value(unexp: de::Unexpected<'_>, exp: &dyn de::Expected) -> Self {
+        DeError::invalid_type(unexp, exp)
+    }
+
+    fn invalid_length(len: usize, exp: &dyn de::Expected) -> Self {
+        DeError::plain(format!(
+            "expected {}, found a list of {len}",
+            wants(&exp.to_string())
+        ))
+    }
+
+    fn missing_field(field: &'static str) -> Self {
         DeError {
-            message: msg.to_string(),
-            span: None,
-            help: None,
+            missing: Some(field),
+            ..DeError::plain(format!("missing field `{field}`"))
         }
+    }
+
+    fn duplicate_field(field: &'static str) -> Self {
+        DeError::plain(format!("`{field}` is written twice"))
     }
 
     fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
         DeError {
-            message: format!("unknown field `{field}`"),
-            span: None,
             help: did_you_mean(field, expected.iter().copied())
-                .or_else(|| Some(format!("expected one of {}", list(expected)))),
+                .or_else(|| Some(format!("the fields are {}", list(expected)))),
+            ..DeError::plain(format!("unknown field `{field}`"))
         }
     }
 
     fn unknown_variant(variant: &str, expected: &'static [&'static str]) -> Self {
         DeError {
-            message: format!(
+            help: did_you_mean(variant, expected.iter().copied()),
+            ..DeError::plain(format!(
                 "unknown value `{variant}`, expected one of {}",
                 list(expected)
-            ),
-            span: None,
-            help: did_you_mean(variant, expected.iter().copied()),
+            ))
         }
     }
 }
@@ -212,7 +302,7 @@ impl<'de> SeqAccess<'de> for Seq<'_> {
 
 struct Map<'a> {
     entries: std::slice::Iter<'a, (Key, Node)>,
-    value: Option<&'a Node>,
+    value: Option<(&'a Key, &'a Node)>,
 }
 
 impl<'de> MapAccess<'de> for Map<'_> {
@@ -224,7 +314,7 @@ impl<'de> MapAccess<'de> for Map<'_> {
     ) -> Result<Option<K::Value>, DeError> {
         match self.entries.next() {
             Some((key, value)) => {
-                self.value = Some(value);
+                self.value = Some((key, value));
                 seed.deserialize(KeyDe(key)).map(Some)
             }
             None => Ok(None),
@@ -233,7 +323,9 @@ impl<'de> MapAccess<'de> for Map<'_> {
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
         match self.value.take() {
-            Some(node) => seed.deserialize(NodeDe(node)),
+            Some((key, node)) => seed
+                .deserialize(NodeDe(node))
+                .map_err(|e| e.in_field(&key.name)),
             None => Err(de::Error::custom("a value was read before its key")),
         }
     }

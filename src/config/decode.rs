@@ -70,8 +70,11 @@ pub(crate) enum PlanBody {
         refs: Vec<RefUse>,
     },
     Supervisor(Arc<PlanSup>),
-    /// The child could not be decoded; only its id takes part in checks.
-    Invalid,
+    /// The child could not be decoded; only its id and the references
+    /// read from its args (if any) take part in checks.
+    Invalid {
+        refs: Vec<RefUse>,
+    },
 }
 
 pub(crate) struct Decoder<'k> {
@@ -124,9 +127,15 @@ impl<'k> Decoder<'k> {
         let mut plans = Vec::new();
         for (key, value) in entries {
             match key.name.as_str() {
-                "strategy" => cfg.strategy = self.typed("bad-value", value).unwrap_or_default(),
+                "strategy" => {
+                    cfg.strategy = self
+                        .typed("bad-value", "strategy", value)
+                        .unwrap_or_default()
+                }
                 "max_restarts" => {
-                    cfg.max_restarts = self.typed("bad-value", value).unwrap_or(d.max_restarts)
+                    cfg.max_restarts = self
+                        .typed("bad-value", "max_restarts", value)
+                        .unwrap_or(d.max_restarts)
                 }
                 "within" => {
                     cfg.spans.within = Some(value.span);
@@ -134,14 +143,19 @@ impl<'k> Decoder<'k> {
                 }
                 "backoff" => {
                     cfg.spans.backoff = Some(value.span);
-                    cfg.backoff = self.typed::<Backoff>("bad-value", value);
+                    cfg.backoff = self.typed::<Backoff>("bad-value", "backoff", value);
+                    cfg.spans.backoff_initial = value.get("initial").map(|n| n.span);
+                    cfg.spans.backoff_max = value.get("max").map(|n| n.span);
+                    cfg.spans.backoff_multiplier = value.get("multiplier").map(|n| n.span);
                 }
                 "backoff_reset" => {
                     cfg.backoff_reset = self.duration(value).unwrap_or(d.backoff_reset)
                 }
                 "auto_shutdown" => {
                     cfg.spans.auto_shutdown = Some(value.span);
-                    cfg.auto_shutdown = self.typed("bad-value", value).unwrap_or_default();
+                    cfg.auto_shutdown = self
+                        .typed("bad-value", "auto_shutdown", value)
+                        .unwrap_or_default();
                 }
                 "children" => {
                     let Value::Array(items) = &value.value else {
@@ -236,7 +250,8 @@ impl<'k> Decoder<'k> {
                 spans.restart = Some(v.span);
                 // An unreadable value must not cause follow-on errors
                 // (transient is valid in every combination).
-                self.typed("bad-value", v).unwrap_or(Restart::Transient)
+                self.typed("bad-value", "restart", v)
+                    .unwrap_or(Restart::Transient)
             }
             None => Restart::default(),
         };
@@ -244,7 +259,7 @@ impl<'k> Decoder<'k> {
         let significant = match get("significant") {
             Some((_, v)) => {
                 spans.significant = Some(v.span);
-                self.typed("bad-value", v).unwrap_or(false)
+                self.typed("bad-value", "significant", v).unwrap_or(false)
             }
             None => false,
         };
@@ -270,7 +285,7 @@ impl<'k> Decoder<'k> {
                     )
                     .label("add `kind = \"...\"` or a nested `supervisor` table"),
                 );
-                (None, PlanBody::Invalid, String::new())
+                (None, PlanBody::Invalid { refs: Vec::new() }, String::new())
             }
             (None, Some((_, sup))) => {
                 if let Some((k, _)) = get("args") {
@@ -289,7 +304,7 @@ impl<'k> Decoder<'k> {
                         PlanBody::Supervisor(Arc::new(plan)),
                         "supervisor".to_string(),
                     ),
-                    None => (None, PlanBody::Invalid, String::new()),
+                    None => (None, PlanBody::Invalid { refs: Vec::new() }, String::new()),
                 }
             }
             (Some((_, kv)), None) => {
@@ -327,27 +342,11 @@ impl<'k> Decoder<'k> {
                                 }),
                             ),
                         );
-                        PlanBody::Invalid
+                        PlanBody::Invalid { refs: Vec::new() }
                     }
                     Some(entry) => {
                         let args = args_node.clone().unwrap_or_else(|| empty_args(node.span));
-                        let (result, refs) = entry.args(&args);
-                        match result {
-                            Ok(typed) => PlanBody::Worker {
-                                entry: entry.clone(),
-                                args: typed,
-                                refs,
-                            },
-                            Err(e) => {
-                                self.de_error_in(
-                                    &format!("kind `{kind}`"),
-                                    "bad-args",
-                                    e,
-                                    args.span,
-                                );
-                                PlanBody::Invalid
-                            }
-                        }
+                        self.args(entry, &kind, args)
                     }
                 };
                 (
@@ -362,8 +361,10 @@ impl<'k> Decoder<'k> {
         };
         let is_sup = matches!(plan_body, PlanBody::Supervisor(_));
         let refs = match &plan_body {
-            PlanBody::Worker { refs, .. } => refs.iter().map(|r| r.name.clone()).collect(),
-            _ => Vec::new(),
+            PlanBody::Worker { refs, .. } | PlanBody::Invalid { refs } => {
+                refs.iter().map(|r| r.name.clone()).collect()
+            }
+            PlanBody::Supervisor(_) => Vec::new(),
         };
         let child = ChildConfig {
             id: id.clone(),
@@ -396,5 +397,95 @@ impl<'k> Decoder<'k> {
             body: plan_body,
         };
         Some((child, plan))
+    }
+}
+
+/// How many errors one `args` table reports before the rest are skipped
+/// (each costs one more pass over the table).
+const ARGS_ERRORS: usize = 20;
+
+impl Decoder<'_> {
+    /// Reads a kind's args, reporting every independent error: after an
+    /// error, the entry it is in (the innermost one) is taken out and the
+    /// args are read again, so `maxsize = "x"` does not hide
+    /// `order = "fifi"` or an unknown `extra`. A missing field that was
+    /// only taken out is not reported again.
+    fn args(&mut self, entry: &Arc<dyn KindEntry>, kind: &str, mut args: Node) -> PlanBody {
+        let within = format!("kind `{kind}`");
+        let mut removed: Vec<String> = Vec::new();
+        let mut failed = false;
+        for _ in 0..ARGS_ERRORS {
+            let (result, refs) = entry.args(&args);
+            let e = match result {
+                Ok(typed) if !failed => {
+                    self.diags.extend(entry.lint(&typed, &args));
+                    return PlanBody::Worker {
+                        entry: entry.clone(),
+                        args: typed,
+                        refs,
+                    };
+                }
+                Ok(_) => return PlanBody::Invalid { refs },
+                Err(e) => e,
+            };
+            if e.missing.is_some_and(|m| removed.iter().any(|r| r == m)) {
+                return PlanBody::Invalid { refs };
+            }
+            let span = e.span;
+            self.de_error_in(&within, None, "bad-args", e, args.span);
+            failed = true;
+            match span.and_then(|s| remove_entry_at(&mut args, s)) {
+                Some(key) => removed.push(key),
+                None => return PlanBody::Invalid { refs },
+            }
+        }
+        PlanBody::Invalid { refs: Vec::new() }
+    }
+}
+
+/// Takes out of `node` the innermost table entry whose key or value holds
+/// `span`, and returns its key.
+fn remove_entry_at(node: &mut Node, span: Span) -> Option<String> {
+    let inside = |n: &Span| n.start <= span.start && span.end <= n.end;
+    let mut at = node;
+    loop {
+        let next = match &mut at.value {
+            Value::Table(entries) => {
+                let i = entries
+                    .iter()
+                    .position(|(k, v)| inside(&k.span) || inside(&v.span))?;
+                let deeper = {
+                    let (k, v) = &entries[i];
+                    !inside(&k.span) && v.span != span && has_entry_at(v, span)
+                };
+                if !deeper {
+                    return Some(entries.remove(i).0.name);
+                }
+                &mut entries[i].1
+            }
+            Value::Array(items) => items.iter_mut().find(|n| inside(&n.span))?,
+            _ => return None,
+        };
+        at = next;
+    }
+}
+
+/// Whether a table somewhere inside `node` has an entry holding `span`.
+fn has_entry_at(node: &Node, span: Span) -> bool {
+    let inside = |n: &Span| n.start <= span.start && span.end <= n.end;
+    let mut at = node;
+    loop {
+        match &at.value {
+            Value::Table(entries) => {
+                return entries
+                    .iter()
+                    .any(|(k, v)| inside(&k.span) || inside(&v.span));
+            }
+            Value::Array(items) => match items.iter().find(|n| inside(&n.span)) {
+                Some(n) => at = n,
+                None => return false,
+            },
+            _ => return false,
+        }
     }
 }

@@ -63,46 +63,63 @@ impl Decoder<'_> {
         Some(entries)
     }
 
-    pub(super) fn de_error(&mut self, code: &'static str, e: DeError, at: Span) {
-        self.de_error_in("", code, e, at)
-    }
-
-    /// Reports a serde error; `within` names the args' owner, if any.
-    pub(super) fn de_error_in(&mut self, within: &str, code: &'static str, e: DeError, at: Span) {
+    /// Reports a serde error: `within` names the args' owner, if any;
+    /// `field` the key whose value was read, when the error does not
+    /// know a deeper one.
+    pub(super) fn de_error_in(
+        &mut self,
+        within: &str,
+        field: Option<&str>,
+        code: &'static str,
+        e: DeError,
+        at: Span,
+    ) {
         let code = if e.message.starts_with("unknown field") {
             "unknown-field"
-        } else if e.message.starts_with("missing field") {
+        } else if e.missing.is_some() {
             "missing-field"
         } else {
             code
         };
-        let message = match (within, code) {
-            ("", _) => e.message.clone(),
-            (owner, "bad-args") => format!("bad args for {owner}: {}", e.message),
-            (owner, _) => format!("{} in the args of {owner}", e.message),
+        let field = e.field.as_deref().or(field);
+        let in_args = if within.is_empty() {
+            String::new()
+        } else {
+            format!(" in the args of {within}")
+        };
+        let (message, label) = match (code, field) {
+            ("unknown-field" | "missing-field", _) => {
+                (format!("{}{in_args}", e.message), "here".to_string())
+            }
+            (_, Some(f)) => (format!("bad value for `{f}`{in_args}"), e.message.clone()),
+            (_, None) if within.is_empty() => (e.message.clone(), "here".to_string()),
+            (_, None) => (format!("bad args for {within}"), e.message.clone()),
         };
         self.diags.push(
             Diagnostic::new(code, message, e.span.unwrap_or(at))
-                .label("here")
+                .label(label)
                 .note(e.help),
         );
     }
 
+    /// The value of `field`, as a `T`.
     pub(super) fn typed<T: DeserializeOwned>(
         &mut self,
         code: &'static str,
+        field: &str,
         node: &Node,
     ) -> Option<T> {
         match from_node::<T>(node) {
             Ok(v) => Some(v),
             Err(e) => {
-                self.de_error(code, e, node.span);
+                self.de_error_in("", Some(field), code, e, node.span);
                 None
             }
         }
     }
 
     pub(super) fn duration(&mut self, node: &Node) -> Option<Duration> {
+        const HOW: &str = "write durations like \"250ms\", \"5s\" or \"1m 30s\" (or integer milliseconds); durations cannot be negative";
         match &node.value {
             Value::Str(s) => match crate::duration::parse(s) {
                 Ok(d) => Some(d),
@@ -113,25 +130,32 @@ impl Decoder<'_> {
                                 e.trim_start_matches(&format!("invalid duration {s:?}: "))
                                     .to_string(),
                             )
-                            .note(Some(
-                                "write durations like \"250ms\", \"5s\" or \"1m 30s\"".into(),
-                            )),
+                            .note(Some(HOW.into())),
                     );
                     None
                 }
             },
             Value::Int(ms) if *ms >= 0 => Some(Duration::from_millis(*ms as u64)),
+            Value::Int(_) => {
+                self.diags.push(
+                    Diagnostic::new("bad-duration", "a duration cannot be negative", node.span)
+                        .label("expected 0 or more milliseconds")
+                        .note(Some(HOW.into())),
+                );
+                None
+            }
             _ => {
                 self.diags.push(
                     Diagnostic::new(
                         "bad-duration",
                         format!(
-                            "a duration must be a string such as \"5s\", found {}",
+                            "expected a duration such as \"250ms\" or \"5s\", found {}",
                             node.type_name()
                         ),
                         node.span,
                     )
-                    .label("expected a duration"),
+                    .label("expected a duration")
+                    .note(Some(HOW.into())),
                 );
                 None
             }

@@ -10,7 +10,7 @@
 use std::path::Path;
 
 use super::diagnostics::Diagnostic;
-use super::node::{Key, Node, Span, Value};
+use super::node::{Key, NESTING_LIMIT, Node, Span, Value};
 
 /// A config file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,10 +41,7 @@ impl Node {
         let root = match format {
             Format::Toml => parse_toml(source)?,
             #[cfg(feature = "json")]
-            Format::Json => {
-                check_json(source)?;
-                super::yaml::parse(source)?
-            }
+            Format::Json => super::json::parse(source)?,
             #[cfg(feature = "yaml")]
             Format::Yaml => super::yaml::parse(source)?,
             #[allow(unreachable_patterns)]
@@ -76,24 +73,35 @@ impl Node {
 fn parse_toml(source: &str) -> Result<Node, Vec<Diagnostic>> {
     let (table, errors) = toml::de::DeTable::parse_recoverable(source);
     if !errors.is_empty() {
-        return Err(errors
-            .iter()
-            .map(|e| {
-                let span = e.span().map(Span::from).unwrap_or_default();
-                Diagnostic::new("syntax", "invalid TOML", span)
-                    .label(e.message().trim().to_string())
-            })
-            .collect());
+        return Err(errors.iter().map(|e| toml_error(e, source)).collect());
     }
     let mut diags = Vec::new();
-    let value = toml_table(table.get_ref(), &mut diags);
+    let value = toml_table(table.get_ref(), 1, &mut diags);
     if !diags.is_empty() {
         return Err(diags);
     }
     Ok(Node::new(value, Span::new(0, source.len())))
 }
 
-fn toml_table(table: &toml::de::DeTable<'_>, diags: &mut Vec<Diagnostic>) -> Value {
+/// A TOML parser error in our words. The parser refuses inline tables and
+/// arrays nested deeper than its own limit and key paths longer than it
+/// (`a.b.c...`); both are deeper than [`NESTING_LIMIT`], so they are
+/// reported as our nesting error.
+fn toml_error(e: &toml::de::Error, source: &str) -> Diagnostic {
+    let span = e.span().map(Span::from).unwrap_or_default();
+    let message = e.message().trim();
+    if message.contains("recurs") {
+        return too_deep(span);
+    }
+    let span = if span.start >= source.len() && !source.is_empty() {
+        Span::new(source.len() - 1, source.len())
+    } else {
+        span
+    };
+    Diagnostic::new("syntax", "invalid TOML", span).label(message.to_string())
+}
+
+fn toml_table(table: &toml::de::DeTable<'_>, depth: usize, diags: &mut Vec<Diagnostic>) -> Value {
     Value::Table(
         table
             .iter()
@@ -102,15 +110,27 @@ fn toml_table(table: &toml::de::DeTable<'_>, diags: &mut Vec<Diagnostic>) -> Val
                     name: k.get_ref().to_string(),
                     span: k.span().into(),
                 };
-                (key, toml_node(v, diags))
+                (key, toml_node(v, depth, diags))
             })
             .collect(),
     )
 }
 
-fn toml_node(v: &toml::Spanned<toml::de::DeValue<'_>>, diags: &mut Vec<Diagnostic>) -> Node {
+/// `depth`: how many tables and arrays hold `v`.
+fn toml_node(
+    v: &toml::Spanned<toml::de::DeValue<'_>>,
+    depth: usize,
+    diags: &mut Vec<Diagnostic>,
+) -> Node {
     use toml::de::DeValue;
     let span: Span = v.span().into();
+    let nests = matches!(v.get_ref(), DeValue::Array(_) | DeValue::Table(_));
+    if nests && depth >= NESTING_LIMIT {
+        if diags.iter().all(|d| d.code != "nesting") {
+            diags.push(too_deep(span));
+        }
+        return Node::new(Value::Null, span);
+    }
     let value = match v.get_ref() {
         DeValue::String(s) => Value::Str(s.to_string()),
         DeValue::Integer(i) => {
@@ -144,39 +164,26 @@ fn toml_node(v: &toml::Spanned<toml::de::DeValue<'_>>, diags: &mut Vec<Diagnosti
         }
         DeValue::Boolean(b) => Value::Bool(*b),
         DeValue::Datetime(d) => Value::Str(d.to_string()),
-        DeValue::Array(items) => Value::Array(items.iter().map(|n| toml_node(n, diags)).collect()),
-        DeValue::Table(t) => toml_table(t, diags),
+        DeValue::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|n| toml_node(n, depth + 1, diags))
+                .collect(),
+        ),
+        DeValue::Table(t) => toml_table(t, depth + 1, diags),
     };
     Node::new(value, span)
 }
 
-#[cfg(feature = "json")]
-fn check_json(source: &str) -> Result<(), Vec<Diagnostic>> {
-    match serde_json::from_str::<serde::de::IgnoredAny>(source) {
-        Ok(_) => Ok(()),
-        Err(e) => {
-            let offset = offset_of(source, e.line(), e.column());
-            let message = e.to_string();
-            let message = message
-                .rsplit_once(" at line ")
-                .map_or(message.as_str(), |(m, _)| m);
-            Err(vec![
-                Diagnostic::new("syntax", "invalid JSON", Span::new(offset, offset + 1))
-                    .label(message.to_string()),
-            ])
-        }
-    }
-}
-
-/// Byte offset of a 1-based line and column (column counted in bytes).
-#[cfg(feature = "json")]
-fn offset_of(source: &str, line: usize, column: usize) -> usize {
-    let mut offset = 0;
-    for (i, text) in source.split_inclusive('\n').enumerate() {
-        if i + 1 == line {
-            return (offset + column.saturating_sub(1)).min(source.len());
-        }
-        offset += text.len();
-    }
-    source.len()
+/// The error for a table or array past [`NESTING_LIMIT`] (every format).
+pub(crate) fn too_deep(at: Span) -> Diagnostic {
+    Diagnostic::new(
+        "nesting",
+        format!("the file nests tables and lists more than {NESTING_LIMIT} levels deep"),
+        Span::new(at.start, at.start + 1),
+    )
+    .label(format!("level {} starts here", NESTING_LIMIT + 1))
+    .note(Some(format!(
+        "a config file nests at most {NESTING_LIMIT} levels (about 20 nested supervisors); flatten the structure"
+    )))
 }

@@ -22,11 +22,12 @@ use crate::sync::{
     BarrierActor, BarrierOptions, BreakerConfig, CircuitBreaker, Condition, ConditionActor,
     EventActor, EventOptions, Lock, LockActor, LockOptions, QueueActor, QueueOptions,
     RateLimiterActor, RateLimiterOptions, RwLockActor, RwLockOptions, SemaphoreActor,
-    SemaphoreOptions,
+    SemaphoreOptions, TripPolicy, Window,
 };
 use crate::{Actor, BoxError, Capacity};
 
 use super::de::{DeError, from_node};
+use super::diagnostics::Diagnostic;
 use super::node::{Node, Span, Value};
 use super::refs::{Ref, RefUse, Refs, Target, collecting};
 
@@ -70,6 +71,11 @@ pub trait ConfigKind: Actor + Sized {
 pub(crate) trait KindEntry: Send + Sync {
     /// Reads the args (an absent `args` is an empty table) and the refs in them.
     fn args(&self, args: &Node) -> (Result<Arc<dyn Any + Send + Sync>, DeError>, Vec<RefUse>);
+    /// Warnings about valid but suspicious args (`args` is where they are
+    /// written).
+    fn lint(&self, _typed: &Arc<dyn Any + Send + Sync>, _args: &Node) -> Vec<Diagnostic> {
+        Vec::new()
+    }
     /// Builds the child spec and what others can refer to.
     fn build(
         &self,
@@ -159,6 +165,13 @@ impl KindEntry for BreakerKind {
         read_args::<BreakerConfig>(args)
     }
 
+    fn lint(&self, typed: &Arc<dyn Any + Send + Sync>, args: &Node) -> Vec<Diagnostic> {
+        let Some(config) = typed.downcast_ref::<BreakerConfig>() else {
+            return Vec::new();
+        };
+        breaker_lint(config, args)
+    }
+
     fn build(
         &self,
         id: &str,
@@ -172,6 +185,51 @@ impl KindEntry for BreakerKind {
         let target = Target::handle_only(id, kind, breaker);
         Ok((spec, target))
     }
+}
+
+/// A breaker that can never open: a rate policy over a count window
+/// smaller than `minimum_calls` (no rate is ever computed), or a
+/// failure-rate threshold above 1.
+fn breaker_lint(config: &BreakerConfig, args: &Node) -> Vec<Diagnostic> {
+    let at = |key: &str| args.get(key).map_or(args.span, |n| n.span);
+    let mut out = Vec::new();
+    let rate_policy = matches!(config.trip, TripPolicy::FailureRate { .. });
+    if let Window::Count(n) = config.window
+        && (rate_policy || config.slow_calls.is_some())
+        && n < config.minimum_calls
+    {
+        let mut d = Diagnostic::warning(
+            "breaker-never-trips",
+            format!(
+                "this breaker never trips: its window holds {n} calls but a rate needs `minimum_calls` = {}",
+                config.minimum_calls
+            ),
+            at("window"),
+        )
+        .label(format!("a count window of {n}"))
+        .note(Some(format!(
+            "make the window at least {} calls, or lower `minimum_calls`",
+            config.minimum_calls
+        )));
+        if let Some(m) = args.get("minimum_calls") {
+            d = d.related(m.span, "minimum_calls here");
+        }
+        out.push(d);
+    }
+    if let TripPolicy::FailureRate { rate } = config.trip
+        && (rate > 1.0 || rate.is_nan())
+    {
+        out.push(
+            Diagnostic::warning(
+                "breaker-never-trips",
+                format!("this breaker never trips: a failure rate of {rate} is above 1 (100 %)"),
+                at("trip"),
+            )
+            .label("a rate is a fraction from 0 to 1")
+            .note(Some("write e.g. `rate = 0.5` for 50 %".into())),
+        );
+    }
+    out
 }
 
 /// The args of the built-in `condition` kind: the lock the condition
@@ -238,8 +296,8 @@ impl KindEntry for ConditionKind {
 /// ([`EventOptions`]), `condition` ([`ConditionArgs`]: the `lock` child it
 /// is bound to), `semaphore` ([`SemaphoreOptions`]), `rate_limiter`
 /// ([`RateLimiterOptions`]), `barrier` ([`BarrierOptions`]), `queue`
-/// ([`QueueOptions`], items are `String`s; register your own item type
-/// with [`Kinds::register_fn`]) and `circuit_breaker` ([`BreakerConfig`]).
+/// ([`QueueOptions`], items are `String`s; register a queue of your own
+/// item type with [`Kinds::register_queue`]) and `circuit_breaker` ([`BreakerConfig`]).
 #[derive(Clone, Default)]
 pub struct Kinds {
     entries: BTreeMap<String, Arc<dyn KindEntry>>,
@@ -269,9 +327,7 @@ impl Kinds {
         kinds.register_fn("barrier", |o: &BarrierOptions, _| {
             Ok(BarrierActor::new(o.clone())?)
         });
-        kinds.register_fn("queue", |o: &QueueOptions, _| {
-            Ok(QueueActor::<String>::new(*o))
-        });
+        kinds.register_queue::<String>("queue");
         kinds.insert("circuit_breaker", Arc::new(BreakerKind));
         kinds.register_fn("lock", |o: &LockOptions, _| Ok(LockActor::new(o.clone())));
         kinds.register_fn("rwlock", |o: &RwLockOptions, _| {
@@ -283,7 +339,53 @@ impl Kinds {
         kinds.insert("condition", Arc::new(ConditionKind));
         // A new primitive is one line here, plus one `from_addr!` line in
         // refs.rs so that other children can refer to it.
+        // (The `pool` kind registers itself here, from pool_kind.rs.)
         kinds
+    }
+
+    /// Registers a queue kind whose items are the application's `T`: a
+    /// child of this kind is a [`QueueActor<T>`] with the queue's options
+    /// as args ([`QueueOptions`]: `maxsize`, `order`), and references and
+    /// look-ups to it resolve to a [`Queue<T>`](crate::sync::Queue). The
+    /// built-in `queue` kind is `register_queue::<String>("queue")`.
+    ///
+    /// ```
+    /// use retinue::config::{Format, Kinds, load_str};
+    /// use retinue::sync::Queue;
+    ///
+    /// #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+    /// struct Job(u32);
+    ///
+    /// let mut kinds = Kinds::builtin();
+    /// kinds.register_queue::<Job>("jobs_queue");
+    /// let tree = load_str(
+    ///     "[supervisor]\nchildren = [{ id = \"jobs\", kind = \"jobs_queue\", args = { maxsize = 8 } }]\n",
+    ///     Format::Toml, "app.toml", &kinds,
+    /// ).unwrap();
+    /// let jobs: Queue<Job> = tree.lookup("jobs").unwrap();
+    /// assert!(tree.lookup::<Queue<String>>("jobs").is_err());
+    /// # retinue::rt::block_on(async {
+    /// let system = tree.start().await.unwrap();
+    /// jobs.put(Job(7)).await.unwrap();
+    /// assert_eq!(jobs.get().await, Ok(Job(7)));
+    /// system.shutdown().await;
+    /// # });
+    /// ```
+    pub fn register_queue<T: Ord + Send + 'static>(&mut self, name: &str) -> &mut Self {
+        self.register_fn(name, |o: &QueueOptions, _| Ok(QueueActor::<T>::new(*o)))
+    }
+
+    /// [`Kinds::register_queue`] for items that are not `Ord`: `cmp`
+    /// orders them when the file asks for `order = "priority"` (`Less`
+    /// first).
+    pub fn register_queue_with<T, F>(&mut self, name: &str, cmp: F) -> &mut Self
+    where
+        T: Send + 'static,
+        F: Fn(&T, &T) -> std::cmp::Ordering + Clone + Send + Sync + 'static,
+    {
+        self.register_fn(name, move |o: &QueueOptions, _| {
+            Ok(QueueActor::<T>::with_compare(*o, cmp.clone()))
+        })
     }
 
     /// Registers `K` under `name`.

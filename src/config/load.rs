@@ -10,7 +10,7 @@
 //! its later siblings from being built and checked (every error at
 //! once), and a reference to the failed child is not reported again.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -19,7 +19,7 @@ use crate::supervisor::{ChildSpec, Supervisor, SupervisorError, SupervisorRef, S
 use crate::{Actor, Addr};
 
 use super::decode::{Decoder, PlanBody, PlanSup};
-use super::diagnostics::{ConfigError, Diagnostic};
+use super::diagnostics::{ConfigError, Diagnostic, Report, Severity};
 use super::format::Format;
 use super::kinds::Kinds;
 use super::model::TreeConfig;
@@ -54,6 +54,7 @@ pub struct ConfigTree {
     config: TreeConfig,
     root: Supervisor,
     targets: BTreeMap<String, Target>,
+    warnings: Report,
 }
 
 impl fmt::Debug for ConfigTree {
@@ -71,14 +72,116 @@ impl ConfigTree {
     }
 
     /// The handle of the child at `path` (e.g. `"workers/fetcher"`), as
-    /// built for the first start.
+    /// built for the first start; `None` if there is no such child or it
+    /// is not an `H` ([`ConfigTree::lookup`] says which).
     pub fn handle<H: RefTarget>(&self, path: &str) -> Option<H> {
-        self.targets.get(path).and_then(H::from_target)
+        self.lookup(path).ok()
+    }
+
+    /// The handle of the child at `path`, by its handle type: a
+    /// primitive's handle ([`Lock`](crate::sync::Lock),
+    /// [`RwLock`](crate::sync::RwLock), [`Event`](crate::sync::Event),
+    /// [`Condition`](crate::sync::Condition),
+    /// [`Semaphore`](crate::sync::Semaphore),
+    /// [`RateLimiter`](crate::sync::RateLimiter),
+    /// [`Barrier`](crate::sync::Barrier), [`Queue<T>`](crate::sync::Queue),
+    /// [`CircuitBreaker`](crate::sync::CircuitBreaker)) or an `Addr<A>`.
+    /// Addresses are stable across restarts, so a handle taken before
+    /// [`start`](ConfigTree::start) stays valid while the tree runs.
+    ///
+    /// ```
+    /// use retinue::config::{Format, Kinds, LookupError, load_str};
+    /// use retinue::sync::{CircuitBreaker, Lock, Semaphore};
+    ///
+    /// let tree = load_str(r#"
+    /// [supervisor]
+    /// children = [
+    ///   { id = "db", kind = "lock" },
+    ///   { id = "api", kind = "circuit_breaker" },
+    /// ]
+    /// "#, Format::Toml, "app.toml", &Kinds::builtin()).unwrap();
+    /// let _db: Lock = tree.lookup("db").unwrap();
+    /// let _api: CircuitBreaker = tree.lookup("api").unwrap();
+    /// let err = tree.lookup::<Semaphore>("db").unwrap_err();
+    /// assert!(matches!(err, LookupError::WrongKind { .. }));
+    /// assert_eq!(err.to_string(), "`db` is a `lock` (LockActor), not a semaphore");
+    /// let err = tree.lookup::<Lock>("dbb").unwrap_err();
+    /// assert_eq!(err.to_string(), "no child at `dbb` (did you mean `db`?)");
+    /// ```
+    pub fn lookup<H: RefTarget>(&self, path: &str) -> Result<H, LookupError> {
+        let Some(target) = self.targets.get(path) else {
+            return Err(LookupError::NoSuchPath {
+                path: path.to_string(),
+                suggestion: super::suggest::did_you_mean_name(
+                    path,
+                    self.targets.keys().map(String::as_str),
+                ),
+            });
+        };
+        H::from_target(target).ok_or_else(|| LookupError::WrongKind {
+            path: path.to_string(),
+            kind: target.kind().to_string(),
+            actual: target.type_name().to_string(),
+            expected: H::expected(),
+        })
     }
 
     /// Every child's path and target (kind, address, handle), sorted by path.
     pub fn targets(&self) -> impl Iterator<Item = (&str, &Target)> {
         self.targets.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// Warnings about valid but suspicious settings (a restart backoff
+    /// that outlasts the intensity window, a breaker that can never trip),
+    /// in file order.
+    ///
+    /// ```
+    /// use retinue::config::{Format, Kinds, load_str};
+    ///
+    /// let tree = load_str(r#"
+    /// [supervisor]
+    /// max_restarts = 3
+    /// within = "1s"
+    /// backoff = { initial = "2s", max = "10s", jitter = "none" }
+    /// "#, Format::Toml, "app.toml", &Kinds::builtin()).unwrap();
+    /// assert_eq!(tree.warnings()[0].id(), "R0101");
+    /// assert!(tree.render_warnings(false).contains("warning[R0101]"));
+    /// ```
+    pub fn warnings(&self) -> &[Diagnostic] {
+        &self.warnings.diagnostics
+    }
+
+    /// The warnings rendered like errors (empty when there are none).
+    pub fn render_warnings(&self, colour: bool) -> String {
+        self.warnings.render(colour)
+    }
+
+    /// The warnings as JSON lines, like
+    /// [`ConfigError::to_json_lines`].
+    pub fn warnings_to_json_lines(&self) -> String {
+        self.warnings.to_json_lines()
+    }
+
+    /// The tree as JSON in normal form: every field written out with its
+    /// value in effect (defaults included), durations as human strings,
+    /// children in start order, args as written. [`load_str`] with
+    /// [`Format::Json`] accepts it as it is and loads the same tree.
+    ///
+    /// ```
+    /// use retinue::config::{Format, Kinds, load_str};
+    ///
+    /// let kinds = Kinds::builtin();
+    /// let tree = load_str("[supervisor]\nchildren = [{ id = \"q\", kind = \"queue\" }]\n",
+    ///     Format::Toml, "app.toml", &kinds).unwrap();
+    /// let json = tree.to_normalized_json();
+    /// assert!(json.contains(r#""strategy": "one_for_one""#));
+    /// # if cfg!(feature = "json") {
+    /// let again = load_str(&json, Format::Json, "normal.json", &kinds).unwrap();
+    /// assert_eq!(again.to_normalized_json(), json);
+    /// # }
+    /// ```
+    pub fn to_normalized_json(&self) -> String {
+        self.config.to_normalized_json()
     }
 
     /// Starts the tree; if a child fails to start, the ones already
@@ -88,8 +191,55 @@ impl ConfigTree {
     }
 }
 
+/// Why [`ConfigTree::lookup`] found no handle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LookupError {
+    /// No child has this path.
+    NoSuchPath {
+        /// The path asked for.
+        path: String,
+        /// The nearest existing path, if one is close.
+        suggestion: Option<String>,
+    },
+    /// The child exists but its handle is not of the type asked for.
+    WrongKind {
+        /// The path asked for.
+        path: String,
+        /// The child's kind name (`"queue"`).
+        kind: String,
+        /// The child's actor or handle type (`"QueueActor<String>"`).
+        actual: String,
+        /// What was asked for (`"a queue of Job"`).
+        expected: String,
+    },
+}
+
+impl fmt::Display for LookupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LookupError::NoSuchPath { path, suggestion } => {
+                write!(f, "no child at `{path}`")?;
+                match suggestion {
+                    Some(s) => write!(f, " (did you mean `{s}`?)"),
+                    None => Ok(()),
+                }
+            }
+            LookupError::WrongKind {
+                path,
+                kind,
+                actual,
+                expected,
+            } => write!(f, "`{path}` is a `{kind}` ({actual}), not {expected}"),
+        }
+    }
+}
+
+impl std::error::Error for LookupError {}
+
 /// Parses, checks and builds a tree from `source` (named `name` in
-/// diagnostics). Reports every problem at once.
+/// diagnostics). Reports every problem at once; warnings are kept on the
+/// tree ([`ConfigTree::warnings`]) or, when the file has errors, reported
+/// with them.
 pub fn load_str(
     source: &str,
     format: Format,
@@ -99,34 +249,60 @@ pub fn load_str(
     let node = Node::parse(source, format).map_err(|d| ConfigError::new(name, source, d))?;
     let mut decoder = Decoder::new(kinds);
     let decoded = decoder.root(&node);
+    drop(node);
     let mut diags = decoder.diags;
     let Some((config, plan)) = decoded else {
         return Err(ConfigError::new(name, source, diags));
     };
     validate(&config.supervisor, &plan, &mut diags);
-    if !diags.is_empty() {
-        return Err(ConfigError::new(name, source, diags));
-    }
+    // Build even when earlier checks failed, so what only building finds
+    // (a reference to a child of the wrong type, args a kind rejects) is
+    // reported in the same pass; nothing is started either way.
     let plan = Arc::new(plan);
     let mut targets = BTreeMap::new();
     let root = build(&plan, None, "", &mut targets, &mut diags);
+    let has_errors = diags.iter().any(|d| d.severity == Severity::Error);
     match root {
-        Some(root) if diags.is_empty() => Ok(ConfigTree {
+        Some(root) if !has_errors => Ok(ConfigTree {
             config,
             root,
             targets,
+            warnings: Report::new(name, source, diags),
         }),
         _ => Err(ConfigError::new(name, source, diags)),
     }
 }
 
-/// [`load_str`] on a file, its format from its extension.
+/// [`load_str`] on a file, its format from its extension. A file that
+/// cannot be read is an error naming the cause (it does not exist, is a
+/// directory, is not UTF-8 text).
 pub fn load_file(path: impl AsRef<Path>, kinds: &Kinds) -> Result<ConfigTree, ConfigError> {
     let path = path.as_ref();
     let name = path.display().to_string();
-    let source = std::fs::read_to_string(path)
-        .map_err(|e| ConfigError::whole_file(&name, "io", format!("cannot read {name}: {e}")))?;
+    let source = read(path).map_err(|why| {
+        ConfigError::whole_file(&name, "io", format!("cannot read {name}: {why}"))
+    })?;
     load_str(&source, Format::from_path(path), &name, kinds)
+}
+
+/// The file's text, or why it cannot be had, in plain words.
+fn read(path: &Path) -> Result<String, String> {
+    use std::io::ErrorKind;
+    if path.is_dir() {
+        return Err("it is a directory, not a file".into());
+    }
+    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+        ErrorKind::NotFound => "no such file".to_string(),
+        ErrorKind::PermissionDenied => "permission denied".to_string(),
+        ErrorKind::IsADirectory => "it is a directory, not a file".to_string(),
+        _ => e.to_string(),
+    })?;
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "it is not UTF-8 text (a binary file?): byte {} is not valid UTF-8",
+            e.utf8_error().valid_up_to()
+        )
+    })
 }
 
 /// Why a tree from a config file did not start.
@@ -205,21 +381,52 @@ impl System {
     }
 }
 
-/// The children that are started before the one being built: its earlier
-/// siblings, then its ancestors' earlier siblings.
-struct Scope {
+/// The children of one supervisor built so far, indexed by id (the first
+/// of a duplicated id wins; duplicates are reported by the decoder).
+#[derive(Default)]
+struct Level {
     targets: Vec<Target>,
+    index: HashMap<String, usize>,
+}
+
+impl Level {
+    fn push(&mut self, target: Target) {
+        let at = self.targets.len();
+        self.index.entry(target.id().to_string()).or_insert(at);
+        self.targets.push(target);
+    }
+
+    /// The target `name` among the first `upto` children.
+    fn find(&self, name: &str, upto: usize) -> Option<Target> {
+        let at = *self.index.get(name)?;
+        (at < upto).then(|| self.targets[at].clone())
+    }
+}
+
+type Shared = Arc<Mutex<Level>>;
+
+fn lock(level: &Shared) -> std::sync::MutexGuard<'_, Level> {
+    level.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The children that are started before a nested supervisor: the first
+/// `upto` of its parent's children, then its ancestors' earlier siblings.
+/// The parent's level is shared, not copied, so building is linear in the
+/// number of children however many of them are supervisors.
+struct Scope {
+    level: Shared,
+    upto: usize,
     parent: Option<Arc<Scope>>,
 }
 
-fn resolve(name: &str, local: &[Target], parent: Option<&Arc<Scope>>) -> Option<Target> {
-    if let Some(t) = local.iter().find(|t| t.id() == name) {
-        return Some(t.clone());
+fn resolve(name: &str, local: &Shared, parent: Option<&Arc<Scope>>) -> Option<Target> {
+    if let Some(t) = lock(local).find(name, usize::MAX) {
+        return Some(t);
     }
     let mut scope = parent;
     while let Some(s) = scope {
-        if let Some(t) = s.targets.iter().find(|t| t.id() == name) {
-            return Some(t.clone());
+        if let Some(t) = lock(&s.level).find(name, s.upto) {
+            return Some(t);
         }
         scope = s.parent.as_ref();
     }
@@ -235,13 +442,13 @@ fn build(
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Supervisor> {
     let mut sup = Supervisor::with_flags(plan.flags.clone());
-    let mut local: Vec<Target> = Vec::new();
+    let local: Shared = Arc::default();
     let mut ok = true;
     for child in &plan.children {
         let path = format!("{prefix}{}", child.id);
         let built = match &child.body {
             PlanBody::Worker { entry, args, refs } => {
-                let mut resolved = Refs::default();
+                let mut resolved = Refs::for_child(&child.id, &path);
                 let mut refs_ok = true;
                 for r in refs {
                     match resolve(&r.name, &local, parent.as_ref()) {
@@ -294,7 +501,8 @@ fn build(
             }
             PlanBody::Supervisor(inner) => {
                 let scope = Arc::new(Scope {
-                    targets: local.clone(),
+                    upto: lock(&local).targets.len(),
+                    level: local.clone(),
                     parent: parent.clone(),
                 });
                 let first = build(
@@ -308,21 +516,28 @@ fn build(
                     let first = Mutex::new(Some(first));
                     let inner = inner.clone();
                     let id = child.id.clone();
+                    let inner_prefix = format!("{path}/");
                     let spec = ChildSpec::supervisor(child.id.clone(), move || {
                         let ready = first.lock().unwrap_or_else(|e| e.into_inner()).take();
                         ready.unwrap_or_else(|| {
                             let mut scratch = BTreeMap::new();
                             let mut errors = Vec::new();
-                            build(&inner, Some(scope.clone()), "", &mut scratch, &mut errors)
-                                // Caught by the parent and reported as a failed start.
-                                .unwrap_or_else(|| panic!("supervisor `{id}` could not be rebuilt"))
+                            build(
+                                &inner,
+                                Some(scope.clone()),
+                                &inner_prefix,
+                                &mut scratch,
+                                &mut errors,
+                            )
+                            // Caught by the parent and reported as a failed start.
+                            .unwrap_or_else(|| panic!("supervisor `{id}` could not be rebuilt"))
                         })
                     });
                     let addr = spec.addr::<Supervisor>().expect("a supervisor spec");
                     (spec, Target::new(&child.id, "supervisor", addr))
                 })
             }
-            PlanBody::Invalid => None,
+            PlanBody::Invalid { .. } => None,
         };
         let Some((mut spec, target)) = built else {
             ok = false;
@@ -333,7 +548,7 @@ fn build(
             spec = spec.shutdown(shutdown);
         }
         paths.insert(path, target.clone());
-        local.push(target);
+        lock(&local).push(target);
         sup = sup.child(spec);
     }
     ok.then_some(sup)

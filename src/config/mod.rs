@@ -36,29 +36,35 @@
 //! `decode` and `fields` (nodes to model), `validate`, `diagnostics`,
 //! `load`, `suggest`.
 
+mod codes;
 mod de;
 mod decode;
 mod diagnostics;
 mod fields;
 mod format;
+#[cfg(feature = "json")]
+mod json;
 mod kinds;
 mod load;
+mod machine;
 mod model;
 mod node;
+mod normal;
 mod refs;
 mod suggest;
 mod validate;
-#[cfg(any(feature = "json", feature = "yaml"))]
+#[cfg(feature = "yaml")]
 mod yaml;
 
+pub use codes::{codes, explain};
 pub use de::{DeError, from_node};
-pub use diagnostics::{ConfigError, Diagnostic};
+pub use diagnostics::{ConfigError, Diagnostic, MAX_LINE, MAX_SHOWN, Severity};
 pub use format::Format;
 pub use kinds::{ConditionArgs, ConfigKind, Kinds};
-pub use load::{ConfigTree, LoadError, load_file, load_str};
+pub use load::{ConfigTree, LoadError, LookupError, load_file, load_str};
 pub use model::{
     CapacityConfig, ChildBody, ChildConfig, ChildSpans, SupervisorConfig, SupervisorSpans,
     TreeConfig,
 };
-pub use node::{Key, Node, Span, Value};
+pub use node::{Key, NESTING_LIMIT, Node, Span, Value};
 pub use refs::{Ref, RefError, RefTarget, Refs, Target};

@@ -80,6 +80,12 @@ pub struct SupervisorSpans {
     pub backoff: Option<Span>,
     /// `within`, if written.
     pub within: Option<Span>,
+    /// `backoff.initial`, if written.
+    pub backoff_initial: Option<Span>,
+    /// `backoff.max`, if written.
+    pub backoff_max: Option<Span>,
+    /// `backoff.multiplier`, if written.
+    pub backoff_multiplier: Option<Span>,
 }
 
 /// One child.

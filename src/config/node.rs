@@ -4,11 +4,24 @@
 //! Invariants: every node's span lies within the source it was parsed
 //! from; table entries keep their order in the file; spans never take part
 //! in serialization (a node serializes as the plain value it holds), so the
-//! same tree written in two formats serializes the same.
+//! same tree written in two formats serializes the same; a parsed tree is
+//! at most [`NESTING_LIMIT`] levels deep (the parsers refuse deeper files
+//! with a located error before they recurse), and dropping a tree of any
+//! depth does not recurse (so a deep tree built by hand cannot overflow
+//! the stack when it goes away).
 
 use std::ops::Range;
 
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+
+/// How deep tables and arrays may nest in a config file, in every format:
+/// the root table is level 1, a table or array inside it level 2, and so
+/// on. A file that nests deeper is refused with an error at the first
+/// table or array past the limit (`R0002`), before anything recurses
+/// that deep.
+/// Each nested supervisor takes three levels (`supervisor`, `children`,
+/// the child's table), so the limit allows about 20 supervisor levels.
+pub const NESTING_LIMIT: usize = 64;
 
 /// A byte range in a config source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, PartialOrd, Ord, Hash)]
@@ -109,6 +122,41 @@ impl Node {
             Value::Str(_) => "a string",
             Value::Array(_) => "an array",
             Value::Table(_) => "a table",
+        }
+    }
+}
+
+/// Drops the children of a table or array one by one from a worklist, so
+/// dropping a deep tree uses a constant amount of stack.
+impl Drop for Value {
+    fn drop(&mut self) {
+        let mut work: Vec<Node> = Vec::new();
+        take_children(self, &mut work);
+        while let Some(mut node) = work.pop() {
+            take_children(&mut node.value, &mut work);
+            // `node` now holds no children: dropping it does not recurse.
+        }
+    }
+}
+
+fn take_children(value: &mut Value, work: &mut Vec<Node>) {
+    match value {
+        Value::Array(items) if items.iter().any(Node::has_children) => {
+            work.append(items);
+        }
+        Value::Table(entries) if entries.iter().any(|(_, n)| n.has_children()) => {
+            work.extend(std::mem::take(entries).into_iter().map(|(_, n)| n));
+        }
+        _ => {}
+    }
+}
+
+impl Node {
+    fn has_children(&self) -> bool {
+        match &self.value {
+            Value::Array(items) => !items.is_empty(),
+            Value::Table(entries) => !entries.is_empty(),
+            _ => false,
         }
     }
 }

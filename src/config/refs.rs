@@ -151,6 +151,7 @@ pub(crate) fn collecting<T>(f: impl FnOnce() -> T) -> (T, Vec<RefUse>) {
 pub struct Target {
     id: String,
     kind: String,
+    type_name: String,
     addr: Arc<dyn Any + Send + Sync>,
     handle: Option<Arc<dyn Any + Send + Sync>>,
 }
@@ -161,6 +162,7 @@ impl Target {
         Target {
             id: id.into(),
             kind: kind.into(),
+            type_name: short_path(std::any::type_name::<A>()),
             addr: Arc::new(addr),
             handle: None,
         }
@@ -175,6 +177,7 @@ impl Target {
         Target {
             id: id.into(),
             kind: kind.into(),
+            type_name: short_path(std::any::type_name::<H>()),
             addr: Arc::new(()),
             handle: Some(Arc::new(handle)),
         }
@@ -196,6 +199,12 @@ impl Target {
         &self.kind
     }
 
+    /// The child's actor type (or handle type, for a target known only by
+    /// its handle), for messages: `"QueueActor<String>"`.
+    pub fn type_name(&self) -> &str {
+        &self.type_name
+    }
+
     /// The child's address, if its actor type is `A`.
     pub fn addr<A: Actor>(&self) -> Option<Addr<A>> {
         self.addr.downcast_ref::<Addr<A>>().cloned()
@@ -214,6 +223,27 @@ impl fmt::Debug for Target {
             .field("kind", &self.kind)
             .finish()
     }
+}
+
+/// A type name without module paths:
+/// `retinue::sync::QueueActor<alloc::string::String>` is
+/// `QueueActor<String>`.
+fn short_path(full: &str) -> String {
+    let mut out = String::with_capacity(full.len());
+    let mut word = 0; // where the current path segment starts in `out`
+    let mut chars = full.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == ':' && chars.peek() == Some(&':') {
+            chars.next();
+            out.truncate(word);
+        } else {
+            out.push(c);
+            if !(c.is_alphanumeric() || c == '_') {
+                word = out.len();
+            }
+        }
+    }
+    out
 }
 
 /// What a [`Ref`] can resolve to. Implemented for every `Addr<A>` and
@@ -283,11 +313,33 @@ impl RefTarget for Condition {
     }
 }
 
-/// The children a kind's args refer to, resolved: given to
-/// [`ConfigKind::build`](super::ConfigKind::build).
+/// A kind's build context, given to
+/// [`ConfigKind::build`](super::ConfigKind::build): the id and path of the
+/// child being built, and the children its args refer to, resolved.
+///
+/// ```
+/// use retinue::{Actor, BoxError};
+/// use retinue::config::{Format, Kinds, load_str};
+///
+/// struct Named(String);
+/// impl Actor for Named {}
+///
+/// let mut kinds = Kinds::builtin();
+/// kinds.register_fn("named", |_: &serde::de::IgnoredAny, cx| {
+///     assert_eq!((cx.id(), cx.path()), ("w", "pool/w"));
+///     Ok(Named(cx.path().to_string()))
+/// });
+/// let file = r#"{ "supervisor": { "children": [
+///     { "id": "pool", "supervisor": { "children": [ { "id": "w", "kind": "named" } ] } } ] } }"#;
+/// # if cfg!(feature = "json") {
+/// load_str(file, Format::Json, "app.json", &kinds).unwrap();
+/// # }
+/// ```
 #[derive(Clone, Default, Debug)]
 pub struct Refs {
     targets: HashMap<String, Target>,
+    id: String,
+    path: String,
 }
 
 /// A reference that cannot be resolved to the handle asked for.
@@ -308,6 +360,26 @@ impl fmt::Display for RefError {
 impl std::error::Error for RefError {}
 
 impl Refs {
+    /// The context of the child `id` at `path`, with no references yet.
+    pub(crate) fn for_child(id: &str, path: &str) -> Refs {
+        Refs {
+            targets: HashMap::new(),
+            id: id.into(),
+            path: path.into(),
+        }
+    }
+
+    /// The id of the child being built.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The path of the child being built from the root, e.g.
+    /// `"workers/fetcher"` (the same on every restart).
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
     pub(crate) fn insert(&mut self, target: Target) {
         self.targets.insert(target.id.clone(), target);
     }

@@ -2,10 +2,16 @@
 //! the scoping of references between children.
 //!
 //! Invariants: runs on a decoded model and plan, adds diagnostics and
-//! changes nothing; a reference resolves to an earlier sibling, or to an
+//! changes nothing; time is linear in the number of children and
+//! references (each supervisor's ids are indexed once); a reference resolves to an earlier sibling, or to an
 //! earlier sibling of an ancestor, the innermost match winning (see
 //! [`refs`](super::refs)).
 
+use std::collections::HashMap;
+
+use std::time::Duration;
+
+use crate::Jitter;
 use crate::supervisor::{AutoShutdown, Restart};
 
 use super::decode::{PlanBody, PlanSup};
@@ -13,12 +19,28 @@ use super::diagnostics::Diagnostic;
 use super::model::{ChildBody, SupervisorConfig};
 use super::suggest::did_you_mean;
 
-/// Every supervisor's list of child ids, with the index of the child on
-/// the path from the root.
-type Chain<'a> = Vec<(Vec<&'a str>, usize)>;
+/// One supervisor on the path from the root: its child ids, where each
+/// id is first and last written, and the index of the child on the path.
+struct Level<'a> {
+    ids: Vec<&'a str>,
+    index: HashMap<&'a str, (usize, usize)>,
+    at: usize,
+}
+
+/// The supervisors from the root to the child being checked. Each level
+/// is built once per supervisor, so checking is linear in the children.
+struct Chain<'a> {
+    levels: Vec<Level<'a>>,
+    /// "Did you mean" scans every visible id: done for the first few
+    /// dangling references only, so a file full of them stays linear.
+    suggestions_left: usize,
+}
 
 pub(crate) fn validate(cfg: &SupervisorConfig, plan: &PlanSup, diags: &mut Vec<Diagnostic>) {
-    let mut chain = Vec::new();
+    let mut chain = Chain {
+        levels: Vec::new(),
+        suggestions_left: 50,
+    };
     walk(cfg, plan, &mut chain, diags);
 }
 
@@ -30,10 +52,17 @@ fn walk<'a>(
 ) {
     combinations(cfg, diags);
     let ids: Vec<&str> = cfg.children.iter().map(|c| c.id.as_str()).collect();
+    let mut index: HashMap<&str, (usize, usize)> = HashMap::with_capacity(ids.len());
+    for (i, id) in ids.iter().enumerate() {
+        index.entry(id).and_modify(|e| e.1 = i).or_insert((i, i));
+    }
+    chain.levels.push(Level { ids, index, at: 0 });
     for (i, (child, pchild)) in cfg.children.iter().zip(&plan.children).enumerate() {
-        chain.push((ids.clone(), i));
+        if let Some(level) = chain.levels.last_mut() {
+            level.at = i;
+        }
         match (&child.body, &pchild.body) {
-            (_, PlanBody::Worker { refs, .. }) => {
+            (_, PlanBody::Worker { refs, .. } | PlanBody::Invalid { refs }) => {
                 for r in refs {
                     check_ref(&r.name, r.span, &child.id, chain, diags);
                 }
@@ -43,28 +72,31 @@ fn walk<'a>(
             }
             _ => {}
         }
-        chain.pop();
     }
+    chain.levels.pop();
 }
 
 fn check_ref(
     name: &str,
     span: super::node::Span,
     from: &str,
-    chain: &Chain<'_>,
+    chain: &mut Chain<'_>,
     diags: &mut Vec<Diagnostic>,
 ) {
-    for (level, (ids, at)) in chain.iter().rev().enumerate() {
-        if ids[..*at].contains(&name) {
+    for (depth, level) in chain.levels.iter().rev().enumerate() {
+        let Some(&(first, last)) = level.index.get(name) else {
+            continue;
+        };
+        if first < level.at {
             return;
         }
-        if ids[*at..].contains(&name) {
-            let (message, label) = if ids[*at] == name && level == 0 {
+        if last >= level.at {
+            let (message, label) = if level.ids[level.at] == name && depth == 0 {
                 (
                     format!("`{from}` refers to itself"),
                     "a child cannot use its own handle at start".to_string(),
                 )
-            } else if ids[*at] == name {
+            } else if level.ids[level.at] == name {
                 (
                     format!("`{from}` refers to `{name}`, which contains it"),
                     "a child cannot refer to its own supervisor".to_string(),
@@ -85,9 +117,16 @@ fn check_ref(
             return;
         }
     }
-    let visible = chain
-        .iter()
-        .flat_map(|(ids, at)| ids[..*at].iter().copied());
+    let suggestion = if chain.suggestions_left > 0 {
+        chain.suggestions_left -= 1;
+        let visible = chain
+            .levels
+            .iter()
+            .flat_map(|l| l.ids[..l.at].iter().copied());
+        did_you_mean(name, visible)
+    } else {
+        None
+    };
     diags.push(
         Diagnostic::new(
             "dangling-ref",
@@ -97,7 +136,7 @@ fn check_ref(
         .label(format!(
             "`{from}` refers to a child that does not exist here"
         ))
-        .note(did_you_mean(name, visible).or_else(|| {
+        .note(suggestion.or_else(|| {
             Some("a reference names an earlier sibling or an earlier sibling of an ancestor".into())
         })),
     );
@@ -144,26 +183,29 @@ fn combinations(cfg: &SupervisorConfig, diags: &mut Vec<Diagnostic>) {
                 Diagnostic::new(
                     "invalid-combination",
                     "backoff `multiplier` must be at least 1",
-                    span,
+                    cfg.spans.backoff_multiplier.unwrap_or(span),
                 )
                 .label(format!("multiplier is {}", b.multiplier)),
             );
         }
         if b.initial > b.max {
-            diags.push(
-                Diagnostic::new(
-                    "invalid-combination",
-                    "backoff `initial` is longer than `max`",
-                    span,
-                )
-                .label(format!(
-                    "initial {} > max {}",
-                    crate::duration::format(b.initial),
-                    crate::duration::format(b.max)
-                )),
-            );
+            let mut d = Diagnostic::new(
+                "invalid-combination",
+                "backoff `initial` is longer than `max`",
+                cfg.spans.backoff_initial.unwrap_or(span),
+            )
+            .label(format!(
+                "initial {} > max {}",
+                crate::duration::format(b.initial),
+                crate::duration::format(b.max)
+            ));
+            if let Some(max) = cfg.spans.backoff_max {
+                d = d.related(max, "max here");
+            }
+            diags.push(d);
         }
     }
+    intensity_lint(cfg, diags);
     if cfg.max_restarts > 0 && cfg.within.is_zero() {
         diags.push(
             Diagnostic::new(
@@ -174,4 +216,61 @@ fn combinations(cfg: &SupervisorConfig, diags: &mut Vec<Diagnostic>) {
             .label("a restart intensity needs a time window"),
         );
     }
+}
+
+/// Warns when the restart backoff spaces restarts so far apart that
+/// `max_restarts + 1` of them never fit in `within`: the intensity limit
+/// then never trips and a crash loop restarts forever. Jitter is counted
+/// at its mean (full jitter halves a delay on average).
+fn intensity_lint(cfg: &SupervisorConfig, diags: &mut Vec<Diagnostic>) {
+    let Some(b) = cfg.backoff else { return };
+    if cfg.within.is_zero() || !b.multiplier.is_finite() {
+        return;
+    }
+    let mean = match b.jitter {
+        Jitter::None => 1.0,
+        Jitter::Equal => 0.75,
+        Jitter::Full => 0.5,
+    };
+    // The time from the first restart to restart `max_restarts + 1` is at
+    // least the delays before restarts 2 ..= max_restarts + 1 (computed in
+    // seconds, so no duration can overflow).
+    let multiplier = b.multiplier.max(1.0);
+    let (initial, max) = (b.initial.as_secs_f64(), b.max.as_secs_f64());
+    let within = cfg.within.as_secs_f64();
+    let mut spread = 0.0;
+    for n in 1..=cfg.max_restarts.min(10_000) {
+        let delay = (initial * multiplier.powi(n.min(1024) as i32)).min(max);
+        spread += delay * mean;
+        if spread >= within {
+            break;
+        }
+    }
+    if spread < within || spread.is_nan() {
+        return;
+    }
+    let spread = Duration::try_from_secs_f64(spread).unwrap_or(Duration::MAX);
+    let at = cfg.spans.backoff.unwrap_or(cfg.spans.table);
+    let mut d = Diagnostic::warning(
+        "intensity-never-trips",
+        format!(
+            "{} restarts never fit in `within` = {}: a crash loop will restart forever",
+            cfg.max_restarts + 1,
+            crate::duration::format(cfg.within)
+        ),
+        at,
+    )
+    .label(format!(
+        "this backoff spaces {} restarts over at least {}",
+        cfg.max_restarts + 1,
+        crate::duration::format(spread)
+    ))
+    .note(Some(
+        "lengthen `within`, lower `max_restarts` or shorten the backoff, so a crash loop escalates"
+            .into(),
+    ));
+    if let Some(w) = cfg.spans.within {
+        d = d.related(w, "the intensity window");
+    }
+    diags.push(d);
 }

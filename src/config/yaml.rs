@@ -7,14 +7,19 @@
 //! streams are diagnostics, never panics; spans are byte offsets (the
 //! parser counts characters, converted here).
 
+use std::collections::HashMap;
+
 use saphyr_parser::{Event, Parser, ScalarStyle, Span as YSpan};
 
 use super::diagnostics::Diagnostic;
-use super::node::{Key, Node, Span, Value};
+use super::format::too_deep;
+use super::node::{Key, NESTING_LIMIT, Node, Span, Value};
 
 enum Frame {
     Seq(usize, Vec<Node>),
-    Map(usize, Vec<(Key, Node)>, Option<Key>),
+    /// A mapping: its start, entries, the keys seen (for duplicates, in
+    /// constant time per key) and the key waiting for its value.
+    Map(usize, Vec<(Key, Node)>, HashMap<String, Span>, Option<Key>),
 }
 
 /// Parses one YAML document.
@@ -36,6 +41,11 @@ pub(crate) fn parse(source: &str) -> Result<Node, Vec<Diagnostic>> {
             Err(e) => {
                 let m = e.marker();
                 let start = at(m.index());
+                // The scanner refuses flow collections (`[`, `{`) nested
+                // 256 deep, deeper than our own limit: say it our way.
+                if e.info().contains("recursion limit") {
+                    return Err(vec![too_deep(Span::new(start, start + 1))]);
+                }
                 return Err(vec![
                     Diagnostic::new("syntax", "invalid YAML", Span::new(start, start + 1))
                         .label(e.info().to_string()),
@@ -45,12 +55,15 @@ pub(crate) fn parse(source: &str) -> Result<Node, Vec<Diagnostic>> {
         let sp = span(&ys);
         let done = match event {
             Event::Scalar(text, style, _, _) => Some(Node::new(scalar(&text, style), sp)),
+            Event::SequenceStart(..) | Event::MappingStart(..) if stack.len() >= NESTING_LIMIT => {
+                return Err(vec![too_deep(sp)]);
+            }
             Event::SequenceStart(..) => {
                 stack.push(Frame::Seq(sp.start, Vec::new()));
                 None
             }
             Event::MappingStart(..) => {
-                stack.push(Frame::Map(sp.start, Vec::new(), None));
+                stack.push(Frame::Map(sp.start, Vec::new(), HashMap::new(), None));
                 None
             }
             Event::SequenceEnd => match stack.pop() {
@@ -60,7 +73,7 @@ pub(crate) fn parse(source: &str) -> Result<Node, Vec<Diagnostic>> {
                 _ => None,
             },
             Event::MappingEnd => match stack.pop() {
-                Some(Frame::Map(start, entries, _)) => {
+                Some(Frame::Map(start, entries, _, _)) => {
                     Some(Node::new(Value::Table(entries), Span::new(start, sp.end)))
                 }
                 _ => None,
@@ -81,13 +94,13 @@ pub(crate) fn parse(source: &str) -> Result<Node, Vec<Diagnostic>> {
             }
             _ => None,
         };
-        if let Some(node) = done {
+        if let Some(mut node) = done {
             match stack.last_mut() {
                 None => root = Some(node),
                 Some(Frame::Seq(_, items)) => items.push(node),
-                Some(Frame::Map(_, entries, key)) => match key.take() {
+                Some(Frame::Map(_, entries, seen, key)) => match key.take() {
                     Some(k) => {
-                        if let Some((first, _)) = entries.iter().find(|(e, _)| e.name == k.name) {
+                        if let Some(first) = seen.get(&k.name) {
                             diags.push(
                                 Diagnostic::new(
                                     "duplicate-key",
@@ -95,16 +108,17 @@ pub(crate) fn parse(source: &str) -> Result<Node, Vec<Diagnostic>> {
                                     k.span,
                                 )
                                 .label("written again here")
-                                .related(first.span, "first written here"),
+                                .related(*first, "first written here"),
                             );
                         } else {
+                            seen.insert(k.name.clone(), k.span);
                             entries.push((k, node));
                         }
                     }
-                    None => match node.value {
+                    None => match &mut node.value {
                         Value::Str(name) => {
                             *key = Some(Key {
-                                name,
+                                name: std::mem::take(name),
                                 span: node.span,
                             })
                         }
