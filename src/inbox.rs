@@ -242,6 +242,9 @@ impl<'a, A: Actor> Running<'a, A> {
                 }
                 Received::Orphaned => return ExitReason::Normal,
             };
+            // Counted as the handler starts, so an asker that got its
+            // reply always sees its message counted.
+            mailbox.count_handled();
             // SAFETY: `handler` is dropped by the end of this iteration.
             let handler =
                 unsafe { envelope.handle(&mut self.actor, &mut self.ctx, &mut self.slot) };

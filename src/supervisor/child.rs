@@ -38,6 +38,9 @@ pub(crate) trait ErasedChild: Send {
     fn actor_type(&self) -> &'static str;
     fn actor_id(&self) -> ActorId;
     fn mailbox_len(&self) -> usize;
+    /// Messages handled on the current mailbox ([`Addr::handled`]).
+    fn handled(&self) -> u64;
+    fn capacity(&self) -> Capacity;
     fn addr_any(&self) -> Arc<dyn Any + Send + Sync>;
     fn supervisor_addr(&self) -> Option<Addr<Supervisor>>;
     fn set_capacity(&mut self, capacity: Capacity);
@@ -226,6 +229,14 @@ impl<A: Actor> ErasedChild for TypedChild<A> {
 
     fn mailbox_len(&self) -> usize {
         self.addr.mailbox_len()
+    }
+
+    fn handled(&self) -> u64 {
+        self.addr.handled()
+    }
+
+    fn capacity(&self) -> Capacity {
+        self.addr.capacity()
     }
 
     fn addr_any(&self) -> Arc<dyn Any + Send + Sync> {

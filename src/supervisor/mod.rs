@@ -32,4 +32,4 @@ pub use flags::{AutoShutdown, Flags, Strategy};
 pub use spec::{ChildKind, ChildSpec, Restart, Shutdown};
 pub use supervisor::{ChildState, Supervisor};
 pub use system::{NameTaken, System};
-pub use tree::TreeNode;
+pub use tree::{ExitRecord, RestartBudget, TreeNode};
