@@ -14,7 +14,7 @@ mod sample;
 mod tui;
 mod view;
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -106,7 +106,7 @@ pub(crate) fn run(tree: ConfigTree, options: Options) -> u8 {
             let value = serde_json::json!({ "stopped_after_ms": elapsed, "reason": reason });
             println!("{value}");
         }
-        (_, Some(last)) => print!("{}", last.summary(&reason)),
+        (_, Some(last)) => print!("{}", last.summary(&reason, summary_width())),
         (_, None) => println!("stopped: the tree shut down in order ({reason})"),
     }
     0
@@ -135,10 +135,14 @@ fn lines(
                 let Some(sample) = probe.sample(system).await else {
                     break;
                 };
-                if json {
-                    println!("{}", sample.json_line());
+                let line = if json {
+                    sample.json_line()
                 } else {
-                    println!("{}", sample.plain_line());
+                    sample.plain_line()
+                };
+                // A closed pipe (`| head`) means nobody reads: stop.
+                if writeln!(std::io::stdout(), "{line}").is_err() {
+                    break;
                 }
                 let root_stopped = sample
                     .rows
@@ -153,4 +157,15 @@ fn lines(
         }
     });
     last
+}
+
+/// The summary's line width: [`sample::PLAIN_WIDTH`], or less to fit the
+/// terminal it is printed on.
+fn summary_width() -> usize {
+    let terminal = std::io::stdout()
+        .is_terminal()
+        .then(ratatui::crossterm::terminal::size)
+        .and_then(Result::ok)
+        .map(|(w, _)| usize::from(w).saturating_sub(1));
+    terminal.map_or(sample::PLAIN_WIDTH, |w| w.min(sample::PLAIN_WIDTH))
 }

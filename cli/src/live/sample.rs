@@ -278,25 +278,27 @@ impl Sample {
         serde_json::to_string(self).expect("a sample serializes")
     }
 
-    /// What `run` prints after the tree shut down.
-    pub fn summary(&self, reason: &str) -> String {
+    /// What `run` prints after the tree shut down, each line at most
+    /// `width` characters.
+    pub fn summary(&self, reason: &str, width: usize) -> String {
         let restarts: u32 = self.rows.iter().map(|r| r.restarts).sum();
-        let mut out = format!(
-            "stopped after {}: the tree shut down in order ({reason})\nactors {}, restarts {restarts}\n",
-            short(self.elapsed),
-            self.rows.len()
+        let head = format!(
+            "stopped after {}: the tree shut down in order ({reason})",
+            short(self.elapsed)
         );
+        let mut out = elide(&head, width);
+        out.push_str(&format!("\nactors {}, restarts {restarts}\n", self.rows.len()));
         for row in self.rows.iter().filter(|r| r.restarts > 0) {
             let last = row
                 .last_exit()
                 .map(|e| format!(", last exit: {}", e.reason))
                 .unwrap_or_default();
             let line = format!("  {} restarted {} times{last}", row.path, row.restarts);
-            out.push_str(&elide(&line, PLAIN_WIDTH));
+            out.push_str(&elide(&line, width));
             out.push('\n');
         }
         if !self.counters.is_empty() {
-            out.push_str(&elide(&self.counters_text(), PLAIN_WIDTH));
+            out.push_str(&elide(&self.counters_text(), width));
             out.push('\n');
         }
         out

@@ -212,8 +212,10 @@ fn plain(text: String) -> (String, Style) {
     (text, Style::default())
 }
 
-/// The columns that fit `width`, widest first among the optional ones.
-fn columns(width: u16) -> (u16, Vec<Column>) {
+/// The columns that fit `width` (optional ones only on wide terminals),
+/// and the actor column's width: as wide as the longest label needs, at
+/// most 28, leaving at least 14 for the details.
+fn columns(width: u16, longest: usize) -> (u16, Vec<Column>) {
     let col = |header, width, cell, right| Column {
         header,
         width,
@@ -242,8 +244,8 @@ fn columns(width: u16) -> (u16, Vec<Column>) {
         cols.insert(0, col("kind", 16, |r, _| plain(r.kind.clone()), false));
     }
     let fixed: u16 = cols.iter().map(|c| c.width + 1).sum();
-    // The actor column takes what is left up to 28, keeping 14 for details.
-    let actor = width.saturating_sub(fixed + 14).clamp(10, 28);
+    let room = width.saturating_sub(fixed + 14).clamp(10, 28);
+    let actor = u16::try_from(longest).unwrap_or(u16::MAX).clamp(5, room);
     (actor, cols)
 }
 
@@ -308,7 +310,12 @@ fn fit(text: &str, width: u16, right: bool) -> String {
 }
 
 fn draw_table(frame: &mut Frame, area: Rect, rows: &[&Row], ui: &Ui) {
-    let (actor, cols) = columns(area.width);
+    let longest = rows
+        .iter()
+        .map(|r| label(r, ui).chars().count())
+        .max()
+        .unwrap_or(0);
+    let (actor, cols) = columns(area.width, longest);
     let used: u16 = actor + cols.iter().map(|c| c.width + 1).sum::<u16>();
     let details = area.width.saturating_sub(used + 1).max(1);
     let mut header = vec![Cell::from("actor")];
