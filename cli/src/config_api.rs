@@ -76,7 +76,6 @@ pub fn error_json_lines(err: &ConfigError, file: &Path) -> String {
             "span": { "start": d.span.start, "end": d.span.end, "line": line, "column": column },
             "label": d.label,
             "notes": d.notes,
-            "rendered": err.render(),
         });
         out.push_str(&value.to_string());
         out.push('\n');

@@ -185,7 +185,9 @@ impl Cli {
         I: IntoIterator<Item = T>,
         T: Into<OsString> + Clone,
     {
-        let command = <Args as clap::CommandFactory>::command().name(self.name.clone());
+        let command = <Args as clap::CommandFactory>::command()
+            .name(self.name.clone())
+            .bin_name(self.name.clone());
         let parsed = command
             .try_get_matches_from(args)
             .and_then(|m| <Args as clap::FromArgMatches>::from_arg_matches(&m));
@@ -210,7 +212,7 @@ impl Cli {
                         render::TreeFormat::Json => config_api::normalized_json(&tree),
                         other => render::render(tree.config(), other),
                     };
-                    print!("{text}");
+                    emit(&text);
                     0
                 }
                 None => 1,
@@ -236,7 +238,7 @@ impl Cli {
             },
             Command::Explain { code } => match config_api::explain(&code) {
                 Some(text) => {
-                    println!("{code}: {text}");
+                    emit(&format!("{code}: {text}\n"));
                     0
                 }
                 None => {
@@ -262,14 +264,14 @@ impl Cli {
                                 .iter()
                                 .for_each(|w| eprint!("{w}"));
                         }
-                        MessageFormat::Json => print!("{}", config_api::warnings_json_lines(&tree)),
+                        MessageFormat::Json => emit(&config_api::warnings_json_lines(&tree)),
                     }
                 }
                 Err(e) => {
                     failed += 1;
                     match format {
                         MessageFormat::Human => eprint!("{}", e.render_with(colour)),
-                        MessageFormat::Json => print!("{}", config_api::error_json_lines(&e, file)),
+                        MessageFormat::Json => emit(&config_api::error_json_lines(&e, file)),
                     }
                 }
             }
@@ -286,10 +288,10 @@ impl Cli {
         match (format, failed > 0) {
             (MessageFormat::Json, failed) => {
                 let value = serde_json::json!({ "reason": "check-finished", "success": !failed, "summary": summary });
-                println!("{value}");
+                emit(&format!("{value}\n"));
             }
             (MessageFormat::Human, true) => eprintln!("{summary}"),
-            (MessageFormat::Human, false) => println!("{summary}"),
+            (MessageFormat::Human, false) => emit(&format!("{summary}\n")),
         }
         u8::from(failed > 0)
     }
@@ -312,6 +314,12 @@ impl Cli {
             .map(|c| c.read.clone())
             .collect()
     }
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is not an error worth a panic.
+pub(crate) fn emit(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
 
 /// Colour on stderr: only on a terminal, and never under `NO_COLOR`.

@@ -104,10 +104,10 @@ pub(crate) fn run(tree: ConfigTree, options: Options) -> u8 {
         (Output::Json, last) => {
             let elapsed = last.map_or(0, |s| s.elapsed.as_millis());
             let value = serde_json::json!({ "stopped_after_ms": elapsed, "reason": reason });
-            println!("{value}");
+            crate::emit(&format!("{value}\n"));
         }
-        (_, Some(last)) => print!("{}", last.summary(&reason, summary_width())),
-        (_, None) => println!("stopped: the tree shut down in order ({reason})"),
+        (_, Some(last)) => crate::emit(&last.summary(&reason, summary_width())),
+        (_, None) => crate::emit(&format!("stopped: the tree shut down in order ({reason})\n")),
     }
     0
 }

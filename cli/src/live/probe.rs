@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use retinue::config::{ChildBody, ConfigTree, Node, Span, SupervisorConfig, Value, from_node};
-use retinue::supervisor::{ChildKind, System, TreeNode};
+use retinue::supervisor::{ChildKind, ChildState, System, TreeNode};
 use retinue::sync::{
     CircuitBreaker, Lock, Queue, RateLimiter, Semaphore, SemaphoreOptions, State, Subscription,
 };
@@ -45,7 +45,10 @@ struct BreakerWatch {
 pub struct Probe {
     kinds: BTreeMap<String, String>,
     handles: BTreeMap<String, Handle>,
-    history: HashMap<String, VecDeque<(Instant, u64)>>,
+    /// Per path: (when, messages handled, of those the probe's own asks).
+    history: HashMap<String, VecDeque<(Instant, u64, u64)>>,
+    /// The probe's own asks so far, per path (snapshots, status asks).
+    own: HashMap<String, u64>,
     counters: Vec<CounterFn>,
     began: Instant,
 }
@@ -83,6 +86,7 @@ impl Probe {
             kinds,
             handles,
             history: HashMap::new(),
+            own: HashMap::new(),
             counters,
             began: Instant::now(),
         }
@@ -133,6 +137,12 @@ impl Probe {
                 .cloned()
                 .unwrap_or_else(|| node.actor.clone()),
         };
+        // This sample asks every running supervisor for its children and
+        // every primitive for its status: one message each, not the app's.
+        let asked = node.kind == ChildKind::Supervisor || self.handles.contains_key(path);
+        let own = self.own.entry(path.to_string()).or_default();
+        *own += u64::from(asked && node.state == ChildState::Running);
+        let own = *own;
         rows.push(Row {
             path: path.to_string(),
             id: node.id.clone(),
@@ -141,7 +151,7 @@ impl Probe {
             kind,
             state: node.state,
             handled: node.handled,
-            rate: self.rate(path, now, node.handled),
+            rate: self.rate(path, now, node.handled, own),
             uptime: node.uptime,
             restarts: node.restarts,
             budget: node.budget,
@@ -163,27 +173,25 @@ impl Probe {
         }
     }
 
-    /// Messages per second at `path` over the last [`RATE_WINDOW`].
-    fn rate(&mut self, path: &str, now: Instant, handled: u64) -> f64 {
+    /// Messages per second at `path` over the last [`RATE_WINDOW`], not
+    /// counting the probe's own asks (`own` so far).
+    fn rate(&mut self, path: &str, now: Instant, handled: u64, own: u64) -> f64 {
         let history = self.history.entry(path.to_string()).or_default();
         while history
             .front()
-            .is_some_and(|(t, _)| now.duration_since(*t) > RATE_WINDOW)
+            .is_some_and(|(t, _, _)| now.duration_since(*t) > RATE_WINDOW)
         {
             history.pop_front();
         }
         // A restarted child has a new mailbox: its count starts again.
-        if history.back().is_some_and(|&(_, n)| n > handled) {
+        if history.back().is_some_and(|&(_, n, _)| n > handled) {
             history.clear();
         }
-        history.push_back((now, handled));
-        let (t0, n0) = history[0];
+        history.push_back((now, handled, own));
+        let (t0, n0, own0) = history[0];
         let secs = now.duration_since(t0).as_secs_f64();
-        if secs < 0.2 {
-            0.0
-        } else {
-            (handled - n0) as f64 / secs
-        }
+        let theirs = (handled - n0).saturating_sub(own - own0);
+        if secs < 0.2 { 0.0 } else { theirs as f64 / secs }
     }
 }
 
