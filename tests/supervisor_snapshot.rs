@@ -34,7 +34,11 @@ fn a_snapshot_counts_messages_and_keeps_exits_and_the_budget() {
         assert_eq!(budget.within, Duration::from_secs(60));
 
         w.tell(Exit(panicked("boom"))).await.unwrap();
-        assert_eq!(w.ask(Instance).await, Ok(2), "restarted on the same mailbox");
+        assert_eq!(
+            w.ask(Instance).await,
+            Ok(2),
+            "restarted on the same mailbox"
+        );
         let node = system.tree().await.unwrap().find("w").unwrap().clone();
         assert_eq!(node.restarts, 1);
         assert_eq!(node.handled, 5, "the count goes on across restarts");
@@ -53,8 +57,8 @@ fn a_child_waiting_out_its_backoff_shows_the_countdown() {
         let log = Log::default();
         let flags = Flags::new(Strategy::OneForOne)
             .backoff(Backoff::constant(Duration::from_secs(30)).jitter(retinue::Jitter::None));
-        let root = Supervisor::with_flags(flags)
-            .child(ChildSpec::worker("w", Worker::factory("w", &log)));
+        let root =
+            Supervisor::with_flags(flags).child(ChildSpec::worker("w", Worker::factory("w", &log)));
         let system = System::with_root(root).await.unwrap();
         let w = system.lookup_path::<Worker>("w").await.unwrap();
         w.tell(Exit(panicked("boom"))).await.unwrap();
@@ -64,7 +68,10 @@ fn a_child_waiting_out_its_backoff_shows_the_countdown() {
         .await;
         let node = system.tree().await.unwrap().find("w").unwrap().clone();
         let due = node.restart_in.expect("a countdown while restarting");
-        assert!(due > Duration::ZERO && due <= Duration::from_secs(30), "{due:?}");
+        assert!(
+            due > Duration::ZERO && due <= Duration::from_secs(30),
+            "{due:?}"
+        );
         assert_eq!(node.uptime, None, "not running");
         assert_eq!(node.exits.len(), 1);
         assert_eq!(system.shutdown().await, ExitReason::Shutdown);
@@ -89,7 +96,10 @@ fn only_the_most_recent_exits_are_kept() {
         let node = system.tree().await.unwrap().find("w").unwrap().clone();
         assert_eq!(node.exits.len(), retinue::supervisor::TreeNode::EXITS_KEPT);
         let last = node.exits.last().unwrap();
-        assert!(last.reason.contains(&format!("crash {crashes}")), "{last:?}");
+        assert!(
+            last.reason.contains(&format!("crash {crashes}")),
+            "{last:?}"
+        );
         assert_eq!(system.shutdown().await, ExitReason::Shutdown);
     });
 }

@@ -37,7 +37,9 @@ pub fn explain(code: &str) -> Option<&'static str> {
         "missing-field" => "A required key is absent, e.g. a child without `id`.",
         "wrong-type" => "A value of the wrong shape: a string where a table is wanted, or so on.",
         "bad-value" => "A value this field does not accept (an unknown strategy name, say).",
-        "bad-duration" => "A duration that cannot be read. Write it as \"250ms\", \"5s\", \"1m 30s\".",
+        "bad-duration" => {
+            "A duration that cannot be read. Write it as \"250ms\", \"5s\", \"1m 30s\"."
+        }
         "duplicate-id" => "Two children of one supervisor share an id; ids name paths.",
         "invalid-combination" => {
             "Settings that contradict each other, e.g. a significant permanent child."
@@ -132,7 +134,13 @@ mod tests {
 
     #[test]
     fn every_code_the_loader_emits_today_is_explained() {
-        for code in ["io", "syntax", "unknown-field", "unknown-kind", "dangling-ref"] {
+        for code in [
+            "io",
+            "syntax",
+            "unknown-field",
+            "unknown-kind",
+            "dangling-ref",
+        ] {
             assert!(explain(code).is_some(), "{code}");
         }
         assert_eq!(explain("no-such-code"), None);

@@ -37,8 +37,8 @@
 
 #![warn(missing_docs)]
 
-pub mod demo;
 mod config_api;
+pub mod demo;
 mod live;
 mod render;
 

@@ -26,6 +26,12 @@ fn the_stock_command_does_not_know_the_apps_kind() {
 
 #[test]
 fn a_usage_error_is_status_2_and_help_is_0() {
-    assert_eq!(Cli::new(fetcher::kinds()).run_from_args(["my-app-ctl", "chek"]), 2);
-    assert_eq!(Cli::new(fetcher::kinds()).run_from_args(["my-app-ctl", "--help"]), 0);
+    assert_eq!(
+        Cli::new(fetcher::kinds()).run_from_args(["my-app-ctl", "chek"]),
+        2
+    );
+    assert_eq!(
+        Cli::new(fetcher::kinds()).run_from_args(["my-app-ctl", "--help"]),
+        0
+    );
 }

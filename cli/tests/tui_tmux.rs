@@ -81,17 +81,32 @@ fn start(test: &str) -> Option<Tmux> {
         socket: format!("retinue-{test}-{}", std::process::id()),
     };
     // The shell marks the main screen before and the exit status after.
-    let script = format!(
-        "echo MAIN-SCREEN; '{bin}' run examples/demo.toml; echo EXIT-STATUS:$?; sleep 60"
-    );
+    let script =
+        format!("echo MAIN-SCREEN; '{bin}' run examples/demo.toml; echo EXIT-STATUS:$?; sleep 60");
     let (w, h) = (WIDTH.to_string(), HEIGHT.to_string());
     let dir = root.to_str().expect("a UTF-8 path");
-    let args = ["new-session", "-d", "-s", "live", "-x", &w, "-y", &h, "-c", dir];
+    let args = [
+        "new-session",
+        "-d",
+        "-s",
+        "live",
+        "-x",
+        &w,
+        "-y",
+        &h,
+        "-c",
+        dir,
+    ];
     let started = tmux.cmd(&[&args[..], &["sh", "-c", &script]].concat());
     let stderr = String::from_utf8_lossy(&started.stderr);
     assert!(started.status.success(), "{stderr}");
     let screen = tmux.wait_for(Duration::from_secs(20), |s| titles(s) > 0);
-    assert_eq!(titles(&screen), 1, "the view came up:\n{}", screen.join("\n"));
+    assert_eq!(
+        titles(&screen),
+        1,
+        "the view came up:\n{}",
+        screen.join("\n")
+    );
     Some(tmux)
 }
 
@@ -101,8 +116,14 @@ fn assert_quit_cleanly(tmux: &Tmux) {
         s.iter().any(|l| l.starts_with("EXIT-STATUS:"))
     });
     let text = screen.join("\n");
-    assert!(text.contains("EXIT-STATUS:0"), "it quits with status 0:\n{text}");
-    assert!(text.contains("MAIN-SCREEN"), "the main screen is back:\n{text}");
+    assert!(
+        text.contains("EXIT-STATUS:0"),
+        "it quits with status 0:\n{text}"
+    );
+    assert!(
+        text.contains("MAIN-SCREEN"),
+        "the main screen is back:\n{text}"
+    );
     assert!(text.contains("stopped after"), "the summary:\n{text}");
     assert_eq!(titles(&screen), 0, "no view left behind:\n{text}");
 }
@@ -121,7 +142,10 @@ fn the_live_view_fits_80x24_keeps_one_title_and_quits_cleanly() {
         assert!(width <= WIDTH, "a line of {width} columns:\n{line}");
     }
     assert_eq!(titles(&screen), 1, "exactly one title:\n{text}");
-    assert!(!text.contains("MAIN-SCREEN"), "the alternate screen is in use:\n{text}");
+    assert!(
+        !text.contains("MAIN-SCREEN"),
+        "the alternate screen is in use:\n{text}"
+    );
     for id in ["jobs", "payments", "workers", "w1", "w4"] {
         assert!(text.contains(id), "{id} on screen:\n{text}");
     }

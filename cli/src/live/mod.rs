@@ -107,7 +107,9 @@ pub(crate) fn run(tree: ConfigTree, options: Options) -> u8 {
             crate::emit(&format!("{value}\n"));
         }
         (_, Some(last)) => crate::emit(&last.summary(&reason, summary_width())),
-        (_, None) => crate::emit(&format!("stopped: the tree shut down in order ({reason})\n")),
+        (_, None) => crate::emit(&format!(
+            "stopped: the tree shut down in order ({reason})\n"
+        )),
     }
     0
 }

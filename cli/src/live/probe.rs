@@ -191,7 +191,11 @@ impl Probe {
         let (t0, n0, own0) = history[0];
         let secs = now.duration_since(t0).as_secs_f64();
         let theirs = (handled - n0).saturating_sub(own - own0);
-        if secs < 0.2 { 0.0 } else { theirs as f64 / secs }
+        if secs < 0.2 {
+            0.0
+        } else {
+            theirs as f64 / secs
+        }
     }
 }
 

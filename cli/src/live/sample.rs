@@ -287,7 +287,10 @@ impl Sample {
             short(self.elapsed)
         );
         let mut out = elide(&head, width);
-        out.push_str(&format!("\nactors {}, restarts {restarts}\n", self.rows.len()));
+        out.push_str(&format!(
+            "\nactors {}, restarts {restarts}\n",
+            self.rows.len()
+        ));
         for row in self.rows.iter().filter(|r| r.restarts > 0) {
             let last = row
                 .last_exit()

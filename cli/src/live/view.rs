@@ -118,9 +118,9 @@ pub fn visible<'a>(sample: &'a Sample, ui: &Ui) -> Vec<&'a Row> {
         .collect();
     match ui.sort {
         Sort::Tree => {}
-        Sort::Restarts => rows.sort_by(|a, b| b.restarts.cmp(&a.restarts)),
+        Sort::Restarts => rows.sort_by_key(|r| std::cmp::Reverse(r.restarts)),
         Sort::Rate => rows.sort_by(|a, b| b.rate.total_cmp(&a.rate)),
-        Sort::Mailbox => rows.sort_by(|a, b| b.mailbox.cmp(&a.mailbox)),
+        Sort::Mailbox => rows.sort_by_key(|r| std::cmp::Reverse(r.mailbox)),
         Sort::Name => rows.sort_by(|a, b| a.path.cmp(&b.path)),
     }
     rows
@@ -130,7 +130,9 @@ pub fn visible<'a>(sample: &'a Sample, ui: &Ui) -> Vec<&'a Row> {
 pub fn draw(frame: &mut Frame, sample: &Sample, ui: &Ui) {
     let area = frame.area();
     let rows = visible(sample, ui);
-    let selected = rows.get(ui.selected.min(rows.len().saturating_sub(1))).copied();
+    let selected = rows
+        .get(ui.selected.min(rows.len().saturating_sub(1)))
+        .copied();
     let pane = match selected {
         Some(row) if ui.detail => pane_height(row, area.height),
         _ => 0,
@@ -358,7 +360,11 @@ fn pane_height(row: &Row, height: u16) -> u16 {
 
 fn draw_detail(frame: &mut Frame, area: Rect, row: &Row, ui: &Ui) {
     let width = usize::from(area.width.saturating_sub(2));
-    let path = if row.path.is_empty() { &row.id } else { &row.path };
+    let path = if row.path.is_empty() {
+        &row.id
+    } else {
+        &row.path
+    };
     let title = elide(&format!(" {path} ({}) ", row.kind), width);
     let mut lines = vec![
         format!(

@@ -93,7 +93,12 @@ fn demo() -> Sample {
     }
 }
 
-fn render(sample: &Sample, ui: &Ui, width: u16, height: u16) -> (Vec<String>, Terminal<TestBackend>) {
+fn render(
+    sample: &Sample,
+    ui: &Ui,
+    width: u16,
+    height: u16,
+) -> (Vec<String>, Terminal<TestBackend>) {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
     terminal.draw(|f| draw(f, sample, ui)).unwrap();
     let buffer = terminal.backend().buffer().clone();
@@ -118,9 +123,18 @@ fn lines_with<'a>(lines: &'a [String], needle: &str) -> Vec<&'a String> {
 /// Each actor's id is on exactly one line (no wrapped or doubled rows).
 fn assert_every_actor_once(lines: &[String], sample: &Sample) {
     for r in &sample.rows {
-        let label = if r.depth == 0 { "root".to_string() } else { format!(" {} ", r.id) };
+        let label = if r.depth == 0 {
+            "root".to_string()
+        } else {
+            format!(" {} ", r.id)
+        };
         let found = lines.iter().filter(|l| l.contains(&label)).count();
-        assert_eq!(found, 1, "{label:?} on {found} lines:\n{}", lines.join("\n"));
+        assert_eq!(
+            found,
+            1,
+            "{label:?} on {found} lines:\n{}",
+            lines.join("\n")
+        );
     }
 }
 
@@ -130,8 +144,14 @@ fn at_80x24_every_actor_fits_on_one_line_with_the_key_facts() {
     let (lines, _) = render(&sample, &ui(), 80, 24);
     let screen = lines.join("\n");
     assert_eq!(lines_with(&lines, "retinue run").len(), 1, "{screen}");
-    assert!(lines[0].contains("12.3s") && lines[0].contains("9/10 running"), "{screen}");
-    assert!(lines[1].contains("msg/s") && lines[1].contains("restarts"), "{screen}");
+    assert!(
+        lines[0].contains("12.3s") && lines[0].contains("9/10 running"),
+        "{screen}"
+    );
+    assert!(
+        lines[1].contains("msg/s") && lines[1].contains("restarts"),
+        "{screen}"
+    );
     assert!(lines[1].contains("mailbox"), "{screen}");
     assert_every_actor_once(&lines, &sample);
     let w2 = lines_with(&lines, " w2 ")[0];
@@ -141,10 +161,22 @@ fn at_80x24_every_actor_fits_on_one_line_with_the_key_facts() {
     assert!(w2.contains("42.5"), "rate: {w2}");
     let payments = lines_with(&lines, " payments ")[0];
     assert!(payments.contains("open 1.2s"), "{payments}");
-    assert!(payments.trim_end().ends_with('…'), "a long cell is elided: {payments}");
-    assert!(lines_with(&lines, " jobs ")[0].contains("queue 17/200"), "{screen}");
-    assert!(lines_with(&lines, " slots ")[0].contains("permits 1/3"), "{screen}");
-    assert!(lines_with(&lines, "ledger_lock")[0].contains("held by #7"), "{screen}");
+    assert!(
+        payments.trim_end().ends_with('…'),
+        "a long cell is elided: {payments}"
+    );
+    assert!(
+        lines_with(&lines, " jobs ")[0].contains("queue 17/200"),
+        "{screen}"
+    );
+    assert!(
+        lines_with(&lines, " slots ")[0].contains("permits 1/3"),
+        "{screen}"
+    );
+    assert!(
+        lines_with(&lines, "ledger_lock")[0].contains("held by #7"),
+        "{screen}"
+    );
     assert!(lines[22].starts_with("produced 288  crashes 4"), "{screen}");
     assert!(lines[23].starts_with("q quit  p pause  s sort"), "{screen}");
 }
@@ -164,9 +196,18 @@ fn at_160x40_the_optional_columns_and_whole_details_show() {
         payments.contains("open 1.2s, opened 2x, fail 9, rej 4"),
         "{payments}"
     );
-    assert!(lines_with(&lines, " w1 ")[0].contains("6.5s"), "uptime:\n{screen}");
-    assert!(lines_with(&lines, " w1 ")[0].contains("1.2k"), "handled:\n{screen}");
-    assert!(!screen.contains('…'), "nothing is cut when there is room:\n{screen}");
+    assert!(
+        lines_with(&lines, " w1 ")[0].contains("6.5s"),
+        "uptime:\n{screen}"
+    );
+    assert!(
+        lines_with(&lines, " w1 ")[0].contains("1.2k"),
+        "handled:\n{screen}"
+    );
+    assert!(
+        !screen.contains('…'),
+        "nothing is cut when there is room:\n{screen}"
+    );
 }
 
 #[test]
@@ -177,8 +218,15 @@ fn the_detail_pane_shows_the_selected_actors_recent_exits() {
     ui.selected = 7; // workers/w2
     let (lines, _) = render(&sample, &ui, 80, 24);
     let screen = lines.join("\n");
-    assert_eq!(lines_with(&lines, "workers/w2 (demo.worker)").len(), 1, "{screen}");
-    assert!(screen.contains("parent budget 3 of 30 within 10.0s"), "{screen}");
+    assert_eq!(
+        lines_with(&lines, "workers/w2 (demo.worker)").len(),
+        1,
+        "{screen}"
+    );
+    assert!(
+        screen.contains("parent budget 3 of 30 within 10.0s"),
+        "{screen}"
+    );
     assert!(screen.contains("recent exits:"), "{screen}");
     assert!(
         screen.contains("700ms ago  failed: crashed while working on job-95"),
@@ -202,7 +250,10 @@ fn no_color_draws_without_colours() {
     assert_eq!(coloured, 0);
     let (_, terminal) = render(&sample, &ui(), 80, 24);
     let buffer = terminal.backend().buffer();
-    assert!(buffer.content.iter().any(|c| c.fg == Color::Red), "open breaker in red");
+    assert!(
+        buffer.content.iter().any(|c| c.fg == Color::Red),
+        "open breaker in red"
+    );
 }
 
 #[test]
@@ -210,16 +261,28 @@ fn filter_and_sort_choose_and_order_the_rows() {
     let sample = demo();
     let mut ui = ui();
     ui.filter = "W".into();
-    let paths: Vec<&str> = visible(&sample, &ui).iter().map(|r| r.path.as_str()).collect();
+    let paths: Vec<&str> = visible(&sample, &ui)
+        .iter()
+        .map(|r| r.path.as_str())
+        .collect();
     assert_eq!(
         paths,
-        ["workers", "workers/w1", "workers/w2", "workers/w3", "workers/w4"]
+        [
+            "workers",
+            "workers/w1",
+            "workers/w2",
+            "workers/w3",
+            "workers/w4"
+        ]
     );
     ui.filter.clear();
     ui.sort = Sort::Restarts;
     assert_eq!(visible(&sample, &ui)[0].path, "workers/w2");
     let (lines, _) = render(&sample, &ui, 80, 24);
-    assert!(lines[2].contains("workers/w2"), "paths, not the tree, when sorted");
+    assert!(
+        lines[2].contains("workers/w2"),
+        "paths, not the tree, when sorted"
+    );
 }
 
 #[test]
