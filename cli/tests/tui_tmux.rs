@@ -1,8 +1,9 @@
 //! The live view under a real pseudo-terminal: `retinue run
 //! examples/demo.toml` in a detached tmux session of 80x24. After 5 s of
 //! running (long enough for a redraw bug to pile up stale titles), no line
-//! is wider than the terminal and exactly one title is on screen; `q`
-//! quits, the exit status is 0 and the main screen is back.
+//! is wider than the terminal and exactly one title is on screen; a resize
+//! is followed; `q` (or Ctrl-C) quits, the exit status is 0 and the main
+//! screen is back.
 //!
 //! tmux runs on a private server socket, and a guard kills that server
 //! when the test ends, passed or failed. Without tmux the test prints a
@@ -149,6 +150,24 @@ fn the_live_view_fits_80x24_keeps_one_title_and_quits_cleanly() {
     for id in ["jobs", "payments", "workers", "w1", "w4"] {
         assert!(text.contains(id), "{id} on screen:\n{text}");
     }
+
+    // It follows a resize: the wide columns appear, still one title.
+    tmux.cmd(&["resize-window", "-t", "live", "-x", "130", "-y", "40"]);
+    let screen = tmux.wait_for(Duration::from_secs(10), |s| {
+        s.iter().any(|l| l.contains("uptime"))
+    });
+    let text = screen.join("\n");
+    assert!(
+        text.contains("uptime"),
+        "the wide layout after a resize:\n{text}"
+    );
+    assert!(screen.iter().all(|l| l.chars().count() <= 130), "{text}");
+    assert_eq!(
+        titles(&screen),
+        1,
+        "exactly one title after a resize:\n{text}"
+    );
+
     tmux.cmd(&["send-keys", "-t", "live", "q"]);
     assert_quit_cleanly(&tmux);
 }

@@ -3,13 +3,19 @@
 //!
 //! Invariants: the terminal is restored (raw mode off, main screen back,
 //! cursor shown) on every way out: a normal return, an error, and a panic
-//! (a panic hook restores it before the message is printed); Ctrl-C is a
-//! key in raw mode and quits like `q`; while paused, no sample is taken,
-//! so the view is frozen but keys still work.
+//! of the view's thread (a panic hook restores it before the message is
+//! printed); Ctrl-C is a key in raw mode and quits like `q`; while paused,
+//! no sample is taken, so the view is frozen but keys still work.
+//!
+//! Panics on other threads while the view is up (an actor's handler
+//! panicking, which the runtime catches and the view shows as an exit
+//! reason) must not scribble over the screen: their messages are kept and
+//! printed once the terminal is restored.
 
 use std::io::{self, Stdout};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
 use ratatui::Terminal;
@@ -28,6 +34,18 @@ use super::view::{self, Ui};
 /// How often a frame is drawn (and a sample taken).
 const FRAME: Duration = Duration::from_millis(250);
 
+/// The view's thread while a session is open; panics elsewhere are held.
+static VIEW_THREAD: Mutex<Option<ThreadId>> = Mutex::new(None);
+
+/// Messages of panics on other threads while the view was up (at most
+/// [`HELD_PANICS`]), and how many there were in all.
+static HELD: Mutex<(Vec<String>, usize)> = Mutex::new((Vec::new(), 0));
+const HELD_PANICS: usize = 10;
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// The terminal in the live view's modes; restores it when dropped.
 struct Session {
     terminal: Terminal<CrosstermBackend<Stdout>>,
@@ -36,7 +54,11 @@ struct Session {
 impl Session {
     fn open() -> io::Result<Session> {
         install_panic_hook();
-        enable_raw_mode()?;
+        *lock(&VIEW_THREAD) = Some(std::thread::current().id());
+        if let Err(e) = enable_raw_mode() {
+            *lock(&VIEW_THREAD) = None;
+            return Err(e);
+        }
         let mut stdout = io::stdout();
         if let Err(e) = execute!(stdout, EnterAlternateScreen, cursor::Hide) {
             restore();
@@ -58,10 +80,33 @@ impl Drop for Session {
     }
 }
 
-/// Puts the terminal back; safe to call more than once.
+/// Puts the terminal back and prints the held panic messages; safe to
+/// call more than once.
 fn restore() {
+    if lock(&VIEW_THREAD).take().is_none() {
+        return;
+    }
     let _ = disable_raw_mode();
     let _ = execute!(io::stdout(), LeaveAlternateScreen, cursor::Show);
+    if let Some(report) = held_report() {
+        eprint!("{report}");
+    }
+}
+
+/// The panics held while the view was up, if any (and forgets them).
+fn held_report() -> Option<String> {
+    let (messages, total) = std::mem::take(&mut *lock(&HELD));
+    if total == 0 {
+        return None;
+    }
+    let mut out = format!("{total} panic(s) on other threads while the view was up:\n");
+    for m in &messages {
+        out.push_str(&format!("  {m}\n"));
+    }
+    if total > messages.len() {
+        out.push_str(&format!("  ... and {} more\n", total - messages.len()));
+    }
+    Some(out)
 }
 
 fn install_panic_hook() {
@@ -71,8 +116,21 @@ fn install_panic_hook() {
     }
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        restore();
-        previous(info);
+        let view = *lock(&VIEW_THREAD);
+        match view {
+            Some(id) if id != std::thread::current().id() => {
+                let mut held = lock(&HELD);
+                if held.0.len() < HELD_PANICS {
+                    held.0.push(info.to_string().replace('\n', " "));
+                }
+                held.1 += 1;
+            }
+            Some(_) => {
+                restore();
+                previous(info);
+            }
+            None => previous(info),
+        }
     }));
 }
 
@@ -182,6 +240,22 @@ mod tests {
 
     fn key(code: KeyCode) -> KeyEvent {
         KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn panics_elsewhere_are_held_while_the_view_is_up() {
+        install_panic_hook();
+        *lock(&VIEW_THREAD) = Some(std::thread::current().id());
+        let crashed = std::thread::spawn(|| panic!("an actor blew up")).join();
+        *lock(&VIEW_THREAD) = None;
+        assert!(crashed.is_err());
+        let report = held_report().expect("the panic was held");
+        assert!(
+            report.starts_with("1 panic(s) on other threads"),
+            "{report}"
+        );
+        assert!(report.contains("an actor blew up"), "{report}");
+        assert_eq!(held_report(), None, "reported once");
     }
 
     #[test]
