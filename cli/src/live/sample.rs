@@ -247,14 +247,22 @@ impl Row {
 }
 
 impl Sample {
-    /// One short plain line (at most [`PLAIN_WIDTH`] characters).
-    pub fn plain_line(&self) -> String {
-        let running = self
-            .rows
+    /// How many actors are running.
+    pub fn running(&self) -> usize {
+        self.rows
             .iter()
             .filter(|r| r.state == ChildState::Running)
-            .count();
-        let restarts: u32 = self.rows.iter().map(|r| r.restarts).sum();
+            .count()
+    }
+
+    /// Restarts, all actors together.
+    pub fn restarts(&self) -> u32 {
+        self.rows.iter().map(|r| r.restarts).sum()
+    }
+
+    /// One short plain line (at most [`PLAIN_WIDTH`] characters).
+    pub fn plain_line(&self) -> String {
+        let (running, restarts) = (self.running(), self.restarts());
         let rate: f64 = self.rows.iter().map(|r| r.rate).sum();
         let mut out = format!(
             "[{:>6}] actors {running}/{} running, restarts {restarts}, {rate:.0} msg/s",
@@ -281,7 +289,7 @@ impl Sample {
     /// What `run` prints after the tree shut down, each line at most
     /// `width` characters.
     pub fn summary(&self, reason: &str, width: usize) -> String {
-        let restarts: u32 = self.rows.iter().map(|r| r.restarts).sum();
+        let restarts = self.restarts();
         let head = format!(
             "stopped after {}: the tree shut down in order ({reason})",
             short(self.elapsed)

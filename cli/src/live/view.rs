@@ -168,12 +168,7 @@ pub fn draw(frame: &mut Frame, sample: &Sample, ui: &Ui) {
 }
 
 fn draw_title(frame: &mut Frame, area: Rect, sample: &Sample, ui: &Ui) {
-    let running = sample
-        .rows
-        .iter()
-        .filter(|r| r.state == ChildState::Running)
-        .count();
-    let restarts: u32 = sample.rows.iter().map(|r| r.restarts).sum();
+    let (running, restarts) = (sample.running(), sample.restarts());
     let mut text = format!(
         "retinue run {} │ {} │ {running}/{} running │ restarts {restarts} │ sort {}",
         ui.name,
