@@ -169,22 +169,29 @@ pub fn draw(frame: &mut Frame, sample: &Sample, ui: &Ui) {
 
 fn draw_title(frame: &mut Frame, area: Rect, sample: &Sample, ui: &Ui) {
     let (running, restarts) = (sample.running(), sample.restarts());
-    let mut text = format!(
-        "retinue run {} │ {} │ {running}/{} running │ restarts {restarts} │ sort {}",
+    let base = format!(
+        "retinue run {} │ {} │ {running}/{} running │ restarts {restarts}",
         ui.name,
         short(sample.elapsed),
         sample.rows.len(),
-        ui.sort.word()
     );
+    // What the operator chose is never elided: the base gives way.
+    let mut flags = String::new();
+    if ui.sort != Sort::Tree {
+        flags.push_str(&format!(" │ sort {}", ui.sort.word()));
+    }
     if !ui.filter.is_empty() || ui.editing {
-        text.push_str(&format!(" │ filter {}", ui.filter));
+        flags.push_str(&format!(" │ filter {}", ui.filter));
         if ui.editing {
-            text.push('_');
+            flags.push('_');
         }
     }
     if ui.paused {
-        text.push_str(" │ PAUSED");
+        flags.push_str(" │ PAUSED");
     }
+    let width = usize::from(area.width);
+    let room = width.saturating_sub(flags.chars().count()).max(width / 2);
+    let text = elide(&format!("{}{flags}", elide(&base, room)), width);
     let style = if ui.colour {
         Style::default()
             .bg(Color::Blue)
@@ -193,7 +200,6 @@ fn draw_title(frame: &mut Frame, area: Rect, sample: &Sample, ui: &Ui) {
     } else {
         Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD)
     };
-    let text = elide(&text, usize::from(area.width));
     frame.render_widget(Paragraph::new(text).style(style), area);
 }
 

@@ -286,6 +286,24 @@ fn filter_and_sort_choose_and_order_the_rows() {
 }
 
 #[test]
+fn pause_sort_and_filter_stay_in_the_title_at_80_columns() {
+    let sample = demo();
+    let mut ui = ui();
+    ui.paused = true;
+    ui.sort = Sort::Rate;
+    ui.filter = "work".into();
+    let (lines, _) = render(&sample, &ui, 80, 24);
+    assert!(lines[0].starts_with("retinue run "), "{}", lines[0]);
+    assert!(
+        lines[0]
+            .trim_end()
+            .ends_with("sort rate │ filter work │ PAUSED"),
+        "{}",
+        lines[0]
+    );
+}
+
+#[test]
 fn a_tiny_terminal_still_draws_one_title_and_no_wrapped_rows() {
     let sample = demo();
     let (lines, _) = render(&sample, &ui(), 40, 8);
