@@ -3,60 +3,18 @@
 //! semaphore by id), loads `examples/config_app.toml`, finds the fetcher
 //! by its path and talks to it. Then it shows what a broken file reports.
 //!
-//! Run: `cargo run --example config_app`
+//! Run: `cargo run --example config_app`. Its operator command, built on
+//! `retinue-cli` with the same kinds, is `cli/examples/app_cli.rs`.
 
-use retinue::config::{ConfigKind, Format, Kinds, Ref, Refs, load_str};
+#[path = "my_app/fetcher.rs"]
+mod fetcher;
+
+use fetcher::{FetchAll, Fetcher};
+use retinue::config::{Format, load_str};
 use retinue::supervisor::System;
-use retinue::sync::Semaphore;
-use retinue::{Actor, BoxError, Context, Handler, Message};
-
-/// Fetches its URLs, at most `connections` at a time.
-struct Fetcher {
-    urls: Vec<String>,
-    connections: Semaphore,
-}
-
-impl Actor for Fetcher {}
-
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FetcherArgs {
-    urls: Vec<String>,
-    connections: Ref<Semaphore>,
-}
-
-impl ConfigKind for Fetcher {
-    type Args = FetcherArgs;
-
-    fn build(args: &FetcherArgs, refs: &Refs) -> Result<Self, BoxError> {
-        Ok(Fetcher {
-            urls: args.urls.clone(),
-            connections: refs.get(&args.connections)?,
-        })
-    }
-}
-
-struct FetchAll;
-impl Message for FetchAll {
-    type Reply = Vec<String>;
-}
-
-impl Handler<FetchAll> for Fetcher {
-    async fn handle(&mut self, _: FetchAll, _: &mut Context<Self>) -> Vec<String> {
-        let mut done = Vec::new();
-        for url in &self.urls {
-            let Ok(_permit) = self.connections.acquire(1).await else {
-                break;
-            };
-            done.push(format!("fetched {url}"));
-        }
-        done
-    }
-}
 
 fn main() {
-    let mut kinds = Kinds::builtin();
-    kinds.register::<Fetcher>("my_app.fetcher");
+    let kinds = fetcher::kinds();
 
     retinue::rt::block_on(async {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/config_app.toml");

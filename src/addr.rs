@@ -285,6 +285,34 @@ impl<A: Actor> Addr<A> {
         self.mailbox.capacity()
     }
 
+    /// How many messages this mailbox's instances have handled so far,
+    /// across restarts on the same mailbox: a message counts as its handler
+    /// starts (so a reply received means its message is counted; a handler
+    /// that panics counts too). A statistic read with relaxed ordering, for
+    /// live views and metrics.
+    ///
+    /// ```
+    /// use retinue::{Actor, Context, Handler, Message};
+    ///
+    /// struct Echo;
+    /// impl Actor for Echo {}
+    /// struct Ping;
+    /// impl Message for Ping { type Reply = (); }
+    /// impl Handler<Ping> for Echo {
+    ///     async fn handle(&mut self, _: Ping, _: &mut Context<Self>) {}
+    /// }
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let addr = retinue::spawn(Echo);
+    /// addr.ask(Ping).await.unwrap();
+    /// addr.ask(Ping).await.unwrap();
+    /// assert_eq!(addr.handled(), 2);
+    /// # });
+    /// ```
+    pub fn handled(&self) -> u64 {
+        self.mailbox.handled()
+    }
+
     /// An address that does not keep the actor reachable.
     pub fn downgrade(&self) -> WeakAddr<A> {
         WeakAddr {

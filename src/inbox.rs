@@ -291,6 +291,9 @@ impl<'a, A: Actor> Running<'a, A> {
                 }
                 Received::Orphaned => return ExitReason::Normal,
             };
+            // Counted as the handler starts, so an asker that got its
+            // reply always sees its message counted.
+            mailbox.count_handled();
             self.ctx.meter.begin(waited);
             let message_type = envelope.message_type();
             // SAFETY: `handler` is dropped by the end of this iteration.

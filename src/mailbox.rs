@@ -150,6 +150,8 @@ pub(crate) struct Mailbox<A> {
     limit: usize,
     queued: AtomicUsize,
     instances: AtomicU64,
+    /// Messages handed to an instance's handler (relaxed; for observers).
+    handled: AtomicU64,
     senders: AtomicUsize,
     /// Wakes the receiver: a push, the last sender leaving, or close.
     arrived: Event,
@@ -177,6 +179,7 @@ impl<A> Mailbox<A> {
             limit: capacity.limit(),
             queued: AtomicUsize::new(0),
             instances: AtomicU64::new(0),
+            handled: AtomicU64::new(0),
             senders: AtomicUsize::new(0),
             arrived: Event::new(),
             room: Event::new(),
@@ -207,6 +210,17 @@ impl<A> Mailbox<A> {
     /// How many instances have started on this mailbox.
     pub(crate) fn instances(&self) -> u64 {
         self.instances.load(Ordering::Relaxed)
+    }
+
+    /// Counts one message handled (one relaxed add: a statistic, not a
+    /// synchronisation point).
+    pub(crate) fn count_handled(&self) {
+        self.handled.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Messages handled so far, by every instance run on this mailbox.
+    pub(crate) fn handled(&self) -> u64 {
+        self.handled.load(Ordering::Relaxed)
     }
 
     /// Messages sent and not yet handed to an instance (those the

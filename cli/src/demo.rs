@@ -17,14 +17,21 @@ use serde::Deserialize;
 
 /// Process-wide demo counters.
 pub struct Stats {
+    /// Jobs put into the queue.
     pub produced: AtomicU64,
+    /// Jobs dropped because the queue was full.
     pub dropped: AtomicU64,
+    /// Jobs a worker finished.
     pub processed: AtomicU64,
+    /// Service calls that failed.
     pub service_errors: AtomicU64,
+    /// Service calls the breaker rejected.
     pub rejected: AtomicU64,
+    /// Worker crashes (each one restarted by its supervisor).
     pub crashes: AtomicU64,
 }
 
+/// The demo's counters.
 pub static STATS: Stats = Stats {
     produced: AtomicU64::new(0),
     dropped: AtomicU64::new(0),
@@ -36,6 +43,22 @@ pub static STATS: Stats = Stats {
 
 fn bump(c: &AtomicU64) {
     c.fetch_add(1, Ordering::Relaxed);
+}
+
+/// The demo counters as the live view shows them, in a fixed order.
+pub fn counters() -> Vec<(String, u64)> {
+    let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+    [
+        ("produced", &STATS.produced),
+        ("processed", &STATS.processed),
+        ("dropped", &STATS.dropped),
+        ("service errors", &STATS.service_errors),
+        ("rejected", &STATS.rejected),
+        ("crashes", &STATS.crashes),
+    ]
+    .into_iter()
+    .map(|(name, c)| (name.to_string(), get(c)))
+    .collect()
 }
 
 /// The built-in kinds plus the demo kinds.
@@ -62,6 +85,7 @@ pub struct Producer {
     next: u64,
 }
 
+/// The args of `demo.producer`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProducerArgs {
@@ -129,6 +153,7 @@ pub struct FlakyService {
     born: Instant,
 }
 
+/// The args of `demo.flaky_service`.
 #[derive(Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceArgs {
@@ -201,6 +226,7 @@ pub struct Worker {
     work: Duration,
 }
 
+/// The args of `demo.worker`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WorkerArgs {

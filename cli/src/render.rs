@@ -1,10 +1,12 @@
 //! `retinue tree`: a config tree as indented text, JSON, Graphviz dot or
-//! a Mermaid flowchart. Invariant: the output depends only on the file
+//! a Mermaid flowchart. The text shows each child's kind and every setting
+//! that differs from its default (restart, shutdown, significant,
+//! capacity), then the ids it refers to. Invariant: the output depends only on the file
 //! (children in file order), so it is stable for snapshots and diffs.
 
-use retinue::config::{ChildBody, ChildConfig, SupervisorConfig, TreeConfig};
+use retinue::config::{CapacityConfig, ChildBody, ChildConfig, SupervisorConfig, TreeConfig};
 use retinue::duration;
-use retinue::supervisor::{AutoShutdown, Restart, Strategy};
+use retinue::supervisor::{AutoShutdown, Restart, Shutdown, Strategy};
 
 /// The output formats of `retinue tree`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -70,6 +72,22 @@ fn child_line(c: &ChildConfig) -> String {
     }
     if c.significant {
         line.push_str(" significant");
+    }
+    let default_shutdown = match c.body {
+        ChildBody::Worker { .. } => Shutdown::WORKER_DEFAULT,
+        ChildBody::Supervisor(_) => Shutdown::Infinity,
+    };
+    if c.shutdown != default_shutdown {
+        line.push_str(&match c.shutdown {
+            Shutdown::Timeout(d) => format!(" shutdown {}", duration::format(d)),
+            Shutdown::Brutal => " shutdown brutal".to_string(),
+            Shutdown::Infinity => " shutdown infinity".to_string(),
+        });
+    }
+    match c.capacity {
+        Some(CapacityConfig::Bounded(n)) => line.push_str(&format!(" capacity {n}")),
+        Some(CapacityConfig::Unbounded) => line.push_str(" capacity unbounded"),
+        None => {}
     }
     if !c.refs.is_empty() {
         line.push_str(&format!(" -> {}", c.refs.join(", ")));

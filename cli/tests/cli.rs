@@ -1,5 +1,6 @@
 //! End-to-end tests of the `retinue` binary: check's exit codes and
-//! output, tree's formats, and `run --duration` on a non-terminal.
+//! output (human and JSON), tree's formats, explain, and `run --duration`
+//! on a non-terminal (plain lines and JSON lines).
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -103,6 +104,16 @@ fn tree_prints_text() {
 }
 
 #[test]
+fn tree_text_shows_settings_that_differ_from_the_defaults() {
+    let stdout = text(&retinue(&["tree", "examples/web_app.toml"]).stdout);
+    assert!(
+        stdout.contains("├── handler_1 [demo.worker] shutdown 2s -> requests,"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("├── db_pool [semaphore]\n"), "{stdout}");
+}
+
+#[test]
 fn tree_json_is_the_same_for_the_same_tree_in_other_formats() {
     let toml = retinue(&["tree", "examples/web_app.toml", "--format", "json"]);
     let yaml = retinue(&["tree", "examples/web_app.yaml", "--format", "json"]);
@@ -185,4 +196,138 @@ fn run_refuses_a_bad_file_without_starting() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("error[unknown-kind]"));
     assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn run_plain_lines_are_short() {
+    let out = retinue(&[
+        "run",
+        "examples/demo.toml",
+        "--duration",
+        "1200ms",
+        "--interval",
+        "200ms",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.lines().count() >= 5, "{stdout}");
+    for line in stdout.lines() {
+        assert!(
+            line.chars().count() < 100,
+            "{} chars: {line}",
+            line.chars().count()
+        );
+    }
+    assert!(
+        stdout.contains("produced "),
+        "demo counters with demo kinds:\n{stdout}"
+    );
+}
+
+#[test]
+fn run_json_prints_one_object_per_snapshot() {
+    let out = retinue(&[
+        "run",
+        "examples/demo.toml",
+        "--duration",
+        "1s",
+        "--interval",
+        "250ms",
+        "--output",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let values: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let (last, snapshots) = values.split_last().expect("lines");
+    assert!(snapshots.len() >= 3, "{stdout}");
+    for snap in snapshots {
+        let rows = snap["rows"].as_array().expect("rows");
+        assert_eq!(rows.len(), 11, "{snap}");
+        assert_eq!(rows[0]["kind"], "supervisor");
+        let breaker = rows
+            .iter()
+            .find(|r| r["path"] == "payments")
+            .expect("the breaker");
+        assert_eq!(breaker["detail"]["type"], "breaker");
+        let w1 = rows.iter().find(|r| r["path"] == "workers/w1").expect("w1");
+        assert_eq!(w1["budget"]["max"], 30, "{w1}");
+        assert_eq!(w1["capacity"], 256, "{w1}");
+        assert!(w1["handled"].is_u64() && w1["rate"].is_number(), "{w1}");
+    }
+    let handled = |v: &serde_json::Value| v["rows"][1]["handled"].as_u64().unwrap();
+    assert!(
+        handled(&snapshots[snapshots.len() - 1]) > handled(&snapshots[0]),
+        "the queue works"
+    );
+    assert_eq!(last["reason"], "Shutdown", "{last}");
+    assert!(!stdout.contains("stopped after"), "no text in JSON mode");
+}
+
+#[test]
+fn run_shows_no_demo_counters_without_demo_kinds() {
+    let dir = std::env::temp_dir().join(format!("retinue-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("builtin.toml");
+    std::fs::write(
+        &file,
+        "[[supervisor.children]]\nid = \"slots\"\nkind = \"semaphore\"\nargs = { permits = 2 }\n",
+    )
+    .unwrap();
+    let out = retinue(&[
+        "run",
+        file.to_str().unwrap(),
+        "--duration",
+        "300ms",
+        "--interval",
+        "100ms",
+    ]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("actors 2/2 running"), "{stdout}");
+    assert!(!stdout.contains("produced"), "{stdout}");
+}
+
+#[test]
+fn check_json_writes_one_diagnostic_per_line_and_a_summary() {
+    let out = retinue(&[
+        "check",
+        "--message-format",
+        "json",
+        "examples/demo.toml",
+        "tests/config/invalid/unknown-field.toml",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let values: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let first = &values[0];
+    assert_eq!(first["code"], "unknown-field", "{first}");
+    assert_eq!(first["file"], "tests/config/invalid/unknown-field.toml");
+    assert_eq!(first["span"]["line"], 2, "{first}");
+    assert_eq!(first["span"]["column"], 1, "{first}");
+    let last = values.last().unwrap();
+    assert_eq!(last["reason"], "check-finished");
+    assert_eq!(last["success"], false);
+}
+
+#[test]
+fn explain_describes_a_code_and_rejects_an_unknown_one() {
+    let out = retinue(&["explain", "unknown-kind"]);
+    assert!(out.status.success());
+    assert!(
+        text(&out.stdout).starts_with("unknown-kind: "),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = retinue(&["explain", "no-such-code"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("no-such-code"));
 }

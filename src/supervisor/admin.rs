@@ -17,7 +17,7 @@ use super::child::InstanceStopper;
 use super::error::SupervisorError;
 use super::spec::{ChildKind, ChildSpec, Restart};
 use super::supervisor::{ChildState, Started, Supervisor};
-use super::tree::TreeNode;
+use super::tree::{TreeNode, capacity_limit};
 
 /// One child as `which_children` sees it.
 #[derive(Clone)]
@@ -242,6 +242,9 @@ impl SupervisorRef {
             restarts: 0,
             mailbox: self.addr.mailbox_len(),
             children: Self::subtree(self.addr.clone()).await?,
+            handled: self.addr.handled(),
+            capacity: capacity_limit(self.addr.capacity()),
+            ..TreeNode::default()
         })
     }
 
@@ -415,18 +418,11 @@ impl Handler<Snapshot> for Supervisor {
         _: Snapshot,
         _: &mut Context<Self>,
     ) -> Vec<(TreeNode, Option<Addr<Supervisor>>)> {
+        let budget = self.budget();
         self.slots
             .values()
             .map(|slot| {
-                let node = TreeNode {
-                    id: slot.id.clone(),
-                    actor: slot.child.actor_type().into(),
-                    kind: slot.kind,
-                    state: slot.state,
-                    restarts: slot.restarts,
-                    mailbox: slot.child.mailbox_len(),
-                    children: Vec::new(),
-                };
+                let node = slot.snapshot(budget);
                 let running = slot.state == ChildState::Running;
                 (node, slot.child.supervisor_addr().filter(|_| running))
             })

@@ -41,6 +41,9 @@ pub(crate) trait ErasedChild: Send {
     fn actor_type(&self) -> &'static str;
     fn actor_id(&self) -> ActorId;
     fn mailbox_len(&self) -> usize;
+    /// Messages handled on the current mailbox ([`Addr::handled`]).
+    fn handled(&self) -> u64;
+    fn capacity(&self) -> Capacity;
     fn addr_any(&self) -> Arc<dyn Any + Send + Sync>;
     fn supervisor_addr(&self) -> Option<Addr<Supervisor>>;
     /// Stops one instance of the current mailbox (`Addr::stop_instance`).
@@ -238,6 +241,14 @@ impl<A: Actor> ErasedChild for TypedChild<A> {
 
     fn mailbox_len(&self) -> usize {
         self.addr.mailbox_len()
+    }
+
+    fn handled(&self) -> u64 {
+        self.addr.handled()
+    }
+
+    fn capacity(&self) -> Capacity {
+        self.addr.capacity()
     }
 
     fn addr_any(&self) -> Arc<dyn Any + Send + Sync> {

@@ -23,6 +23,17 @@ impl Intensity {
         }
     }
 
+    /// Restarts recorded inside the window ending at `now` (for snapshots;
+    /// changes nothing).
+    pub(crate) fn used(&self, now: Instant) -> u32 {
+        let inside = self
+            .history
+            .iter()
+            .filter(|&&t| now.saturating_duration_since(t) <= self.within)
+            .count();
+        u32::try_from(inside).unwrap_or(u32::MAX)
+    }
+
     /// Records a restart at `now`; false when it exceeds the intensity.
     pub(crate) fn allow(&mut self, now: Instant) -> bool {
         while let Some(&oldest) = self.history.front() {
@@ -57,6 +68,18 @@ mod tests {
         for n in 0..10 {
             assert!(i.allow(t + Duration::from_secs(6 * n)));
         }
+    }
+
+    #[test]
+    fn used_counts_only_the_restarts_inside_the_window() {
+        let mut i = Intensity::new(5, Duration::from_secs(5));
+        let t = Instant::now();
+        assert_eq!(i.used(t), 0);
+        assert!(i.allow(t));
+        assert!(i.allow(t + Duration::from_secs(3)));
+        assert_eq!(i.used(t + Duration::from_secs(4)), 2);
+        assert_eq!(i.used(t + Duration::from_secs(6)), 1);
+        assert_eq!(i.used(t + Duration::from_secs(9)), 0);
     }
 
     #[test]

@@ -34,4 +34,4 @@ pub use ignore::Ignore;
 pub use spec::{ChildKind, ChildSpec, Restart, Shutdown};
 pub use supervisor::{ChildState, Supervisor};
 pub use system::{NameTaken, System};
-pub use tree::TreeNode;
+pub use tree::{ExitRecord, RestartBudget, TreeNode};

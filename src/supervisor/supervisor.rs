@@ -21,7 +21,7 @@
 //!   scheduled anew (OTP's `try_again_restart`), counted against the
 //!   intensity.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -36,6 +36,7 @@ use super::flags::{AutoShutdown, Flags, Strategy};
 use super::ignore::is_ignore;
 use super::intensity::Intensity;
 use super::spec::{ChildKind, ChildSpec, Restart, Shutdown};
+use super::tree::RestartBudget;
 
 /// Where a child is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,7 +61,11 @@ pub(super) struct Slot {
     pub(super) instance: u64,
     pub(super) restarts: u32,
     backoff_attempt: u32,
-    last_start: Option<Instant>,
+    pub(super) last_start: Option<Instant>,
+    /// Recent exits (when, why), oldest first, for tree snapshots.
+    pub(super) exits: VecDeque<(Instant, ExitReason)>,
+    /// When the scheduled restart is due, while `Restarting` with a backoff.
+    pub(super) restart_at: Option<Instant>,
 }
 
 /// A supervisor: an actor whose job is to keep its children running.
@@ -188,6 +193,8 @@ impl Supervisor {
                 restarts: 0,
                 backoff_attempt: 0,
                 last_start: None,
+                exits: VecDeque::new(),
+                restart_at: None,
             },
         );
         key
@@ -228,6 +235,7 @@ impl Supervisor {
                 slot.instance = instance;
                 slot.state = ChildState::Running;
                 slot.last_start = Some(Instant::now());
+                slot.restart_at = None;
                 tracing::debug!(child = %slot.id, instance, "child started");
                 Ok(Started::Running)
             }
@@ -252,6 +260,7 @@ impl Supervisor {
         }
         let reason = slot.child.stop(slot.instance, slot.shutdown).await;
         slot.state = ChildState::Stopped;
+        slot.record_exit(&reason);
         tracing::debug!(child = %slot.id, %reason, "child stopped");
         Some(reason)
     }
@@ -341,6 +350,7 @@ impl Supervisor {
             return; // stale: already handled, or an older instance
         }
         slot.state = ChildState::Stopped;
+        slot.record_exit(&reason);
         if reason.is_abnormal() {
             tracing::warn!(child = %slot.id, %reason, "child exited");
         } else {
@@ -409,6 +419,7 @@ impl Supervisor {
             if let Some(slot) = self.slots.get(&key) {
                 tracing::info!(child = %slot.id, delay = ?delay, "restart backoff");
             }
+            self.restart_due(&group, delay);
             ctx.send_after(RestartGroup(group), delay);
         }
     }
@@ -470,6 +481,7 @@ impl Supervisor {
                         }
                     }
                     let delay = self.next_backoff(key);
+                    self.restart_due(&again, delay);
                     ctx.send_after(RestartGroup(again), delay);
                     return;
                 }
@@ -481,6 +493,25 @@ impl Supervisor {
         self.slots
             .get(&key)
             .is_some_and(|s| s.state == ChildState::Restarting)
+    }
+
+    /// Notes when the restart of `group` is due, for snapshots.
+    fn restart_due(&mut self, group: &[u64], delay: Duration) {
+        let at = Instant::now() + delay;
+        for k in group {
+            if let Some(slot) = self.slots.get_mut(k) {
+                slot.restart_at = Some(at);
+            }
+        }
+    }
+
+    /// The restart intensity spent so far, for snapshots.
+    pub(super) fn budget(&self) -> RestartBudget {
+        RestartBudget {
+            used: self.intensity.used(Instant::now()),
+            max: self.flags.max_restarts,
+            within: self.flags.within,
+        }
     }
 
     async fn escalate(&mut self, ctx: &mut Context<Self>) {

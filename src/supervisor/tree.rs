@@ -1,11 +1,14 @@
 //! [`TreeNode`]: a serializable snapshot of a supervision tree.
 
 use std::fmt;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use crate::Capacity;
+
 use super::spec::ChildKind;
-use super::supervisor::ChildState;
+use super::supervisor::{ChildState, Slot};
 
 /// One node of a tree snapshot: an actor and, for supervisors, its
 /// children. Prints as an indented tree; serializes with serde.
@@ -15,7 +18,7 @@ use super::supervisor::ChildState;
 ///
 /// let node = |id: &str, kind, restarts, children| TreeNode {
 ///     id: id.into(), actor: "Cache".into(), kind, state: ChildState::Running,
-///     restarts, mailbox: 0, children,
+///     restarts, children, ..TreeNode::default()
 /// };
 /// let root = node("root", ChildKind::Supervisor, 0, vec![node("cache", ChildKind::Worker, 2, vec![])]);
 /// assert_eq!(root.to_string(), "root (Cache) running\n└── cache (Cache) running, restarts 2\n");
@@ -37,9 +40,77 @@ pub struct TreeNode {
     pub mailbox: usize,
     /// A supervisor's children, in start order.
     pub children: Vec<TreeNode>,
+    /// Messages its mailbox has handled, across restarts ([`Addr::handled`](crate::Addr::handled)).
+    #[serde(default)]
+    pub handled: u64,
+    /// Its mailbox's capacity; `None` when unbounded.
+    #[serde(default)]
+    pub capacity: Option<usize>,
+    /// How long its current instance has been running (`None` unless running).
+    #[serde(default, with = "crate::duration::option")]
+    pub uptime: Option<Duration>,
+    /// While restarting with a backoff: how long until the restart is due.
+    #[serde(default, with = "crate::duration::option")]
+    pub restart_in: Option<Duration>,
+    /// Its most recent exits, oldest first (at most [`TreeNode::EXITS_KEPT`]).
+    #[serde(default)]
+    pub exits: Vec<ExitRecord>,
+    /// The parent supervisor's restart intensity, which this child's
+    /// restarts spend (`None` for the root).
+    #[serde(default)]
+    pub budget: Option<RestartBudget>,
+}
+
+/// One exit of a child instance, as a tree snapshot reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExitRecord {
+    /// The exit reason, as [`ExitReason`](crate::ExitReason) displays it.
+    pub reason: String,
+    /// Whether the reason is abnormal (a crash rather than a stop).
+    pub abnormal: bool,
+    /// How long ago it happened, at the time of the snapshot.
+    #[serde(with = "crate::duration")]
+    pub ago: Duration,
+}
+
+/// A supervisor's restart intensity as spent so far: `used` restarts in
+/// the last `within`, of at most `max` (OTP's intensity and period).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestartBudget {
+    /// Restarts inside the window ending at the snapshot.
+    pub used: u32,
+    /// The most restarts allowed inside the window.
+    pub max: u32,
+    /// The window.
+    #[serde(with = "crate::duration")]
+    pub within: Duration,
+}
+
+impl Default for TreeNode {
+    /// An empty, stopped worker node with no id.
+    fn default() -> Self {
+        TreeNode {
+            id: String::new(),
+            actor: String::new(),
+            kind: ChildKind::Worker,
+            state: ChildState::Stopped,
+            restarts: 0,
+            mailbox: 0,
+            children: Vec::new(),
+            handled: 0,
+            capacity: None,
+            uptime: None,
+            restart_in: None,
+            exits: Vec::new(),
+            budget: None,
+        }
+    }
 }
 
 impl TreeNode {
+    /// How many recent exits a node keeps.
+    pub const EXITS_KEPT: usize = 8;
+
     /// Every node, depth first, with its depth.
     pub fn walk(&self) -> Vec<(usize, &TreeNode)> {
         let mut out = Vec::new();
@@ -96,5 +167,64 @@ impl fmt::Display for TreeNode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{}", self.line())?;
         self.fmt_children(f, "")
+    }
+}
+
+/// A capacity as a snapshot shows it: `None` when unbounded.
+pub(super) fn capacity_limit(capacity: Capacity) -> Option<usize> {
+    match capacity.normalized() {
+        Capacity::Bounded(n) => Some(n),
+        Capacity::Unbounded => None,
+    }
+}
+
+/// Whole milliseconds: snapshots print as "1s 250ms", not down to the nanosecond.
+fn millis(d: Duration) -> Duration {
+    Duration::from_millis(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+impl Slot {
+    /// Keeps `reason` as the newest of the recent exits.
+    pub(super) fn record_exit(&mut self, reason: &crate::ExitReason) {
+        if self.exits.len() == TreeNode::EXITS_KEPT {
+            self.exits.pop_front();
+        }
+        self.exits.push_back((Instant::now(), reason.clone()));
+    }
+
+    /// This child as a snapshot node (without children), spending `budget`.
+    pub(super) fn snapshot(&self, budget: RestartBudget) -> TreeNode {
+        let now = Instant::now();
+        let running = self.state == ChildState::Running;
+        let restarting = self.state == ChildState::Restarting;
+        TreeNode {
+            id: self.id.clone(),
+            actor: self.child.actor_type().into(),
+            kind: self.kind,
+            state: self.state,
+            restarts: self.restarts,
+            mailbox: self.child.mailbox_len(),
+            children: Vec::new(),
+            handled: self.child.handled(),
+            capacity: capacity_limit(self.child.capacity()),
+            uptime: self
+                .last_start
+                .filter(|_| running)
+                .map(|t| millis(now.saturating_duration_since(t))),
+            restart_in: self
+                .restart_at
+                .filter(|_| restarting)
+                .map(|t| millis(t.saturating_duration_since(now))),
+            exits: self
+                .exits
+                .iter()
+                .map(|(at, reason)| ExitRecord {
+                    reason: reason.to_string(),
+                    abnormal: reason.is_abnormal(),
+                    ago: millis(now.saturating_duration_since(*at)),
+                })
+                .collect(),
+            budget: Some(budget),
+        }
     }
 }
