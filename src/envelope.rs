@@ -26,8 +26,6 @@ use crate::context::Context;
 use crate::future_slot::{FutureSlot, Placed};
 use crate::reply::ReplyTo;
 
-pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
 /// What an envelope carries: a message on its way to actor `A`, able to
 /// turn itself into the future that handles it.
 pub(crate) trait Payload<A: Actor>: Send + 'static {
