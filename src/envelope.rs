@@ -17,7 +17,6 @@
 use std::any::TypeId;
 use std::future::Future;
 use std::marker::PhantomData;
-use std::pin::Pin;
 use std::ptr::{self, NonNull};
 
 use crate::actor::{Actor, Handler, Message};
