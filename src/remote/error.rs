@@ -111,7 +111,6 @@ impl RemoteError {
         RemoteError::new(RemoteErrorKind::Transport, format!("{what}: {err}"))
     }
 
-    #[allow(dead_code)]
     pub(crate) fn jetstream(what: &str, err: impl fmt::Display) -> Self {
         RemoteError::new(RemoteErrorKind::JetStream, format!("{what}: {err}"))
     }

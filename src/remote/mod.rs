@@ -16,6 +16,11 @@
 //!   every node; messages implement [`RemoteMessage`] (serde + a tag).
 //! - [`RemoteActor::watch`]: `Down` across nodes, with [`NodeLost`] when
 //!   the node disappears.
+//! - [`Node::lock`]: a [`RemoteLock`] on JetStream key-value (the key's
+//!   revision is the fencing token, the bucket's max age the lease).
+//! - [`Node::queue`]: a [`RemoteQueue`] on a JetStream work-queue stream
+//!   (explicit ack, redelivery after `ack_wait`, delivery counts,
+//!   dead letters).
 //!
 //! Failure semantics: `tell` is at most once (like a local tell);
 //! `tell_confirmed` and `ask` get every refusal as a [`RemoteError`];
@@ -31,7 +36,9 @@ mod actor;
 mod error;
 mod export;
 mod handle;
+mod lock;
 mod node;
+mod queue;
 mod watch;
 mod wire;
 
@@ -39,6 +46,8 @@ pub use actor::{GetNode, NodeActor};
 pub use error::{NodeLost, RemoteError, RemoteErrorKind, is_node_lost};
 pub use export::{Export, ExportBuilder};
 pub use handle::RemoteActor;
+pub use lock::{RemoteLock, RemoteLockGuard, RemoteLockOptions};
 pub use node::{Credentials, Heartbeat, Node, NodeOptions, Reconnect, TlsOptions};
+pub use queue::{RemoteDelivery, RemoteQueue, RemoteQueueOptions};
 pub use watch::Watch;
 pub use wire::{BaggageTypes, RemoteMessage, VERSION};
