@@ -93,10 +93,10 @@ pub(crate) async fn open_bucket(node: &Node, bucket: &str, max_age: Duration) ->
         num_replicas: 1,
         ..Default::default()
     };
-    js.get_or_create_stream(config)
+    Box::pin(js.get_or_create_stream(config))
         .await
         .map_err(|e| RemoteError::jetstream("cannot create the lock's bucket", e))?;
-    js.get_key_value(bucket)
+    Box::pin(js.get_key_value(bucket))
         .await
         .map_err(|e| RemoteError::jetstream("cannot open the lock's bucket", e))
 }
@@ -121,7 +121,7 @@ impl RemoteLock {
 
     /// Waits at most `timeout` ([`RemoteErrorKind::Timeout`]).
     pub async fn acquire_timeout(&self, timeout: Duration) -> Result<RemoteLockGuard, RemoteError> {
-        rt::timeout(timeout, self.acquire()).await.unwrap_or_else(|_| {
+        rt::timeout(timeout, Box::pin(self.acquire())).await.unwrap_or_else(|_| {
             Err(RemoteError::new(
                 RemoteErrorKind::Timeout,
                 format!("lock {:?} not granted within {timeout:?}", self.name),
@@ -136,9 +136,7 @@ impl RemoteLock {
 
     /// The current holder's fencing token.
     pub async fn holder_token(&self) -> Result<Option<u64>, RemoteError> {
-        let entry = self
-            .kv
-            .entry(KEY)
+        let entry = Box::pin(self.kv.entry(KEY))
             .await
             .map_err(|e| RemoteError::jetstream("cannot read the lock", e))?;
         Ok(entry
@@ -152,7 +150,7 @@ impl RemoteLock {
     }
 
     async fn try_create(&self) -> Result<Option<RemoteLockGuard>, RemoteError> {
-        match self.kv.create(KEY, self.node_name.clone().into()).await {
+        match Box::pin(self.kv.create(KEY, self.node_name.clone().into())).await {
             Ok(token) => Ok(Some(RemoteLockGuard {
                 lock: self.clone(),
                 token,
@@ -166,9 +164,7 @@ impl RemoteLock {
     /// Returns when a retry may succeed: a delete seen on the watch, the
     /// key found free, or a quarter lease gone by (expiry has no event).
     async fn wait_for_release(&self) -> Result<(), RemoteError> {
-        let mut watch = self
-            .kv
-            .watch(KEY)
+        let mut watch = Box::pin(self.kv.watch(KEY))
             .await
             .map_err(|e| RemoteError::jetstream("cannot watch the lock", e))?;
         if self.holder_token().await?.is_none() {
@@ -224,7 +220,7 @@ impl RemoteLockGuard {
 }
 
 async fn release(lock: &RemoteLock, token: u64) -> Result<(), RemoteError> {
-    match lock.kv.delete_expect_revision(KEY, Some(token)).await {
+    match Box::pin(lock.kv.delete_expect_revision(KEY, Some(token))).await {
         Ok(()) => Ok(()),
         Err(e) => match lock.holder_token().await {
             Ok(Some(current)) if current == token => Err(RemoteError::jetstream("cannot release", e)),

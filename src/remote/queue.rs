@@ -98,18 +98,16 @@ async fn open<T>(
     options: RemoteQueueOptions,
     dead_subject: Option<String>,
 ) -> Result<RemoteQueue<T>, RemoteError> {
-    let handle = js
-        .get_or_create_stream(stream::Config {
+    let handle = Box::pin(js.get_or_create_stream(stream::Config {
             name: stream.to_string(),
             subjects: vec![subject.to_string()],
             retention: stream::RetentionPolicy::WorkQueue,
             num_replicas: 1,
             ..Default::default()
-        })
+        }))
         .await
         .map_err(|e| RemoteError::jetstream("cannot create the queue's stream", e))?;
-    let consumer = handle
-        .get_or_create_consumer(
+    let consumer = Box::pin(handle.get_or_create_consumer(
             "workers",
             consumer::pull::Config {
                 durable_name: Some("workers".to_string()),
@@ -118,7 +116,7 @@ async fn open<T>(
                 max_deliver: -1,
                 ..Default::default()
             },
-        )
+        ))
         .await
         .map_err(|e| RemoteError::jetstream("cannot create the queue's consumer", e))?;
     Ok(RemoteQueue {
@@ -140,9 +138,7 @@ impl<T: Serialize + DeserializeOwned + Send + 'static> RemoteQueue<T> {
     }
 
     async fn put_bytes(&self, subject: &str, bytes: Vec<u8>) -> Result<u64, RemoteError> {
-        let ack = self
-            .js
-            .publish(subject.to_string(), bytes.into())
+        let ack = Box::pin(self.js.publish(subject.to_string(), bytes.into()))
             .await
             .map_err(|e| RemoteError::jetstream("cannot put", e))?
             .await
