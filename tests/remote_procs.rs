@@ -134,6 +134,12 @@ fn role() {
         return;
     };
     let url = std::env::var("NATS_URL").expect("NATS_URL");
+    // The parent holds our stdin: when it goes (even without unwinding),
+    // so do we.
+    std::thread::spawn(|| {
+        let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
+        std::process::exit(0);
+    });
     rt::block_on(async move {
         match role.as_str() {
             "exporter" => exporter(&url).await,
@@ -200,7 +206,7 @@ fn spawn_role(procs: &mut Procs, role: &str, url: &str) -> (usize, mpsc::Receive
         .args(["role", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
         .env(ROLE, role)
         .env("NATS_URL", url)
-        .stdin(Stdio::null())
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()

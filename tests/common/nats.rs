@@ -5,7 +5,10 @@
 //!   its ports file, so two tests never race for a port;
 //! - every server gets its own temporary store directory;
 //! - `Drop` kills and reaps the process and removes the directory, also
-//!   when the test panics: nothing is left running.
+//!   when the test panics: nothing is left running;
+//! - the server runs under a small `sh` keeper that holds a pipe from the
+//!   test process: when the pipe closes (a drop, or the test process dying
+//!   without unwinding, e.g. on abort) the keeper SIGKILLs the server.
 
 #![allow(dead_code)]
 
@@ -79,14 +82,20 @@ impl NatsServer {
         let _ = std::fs::remove_dir_all(&ports_dir);
         std::fs::create_dir_all(&ports_dir).expect("ports dir");
         let port_arg = port.map_or("-1".to_string(), |p| p.to_string());
-        let mut cmd = Command::new(server_binary());
-        cmd.args(["-a", "127.0.0.1", "-p", &port_arg, "-js", "-sd"])
+        // $0 is the server, "$@" its arguments. The keeper exits with the
+        // server; a reader of its stdin kills the server when the pipe closes.
+        let keeper = r#"exec 3<&0; "$0" "$@" </dev/null >/dev/null 2>&1 & pid=$!; (read _ <&3; kill -9 $pid) & wait $pid"#;
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg(keeper)
+            .arg(server_binary())
+            .args(["-a", "127.0.0.1", "-p", &port_arg, "-js", "-sd"])
             .arg(self.dir.join("store"))
             .arg("--ports_file_dir")
             .arg(&ports_dir)
             .arg("-l")
             .arg(self.dir.join("server.log"))
-            .stdin(Stdio::null())
+            .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         if let Some((user, pass)) = &self.user {
@@ -136,7 +145,7 @@ impl NatsServer {
     /// Kills the server (SIGKILL) and waits for it, keeping its store.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
+            drop(child.stdin.take()); // the keeper kills the server and waits for it
             let _ = child.wait();
         }
     }
