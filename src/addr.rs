@@ -36,6 +36,18 @@ impl ActorId {
         ActorId(NEXT.fetch_add(1, Ordering::Relaxed))
     }
 
+    /// A fresh id that no other actor or handle of this process has: for
+    /// things that stand for an actor without being a local one (a remote
+    /// handle, a test double behind a [`RecipientPort`](crate::RecipientPort)).
+    ///
+    /// ```
+    /// use retinue::ActorId;
+    /// assert_ne!(ActorId::unique(), ActorId::unique());
+    /// ```
+    pub fn unique() -> ActorId {
+        ActorId::next()
+    }
+
     /// The number behind the id.
     pub fn as_u64(self) -> u64 {
         self.0

@@ -17,7 +17,6 @@
 use std::any::TypeId;
 use std::future::Future;
 use std::marker::PhantomData;
-use std::pin::Pin;
 use std::ptr::{self, NonNull};
 
 use tracing::Instrument;
@@ -27,8 +26,6 @@ use crate::baggage::{Baggage, WithBaggage};
 use crate::context::Context;
 use crate::future_slot::{FutureSlot, Placed};
 use crate::reply::ReplyTo;
-
-pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// What an envelope carries: a message on its way to actor `A`, able to
 /// turn itself into the future that handles it.

@@ -48,6 +48,8 @@ mod backoff;
 mod baggage;
 #[cfg(feature = "config")]
 pub mod config;
+#[cfg(feature = "nats")]
+pub mod remote;
 mod context;
 pub mod crash;
 mod current;
@@ -61,7 +63,7 @@ mod lane;
 mod mailbox;
 pub mod metrics;
 mod owned;
-mod recipient;
+pub mod recipient;
 mod reply;
 pub mod pool;
 pub mod rt;
@@ -81,7 +83,7 @@ pub use exit::{Down, ExitReason, LinkedExit};
 pub use inbox::{Inbox, Running};
 pub use mailbox::Capacity;
 pub use owned::{StreamEnded, TaskHandle, TaskId};
-pub use recipient::Recipient;
+pub use recipient::{Recipient, RecipientPort};
 pub use reply::{Reply, ReplyTo};
 pub use spawn::{spawn, spawn_with};
 pub use supervisor::System;

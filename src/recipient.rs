@@ -1,32 +1,72 @@
 //! [`Recipient`]: an address erased down to one message type.
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::actor::{Handler, Message};
 use crate::addr::{ActorId, Addr};
-use crate::envelope::BoxFuture;
 use crate::error::{AskError, SendError, TrySendError};
 
-/// What a recipient needs from an address, object-safe.
-trait Port<M: Message>: Send + Sync {
+/// A boxed future, as returned by [`RecipientPort`]'s methods.
+pub type PortFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What stands behind a [`Recipient`]: an object-safe sender of `M`.
+///
+/// Every [`Addr`] is one. This is the public hook for senders that are not
+/// local actors — a remote handle, a test double, a router — so they can be
+/// used wherever a `Recipient<M>` is (wrap one with [`Recipient::from_port`]).
+/// The contract is the one of [`Addr`]'s methods of the same names; a port
+/// that cannot keep a promise of it (say FIFO for `try_tell`) documents so.
+///
+/// ```
+/// use retinue::{ActorId, AskError, Message, Recipient, RecipientPort, SendError, TrySendError};
+/// use retinue::recipient::PortFuture;
+///
+/// struct Double;
+/// impl Message for Double { type Reply = u32; }
+///
+/// /// Answers every ask with 2, drops every tell.
+/// struct Two(ActorId);
+/// impl RecipientPort<Double> for Two {
+///     fn id(&self) -> ActorId { self.0 }
+///     fn is_alive(&self) -> bool { true }
+///     fn tell(&self, _: Double) -> PortFuture<'_, Result<(), SendError<Double>>> { Box::pin(async { Ok(()) }) }
+///     fn try_tell(&self, _: Double) -> Result<(), TrySendError<Double>> { Ok(()) }
+///     fn tell_urgent(&self, _: Double) -> Result<(), SendError<Double>> { Ok(()) }
+///     fn ask(&self, _: Double) -> PortFuture<'_, Result<u32, AskError>> { Box::pin(async { Ok(2) }) }
+/// }
+///
+/// # retinue::rt::block_on(async {
+/// let r: Recipient<Double> = Recipient::from_port(Two(ActorId::unique()));
+/// assert_eq!(r.ask(Double).await, Ok(2));
+/// # });
+/// ```
+pub trait RecipientPort<M: Message>: Send + Sync + 'static {
+    /// The identity of the actor behind it.
     fn id(&self) -> ActorId;
+    /// Whether the actor can still receive messages.
     fn is_alive(&self) -> bool;
-    fn tell(&self, msg: M) -> BoxFuture<'_, Result<(), SendError<M>>>;
+    /// See [`Addr::tell`].
+    fn tell(&self, msg: M) -> PortFuture<'_, Result<(), SendError<M>>>;
+    /// See [`Addr::try_tell`].
     fn try_tell(&self, msg: M) -> Result<(), TrySendError<M>>;
+    /// See [`Addr::tell_urgent`].
     fn tell_urgent(&self, msg: M) -> Result<(), SendError<M>>;
-    fn ask(&self, msg: M) -> BoxFuture<'_, Result<M::Reply, AskError>>;
+    /// See [`Addr::ask`].
+    fn ask(&self, msg: M) -> PortFuture<'_, Result<M::Reply, AskError>>;
 }
 
-impl<A: Handler<M>, M: Message> Port<M> for Addr<A> {
+impl<A: Handler<M>, M: Message> RecipientPort<M> for Addr<A> {
     fn id(&self) -> ActorId {
         Addr::id(self)
     }
     fn is_alive(&self) -> bool {
         Addr::is_alive(self)
     }
-    fn tell(&self, msg: M) -> BoxFuture<'_, Result<(), SendError<M>>> {
+    fn tell(&self, msg: M) -> PortFuture<'_, Result<(), SendError<M>>> {
         Box::pin(Addr::tell(self, msg))
     }
     fn try_tell(&self, msg: M) -> Result<(), TrySendError<M>> {
@@ -35,7 +75,7 @@ impl<A: Handler<M>, M: Message> Port<M> for Addr<A> {
     fn tell_urgent(&self, msg: M) -> Result<(), SendError<M>> {
         Addr::tell_urgent(self, msg)
     }
-    fn ask(&self, msg: M) -> BoxFuture<'_, Result<M::Reply, AskError>> {
+    fn ask(&self, msg: M) -> PortFuture<'_, Result<M::Reply, AskError>> {
         Box::pin(Addr::ask(self, msg))
     }
 }
@@ -63,13 +103,22 @@ impl<A: Handler<M>, M: Message> Port<M> for Addr<A> {
 /// # });
 /// ```
 pub struct Recipient<M: Message> {
-    port: Arc<dyn Port<M>>,
+    port: Arc<dyn RecipientPort<M>>,
 }
 
 impl<M: Message> Recipient<M> {
     pub(crate) fn new<A: Handler<M>>(addr: Addr<A>) -> Self {
         Recipient {
             port: Arc::new(addr),
+        }
+    }
+
+    /// A recipient backed by any [`RecipientPort`] (a remote handle, a
+    /// test double): the hook that lets senders that are not local actors
+    /// stand wherever a `Recipient<M>` is expected.
+    pub fn from_port(port: impl RecipientPort<M>) -> Self {
+        Recipient {
+            port: Arc::new(port),
         }
     }
 

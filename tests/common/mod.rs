@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod cancel;
+pub mod nats;
 pub mod wait;
 
 use std::sync::{Arc, Mutex};

@@ -1,0 +1,125 @@
+//! The cross-machine lock and queue over a real nats-server (JetStream),
+//! several nodes in one process. tests/remote_procs.rs kills processes.
+
+#![cfg(feature = "nats")]
+
+mod common;
+
+use std::time::Duration;
+
+use common::nats::NatsServer;
+use common::wait::LONG;
+use retinue::remote::{Node, NodeOptions, RemoteErrorKind, RemoteLockOptions, RemoteQueueOptions};
+use retinue::rt;
+
+async fn node(server: &NatsServer, name: &str) -> Node {
+    Node::connect(NodeOptions::new(name, server.url())).await.expect("connect")
+}
+
+#[test]
+fn lock_grants_one_holder_at_a_time_with_increasing_tokens() {
+    let server = NatsServer::start();
+    rt::block_on(async {
+        let a = node(&server, "a").await;
+        let b = node(&server, "b").await;
+        let opts = RemoteLockOptions { lease: Duration::from_secs(30) };
+        let la = a.lock("l", opts).await.unwrap();
+        let lb = b.lock("l", opts).await.unwrap();
+        let first = la.acquire().await.unwrap();
+        assert!(lb.is_locked().await.unwrap());
+        assert_eq!(lb.holder_token().await.unwrap(), Some(first.token()));
+        let err = lb.try_acquire().await.unwrap_err();
+        assert_eq!(err.kind(), RemoteErrorKind::WouldBlock, "{err}");
+        let err = lb.acquire_timeout(Duration::from_millis(100)).await.unwrap_err();
+        assert_eq!(err.kind(), RemoteErrorKind::Timeout, "{err}");
+
+        let waiting = {
+            let lb = lb.clone();
+            rt::spawn(async move { lb.acquire().await })
+        };
+        let t1 = first.token();
+        first.release().await.unwrap();
+        let second = rt::timeout(LONG, waiting).await.unwrap().unwrap().unwrap();
+        assert!(second.token() > t1, "{} > {t1}", second.token());
+        assert!(second.is_current().await.unwrap());
+        drop(second); // releases in the background
+        let third = la.acquire_timeout(LONG).await.unwrap();
+        assert!(third.token() > t1);
+    });
+}
+
+#[test]
+fn a_lease_expires_and_the_old_token_is_stale() {
+    let server = NatsServer::start();
+    rt::block_on(async {
+        let a = node(&server, "a").await;
+        let b = node(&server, "b").await;
+        let opts = RemoteLockOptions { lease: Duration::from_millis(400) };
+        let la = a.lock("lease", opts).await.unwrap();
+        let lb = b.lock("lease", opts).await.unwrap();
+        let old = la.acquire().await.unwrap();
+        // b waits; the holder never releases; the lease ends it.
+        let new = lb.acquire_timeout(LONG).await.unwrap();
+        assert!(new.token() > old.token());
+        assert!(!old.is_current().await.unwrap());
+        let err = old.release().await.unwrap_err();
+        assert_eq!(err.kind(), RemoteErrorKind::Stale, "{err}");
+        assert!(new.is_current().await.unwrap(), "a stale release changes nothing");
+    });
+}
+
+#[test]
+fn queue_put_get_ack_and_redelivery_with_counts() {
+    let server = NatsServer::start();
+    rt::block_on(async {
+        let a = node(&server, "a").await;
+        let b = node(&server, "b").await;
+        let opts = RemoteQueueOptions { ack_wait: Duration::from_millis(500), max_deliveries: 3 };
+        let qa = a.queue::<String>("jobs", opts).await.unwrap();
+        let qb = b.queue::<String>("jobs", opts).await.unwrap();
+        qa.put(&"one".to_string()).await.unwrap();
+        qa.put(&"two".to_string()).await.unwrap();
+        assert_eq!(qa.len().await.unwrap(), 2);
+
+        let d = qb.get().await.unwrap();
+        assert_eq!((d.value().as_str(), d.delivery_count()), ("one", 1));
+        assert_eq!(d.ack().await.unwrap(), "one");
+
+        // Taken and never acked (a hung worker): redelivered after ack_wait.
+        let hung = qb.get().await.unwrap();
+        assert_eq!(hung.value(), "two");
+        std::mem::forget(hung); // neither ack nor the drop's hand-back
+        let again = qa.get_timeout(LONG).await.unwrap().expect("redelivered");
+        assert_eq!((again.value().as_str(), again.delivery_count()), ("two", 2));
+        // Dropped unacked: handed back at once.
+        drop(again);
+        let third = qa.get_timeout(LONG).await.unwrap().expect("handed back");
+        assert_eq!(third.delivery_count(), 3);
+        third.ack().await.unwrap();
+        assert!(qa.is_empty().await.unwrap());
+        assert!(qa.get_timeout(Duration::from_millis(200)).await.unwrap().is_none());
+    });
+}
+
+#[test]
+fn an_item_delivered_too_often_goes_to_the_dead_letters() {
+    let server = NatsServer::start();
+    rt::block_on(async {
+        let a = node(&server, "a").await;
+        let opts = RemoteQueueOptions { ack_wait: Duration::from_secs(30), max_deliveries: 2 };
+        let q = a.queue::<u32>("poison", opts).await.unwrap();
+        q.put(&7).await.unwrap();
+        for n in 1..=2 {
+            let d = q.get_timeout(LONG).await.unwrap().expect("delivered");
+            assert_eq!(d.delivery_count(), n);
+            d.nack().await.unwrap();
+        }
+        assert!(q.get_timeout(Duration::from_millis(300)).await.unwrap().is_none());
+        assert!(q.is_empty().await.unwrap(), "moved out");
+        let dead = q.dead_letters().await.unwrap();
+        let d = dead.get_timeout(LONG).await.unwrap().expect("dead letter");
+        assert_eq!(*d.value(), 7);
+        d.ack().await.unwrap();
+        assert!(dead.is_empty().await.unwrap());
+    });
+}
