@@ -317,19 +317,3 @@ fn a_cancelled_group_waits_for_its_actors_to_stop() {
         assert!(!addr.is_alive());
     });
 }
-
-#[test]
-fn nothing_is_left_running_after_nested_scopes() {
-    run(async {
-        let before = rt::live_tasks();
-        for _ in 0..20 {
-            let outer: Group<&str> = Group::new();
-            outer.spawn(nested(3, flag())).unwrap();
-            outer.spawn(async { Err("x") }).unwrap();
-            let _ = outer.join().await;
-        }
-        // Other tests' tasks may run concurrently in this binary, so only
-        // an upper bound: nothing of ours is left.
-        assert!(rt::live_tasks() <= before);
-    });
-}
