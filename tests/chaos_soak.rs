@@ -238,6 +238,13 @@ impl Crashes {
     }
 }
 
+/// What [`Section::enter`] saw.
+struct Entered {
+    holders: usize,
+    fenced: bool,
+    fenced_by_same_instance: bool,
+}
+
 /// Who is inside a guarded section, each tagged with the instance of the
 /// guarding primitive it began waiting under (see [`Crashes::instance`]).
 /// Two holders with the same tag, inside together while no crash has begun
@@ -249,18 +256,30 @@ struct Section {
 }
 
 impl Section {
-    /// Enters with `token`; returns how many holders granted by the same
-    /// instance as this one are inside now (self included; 0 when that is
-    /// uncertain), and whether the token was fenced off by a larger one.
-    fn enter(&self, token: u64, tag: Option<usize>, begun_now: usize) -> (usize, bool) {
-        let fenced = self.max_token.fetch_max(token, Ordering::SeqCst) > token;
+    /// Enters with `token`. Returns how many holders granted by the same
+    /// instance as this one are inside (self included; 0 when that is
+    /// uncertain), and whether the token was fenced off by a larger one,
+    /// with `true` when that larger one surely came from the same instance.
+    ///
+    /// The crash count is read only after the others were observed: if no
+    /// crash has begun by then, none had begun when they entered, so they
+    /// hold grants of the same instance. (Read earlier, a thread preempted
+    /// between the read and the look would blame a grant of the next
+    /// instance on this one.)
+    fn enter(&self, token: u64, tag: Option<usize>, crashes: &Crashes) -> Entered {
         let mut inside = self.inside.lock().unwrap();
+        let fenced = self.max_token.fetch_max(token, Ordering::SeqCst) > token;
         inside.push((token, tag));
-        let same = match tag {
-            Some(k) if k == begun_now => inside.iter().filter(|(_, t)| *t == tag).count(),
-            _ => 0,
+        let same_instance = tag.is_some() && tag == Some(crashes.begun());
+        let holders = match same_instance {
+            true => inside.iter().filter(|(_, t)| *t == tag).count(),
+            false => 0,
         };
-        (same, fenced)
+        Entered {
+            holders,
+            fenced,
+            fenced_by_same_instance: fenced && same_instance,
+        }
     }
 
     fn exit(&self, token: u64) {
@@ -449,17 +468,14 @@ async fn lock_op(tree: &Tree, run: &Run, rng: &mut fastrand::Rng) {
     };
     add(&t.lock_grants);
     let token = guard.token();
-    let begun = t.crashes_lock.begun();
-    let (holders, fenced) = run.lock_section.enter(token, tag, begun);
-    if holders > 1 {
+    let entered = run.lock_section.enter(token, tag, &t.crashes_lock);
+    if entered.holders > 1 {
         add(&t.double_holders);
     }
-    if fenced {
-        if tag == Some(begun) {
-            add(&t.fenced_writes_same_instance);
-        } else {
-            add(&t.fenced_writes_after_crash);
-        }
+    if entered.fenced_by_same_instance {
+        add(&t.fenced_writes_same_instance);
+    } else if entered.fenced {
+        add(&t.fenced_writes_after_crash);
     }
     if rng.u32(0..4) == 0 {
         rt::sleep(Duration::from_micros(rng.u64(50..500))).await;
@@ -485,8 +501,8 @@ async fn sem_op(tree: &Tree, run: &Run, rng: &mut fastrand::Rng) {
     // Semaphore holders get unique pseudo-tokens for the section's books.
     static NEXT: AtomicU64 = AtomicU64::new(1);
     let token = NEXT.fetch_add(1, Ordering::Relaxed);
-    let (holders, _) = run.sem_section.enter(token, tag, t.crashes_sem.begun());
-    if holders > PERMITS {
+    let entered = run.sem_section.enter(token, tag, &t.crashes_sem);
+    if entered.holders > PERMITS {
         add(&t.sem_over_capacity);
     }
     rt::sleep(Duration::from_micros(rng.u64(10..300))).await;

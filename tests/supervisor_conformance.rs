@@ -162,6 +162,51 @@ impl Handler<Exit> for Flaky {
     }
 }
 
+/// Children a, b, c of `strategy`, where `flaky` fails its next start once;
+/// crashes `crash` and returns the log from the crash until all three run.
+async fn failed_group_restart(strategy: Strategy, flaky: &str, crash: &str) -> Vec<String> {
+    let log = Log::default();
+    let budget = Arc::new(AtomicUsize::new(0));
+    let specs: Vec<ChildSpec> = ["a", "b", "c"]
+        .into_iter()
+        .map(|name| {
+            let log = log.clone();
+            let fail_budget = if name == flaky {
+                budget.clone()
+            } else {
+                Arc::new(AtomicUsize::new(0))
+            };
+            ChildSpec::worker(name, move || Flaky {
+                name,
+                log: log.clone(),
+                fail_budget: fail_budget.clone(),
+            })
+        })
+        .collect();
+    let crashed = specs.iter().find(|s| s.id() == crash).unwrap();
+    let crashed = crashed.addr::<Flaky>().unwrap();
+    let flags = Flags::new(strategy).intensity(10, Duration::from_secs(60));
+    let sup = specs
+        .into_iter()
+        .fold(Supervisor::with_flags(flags), Supervisor::child)
+        .spawn()
+        .await
+        .unwrap();
+    log.take();
+    budget.store(1, Ordering::SeqCst); // the next start of `flaky` fails once
+    let why = format!("{crash} broke");
+    crashed.tell(Exit(ExitReason::failed(why))).await.unwrap();
+    wait_until("the group is running again", || async {
+        let children = sup.which_children().await.unwrap();
+        children.iter().all(|c| c.state == ChildState::Running)
+            && children.iter().any(|c| c.id == crash && c.restarts > 0)
+    })
+    .await;
+    let lines = log.take();
+    sup.shutdown().await;
+    lines
+}
+
 /// OTP one_for_all (`supervisor.erl`, `restart_multiple_children` →
 /// `try_again_restart`): when a child fails to start during the group
 /// restart, the children already restarted are terminated again and the
@@ -169,41 +214,9 @@ impl Handler<Exit> for Flaky {
 #[test]
 fn one_for_all_redoes_the_whole_group_when_a_restart_fails() {
     run(async {
-        let log = Log::default();
-        let budget = Arc::new(AtomicUsize::new(0));
-        let spec = |name: &'static str, budget: &Arc<AtomicUsize>| {
-            let (log, budget) = (log.clone(), budget.clone());
-            ChildSpec::worker(name, move || Flaky {
-                name,
-                log: log.clone(),
-                fail_budget: budget.clone(),
-            })
-        };
-        let a = spec("a", &Arc::new(AtomicUsize::new(0)));
-        let b = spec("b", &budget);
-        let c = spec("c", &Arc::new(AtomicUsize::new(0)));
-        let c_addr = c.addr::<Flaky>().unwrap();
-        let sup = Supervisor::with_flags(
-            Flags::new(Strategy::OneForAll).intensity(10, Duration::from_secs(60)),
-        )
-        .child(a)
-        .child(b)
-        .child(c)
-        .spawn()
-        .await
-        .unwrap();
-        log.take();
-        budget.store(1, Ordering::SeqCst); // b's next start fails once
-        c_addr
-            .tell(Exit(ExitReason::failed("c broke")))
-            .await
-            .unwrap();
-        wait_until("the group is running again", || async {
-            sup.count_children().await.unwrap().active == 3
-        })
-        .await;
+        let log = failed_group_restart(Strategy::OneForAll, "b", "c").await;
         assert_eq!(
-            log.take(),
+            log,
             [
                 "stop c: failed: c broke",
                 "stop b: shutdown",
@@ -216,7 +229,6 @@ fn one_for_all_redoes_the_whole_group_when_a_restart_fails() {
                 "start c",
             ]
         );
-        sup.shutdown().await;
     });
 }
 
@@ -224,41 +236,9 @@ fn one_for_all_redoes_the_whole_group_when_a_restart_fails() {
 #[test]
 fn rest_for_one_redoes_the_rest_group_when_a_restart_fails() {
     run(async {
-        let log = Log::default();
-        let budget = Arc::new(AtomicUsize::new(0));
-        let mk = |name: &'static str, budget: Arc<AtomicUsize>| {
-            let log = log.clone();
-            ChildSpec::worker(name, move || Flaky {
-                name,
-                log: log.clone(),
-                fail_budget: budget.clone(),
-            })
-        };
-        let a = mk("a", Arc::new(AtomicUsize::new(0)));
-        let b = mk("b", Arc::new(AtomicUsize::new(0)));
-        let c = mk("c", budget.clone());
-        let b_addr = b.addr::<Flaky>().unwrap();
-        let sup = Supervisor::with_flags(
-            Flags::new(Strategy::RestForOne).intensity(10, Duration::from_secs(60)),
-        )
-        .child(a)
-        .child(b)
-        .child(c)
-        .spawn()
-        .await
-        .unwrap();
-        log.take();
-        budget.store(1, Ordering::SeqCst);
-        b_addr
-            .tell(Exit(ExitReason::failed("b broke")))
-            .await
-            .unwrap();
-        wait_until("the group is running again", || async {
-            sup.count_children().await.unwrap().active == 3
-        })
-        .await;
+        let log = failed_group_restart(Strategy::RestForOne, "c", "b").await;
         assert_eq!(
-            log.take(),
+            log,
             [
                 "stop b: failed: b broke",
                 "stop c: shutdown",
@@ -269,7 +249,6 @@ fn rest_for_one_redoes_the_rest_group_when_a_restart_fails() {
                 "start c",
             ]
         );
-        sup.shutdown().await;
     });
 }
 

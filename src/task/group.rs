@@ -136,8 +136,19 @@ impl<E> Shared<E> {
 
     /// Moves to `phase` (never backwards) and aborts every child.
     fn cancel_all(&self, phase: Phase) {
+        self.cancel_with(phase, None);
+    }
+
+    /// Records `error` and moves to cancelling in one step, so that a group
+    /// with a failure is never seen open.
+    fn fail(&self, error: TaskError<E>) {
+        self.cancel_with(Phase::Cancelling, Some(error));
+    }
+
+    fn cancel_with(&self, phase: Phase, error: Option<TaskError<E>>) {
         let handles: Vec<AbortHandle> = {
             let mut inner = self.lock();
+            inner.errors.extend(error);
             if inner.phase == Phase::Open || phase == Phase::Finished {
                 inner.phase = phase;
             }
@@ -145,11 +156,6 @@ impl<E> Shared<E> {
         };
         handles.iter().for_each(AbortHandle::abort);
         self.changed.notify(usize::MAX);
-    }
-
-    fn fail(&self, error: TaskError<E>) {
-        self.lock().errors.push(error);
-        self.cancel_all(Phase::Cancelling);
     }
 }
 
