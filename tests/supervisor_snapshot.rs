@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::wait::wait_until;
-use common::{Exit, Instance, Log, Worker, panicked};
+use common::{Behaviour, Exit, Instance, Log, Worker, panicked};
 use retinue::supervisor::{ChildSpec, ChildState, Flags, Strategy, Supervisor, System};
 use retinue::{Backoff, Capacity, ExitReason, rt};
 
@@ -100,6 +100,54 @@ fn only_the_most_recent_exits_are_kept() {
             last.reason.contains(&format!("crash {crashes}")),
             "{last:?}"
         );
+        assert_eq!(system.shutdown().await, ExitReason::Shutdown);
+    });
+}
+
+#[test]
+fn a_failed_restart_is_kept_as_an_exit_too() {
+    rt::block_on(async {
+        let log = Log::default();
+        let worker_log = log.clone();
+        let mut built = 0;
+        // The first instance starts; every later one fails in `started`.
+        let factory = move || {
+            built += 1;
+            Worker {
+                name: "w",
+                log: worker_log.clone(),
+                behaviour: if built == 1 {
+                    Behaviour::Normal
+                } else {
+                    Behaviour::FailStart
+                },
+                instance: built,
+            }
+        };
+        // The first restart comes at once; the next one only after a minute.
+        let backoff = Backoff::exponential(Duration::from_millis(1))
+            .multiplier(100_000.0)
+            .max(Duration::from_secs(60))
+            .jitter(retinue::Jitter::None);
+        let root = Supervisor::with_flags(Flags::new(Strategy::OneForOne).backoff(backoff))
+            .child(ChildSpec::worker("w", factory));
+        let system = System::with_root(root).await.unwrap();
+        let w = system.lookup_path::<Worker>("w").await.unwrap();
+        w.tell(Exit(panicked("boom"))).await.unwrap();
+        wait_until("the failed restart is recorded", || async {
+            let tree = system.tree().await.unwrap();
+            tree.find("w").unwrap().exits.len() == 2
+        })
+        .await;
+        let node = system.tree().await.unwrap().find("w").unwrap().clone();
+        assert!(node.exits[0].reason.contains("boom"), "{:?}", node.exits);
+        assert!(
+            node.exits[1].reason.contains("w cannot start"),
+            "{:?}",
+            node.exits
+        );
+        assert_eq!(node.state, ChildState::Restarting);
+        assert!(node.restart_in.is_some_and(|d| d > Duration::from_secs(30)));
         assert_eq!(system.shutdown().await, ExitReason::Shutdown);
     });
 }

@@ -246,6 +246,7 @@ impl Supervisor {
             }
             Err(reason) => {
                 slot.state = ChildState::Stopped;
+                slot.record_exit(&reason);
                 tracing::warn!(child = %slot.id, %reason, "child failed to start");
                 Err(reason)
             }
