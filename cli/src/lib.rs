@@ -37,7 +37,6 @@
 
 #![warn(missing_docs)]
 
-mod config_api;
 pub mod demo;
 mod live;
 mod render;
@@ -209,7 +208,7 @@ impl Cli {
             Command::Tree { file, format } => match self.load(&file) {
                 Some(tree) => {
                     let text = match format {
-                        render::TreeFormat::Json => config_api::normalized_json(&tree),
+                        render::TreeFormat::Json => tree.to_normalized_json(),
                         other => render::render(tree.config(), other),
                     };
                     emit(&text);
@@ -236,7 +235,7 @@ impl Cli {
                 }
                 None => 1,
             },
-            Command::Explain { code } => match config_api::explain(&code) {
+            Command::Explain { code } => match retinue::config::explain(&code) {
                 Some(text) => {
                     emit(&format!("{code}: {text}\n"));
                     0
@@ -260,18 +259,16 @@ impl Cli {
                     workers += w;
                     match format {
                         MessageFormat::Human => {
-                            config_api::warnings_text(&tree, colour)
-                                .iter()
-                                .for_each(|w| eprint!("{w}"));
+                            eprint!("{}", tree.render_warnings(colour));
                         }
-                        MessageFormat::Json => emit(&config_api::warnings_json_lines(&tree)),
+                        MessageFormat::Json => emit(&tree.warnings_to_json_lines()),
                     }
                 }
                 Err(e) => {
                     failed += 1;
                     match format {
                         MessageFormat::Human => eprint!("{}", e.render_with(colour)),
-                        MessageFormat::Json => emit(&config_api::error_json_lines(&e, file)),
+                        MessageFormat::Json => emit(&e.to_json_lines()),
                     }
                 }
             }

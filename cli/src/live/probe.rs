@@ -18,7 +18,6 @@ use retinue::sync::{
 
 use super::sample::{Detail, Row, Sample};
 use crate::CounterFn;
-use crate::config_api;
 
 /// How far back a rate looks.
 const RATE_WINDOW: Duration = Duration::from_secs(3);
@@ -62,20 +61,20 @@ impl Probe {
         let permits = semaphore_totals(tree);
         for (path, target) in tree.targets() {
             kinds.insert(path.to_string(), target.kind().to_string());
-            let handle = if let Some(b) = config_api::handle::<CircuitBreaker>(tree, path) {
+            let handle = if let Some(b) = tree.handle::<CircuitBreaker>(path) {
                 Handle::Breaker(Box::new(BreakerWatch {
                     breaker: b,
                     changes: None,
                     since: Instant::now(),
                     openings: 0,
                 }))
-            } else if let Some(q) = config_api::handle::<Queue<String>>(tree, path) {
+            } else if let Some(q) = tree.handle::<Queue<String>>(path) {
                 Handle::Queue(q)
-            } else if let Some(s) = config_api::handle::<Semaphore>(tree, path) {
+            } else if let Some(s) = tree.handle::<Semaphore>(path) {
                 Handle::Semaphore(s, permits.get(path).copied())
-            } else if let Some(l) = config_api::handle::<RateLimiter>(tree, path) {
+            } else if let Some(l) = tree.handle::<RateLimiter>(path) {
                 Handle::Limiter(l)
-            } else if let Some(l) = config_api::handle::<Lock>(tree, path) {
+            } else if let Some(l) = tree.handle::<Lock>(path) {
                 Handle::Lock(l)
             } else {
                 continue;
