@@ -7,13 +7,14 @@ mod common;
 
 use std::time::Duration;
 
-use common::nats::NatsServer;
+use common::nats::{DownSink, NatsServer};
 use common::wait::LONG;
 use retinue::remote::{
-    BaggageTypes, Credentials, Node, NodeOptions, RemoteActor, RemoteErrorKind, RemoteMessage,
+    BaggageTypes, Credentials, GetNode, Node, NodeActor, NodeOptions, RemoteActor, RemoteErrorKind,
+    RemoteMessage,
 };
 use retinue::supervisor::{ChildSpec, Strategy, Supervisor};
-use retinue::{Actor, Baggage, Context, Down, Handler, Message, Recipient, rt};
+use retinue::{Actor, Baggage, Context, Handler, Message, Recipient, rt};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -359,17 +360,28 @@ fn an_ask_to_an_unreachable_node_fails_within_its_timeout() {
     });
 }
 
-/// Forwards every Down it gets to a channel.
-struct DownSink(async_channel::Sender<Down>);
-impl Actor for DownSink {}
-impl Handler<Down> for DownSink {
-    async fn handle(&mut self, msg: Down, _: &mut Context<Self>) {
-        let _ = self.0.send(msg).await;
-    }
-}
-impl DownSink {
-    fn spawn() -> (Recipient<Down>, async_channel::Receiver<Down>) {
-        let (tx, rx) = async_channel::unbounded();
-        (retinue::spawn(DownSink(tx)).recipient(), rx)
-    }
+#[test]
+fn a_node_is_a_supervisable_child_and_closes_with_it() {
+    let server = NatsServer::start();
+    rt::block_on(async {
+        let opts = options(&server, "supervised");
+        let spec = ChildSpec::worker("node", move || NodeActor::new(opts.clone()));
+        let addr = spec.addr::<NodeActor>().unwrap();
+        let sup = Supervisor::new(Strategy::OneForOne)
+            .child(spec)
+            .spawn()
+            .await
+            .unwrap();
+        let supervised = addr.ask(GetNode).await.unwrap().unwrap();
+        assert!(supervised.is_connected());
+        export_store(&supervised, "via-sup").await;
+        let other = node(&server, "other").await;
+        assert_eq!(
+            other.lookup("via-sup").await.unwrap().node_name(),
+            Some("supervised")
+        );
+        sup.shutdown().await; // the child's `stopped` closes the node
+        let err = other.lookup("via-sup").await.unwrap_err();
+        assert_eq!(err.kind(), RemoteErrorKind::NotExported, "{err}");
+    });
 }

@@ -13,14 +13,14 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::nats::{NatsServer, Procs};
+use common::nats::{DownSink, NatsServer, Procs};
 use common::wait::LONG;
 use retinue::remote::{
     Node, NodeOptions, RemoteErrorKind, RemoteLockOptions, RemoteMessage, RemoteQueueOptions,
     is_node_lost,
 };
 use retinue::supervisor::{ChildSpec, Strategy, Supervisor};
-use retinue::{Actor, Context, Down, ExitReason, Handler, Message, Recipient, rt};
+use retinue::{Actor, Context, ExitReason, Handler, Message, rt};
 use serde::{Deserialize, Serialize};
 
 const ROLE: &str = "RETINUE_REMOTE_ROLE";
@@ -235,19 +235,6 @@ fn expect_line(rx: &mpsc::Receiver<String>, prefix: &str) -> String {
     }
 }
 
-/// Forwards every Down it gets to a channel.
-struct DownSink(async_channel::Sender<Down>);
-impl Actor for DownSink {}
-impl Handler<Down> for DownSink {
-    async fn handle(&mut self, msg: Down, _: &mut Context<Self>) {
-        let _ = self.0.send(msg).await;
-    }
-}
-fn down_sink() -> (Recipient<Down>, async_channel::Receiver<Down>) {
-    let (tx, rx) = async_channel::unbounded();
-    (retinue::spawn(DownSink(tx)).recipient(), rx)
-}
-
 #[test]
 fn three_processes_tell_ask_fifo_late_lookup_withdraw_and_restart() {
     let server = NatsServer::start();
@@ -277,14 +264,14 @@ fn three_processes_tell_ask_fifo_late_lookup_withdraw_and_restart() {
         // A supervised child crashes: the name stays valid (stable address).
         let sup_store = node.lookup("sup-store").await.unwrap();
         sup_store.tell_confirmed(Push("parent".into(), 1)).await.unwrap();
-        let (downs, down_rx) = down_sink();
+        let (downs, down_rx) = DownSink::spawn();
         let _watch = sup_store.watch(downs).await.unwrap();
         sup_store.tell_confirmed(End { crash: true }).await.unwrap();
         assert_eq!(sup_store.ask(Seen).await.unwrap(), vec![], "a fresh instance answers");
         assert!(down_rx.try_recv().is_err(), "no Down for a restart");
 
         // An unsupervised actor stops for good: export withdrawn, Down sent.
-        let (downs, down_rx) = down_sink();
+        let (downs, down_rx) = DownSink::spawn();
         let _watch = store.watch(downs).await.unwrap();
         store.tell(End { crash: false }).await.unwrap();
         let down = rt::timeout(LONG, down_rx.recv()).await.unwrap().unwrap();
@@ -311,7 +298,7 @@ fn kill_9_gives_node_lost_expires_the_lease_and_redelivers_the_item() {
         assert_eq!(parts.next(), Some("job-1"));
 
         let held = node.lookup("held").await.unwrap();
-        let (downs, down_rx) = down_sink();
+        let (downs, down_rx) = DownSink::spawn();
         let _watch = held.watch(downs).await.unwrap();
         let lock = node.lock("shared", RemoteLockOptions { lease: LEASE }).await.unwrap();
         assert_eq!(lock.holder_token().await.unwrap(), Some(token));

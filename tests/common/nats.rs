@@ -211,3 +211,26 @@ impl Drop for Procs {
         }
     }
 }
+
+/// An actor that forwards every [`retinue::Down`] it gets to a channel:
+/// the watcher of the death-watch tests.
+pub struct DownSink(async_channel::Sender<retinue::Down>);
+
+impl retinue::Actor for DownSink {}
+
+impl retinue::Handler<retinue::Down> for DownSink {
+    async fn handle(&mut self, msg: retinue::Down, _: &mut retinue::Context<Self>) {
+        let _ = self.0.send(msg).await;
+    }
+}
+
+impl DownSink {
+    /// A running sink's recipient and the channel its notices arrive on.
+    pub fn spawn() -> (
+        retinue::Recipient<retinue::Down>,
+        async_channel::Receiver<retinue::Down>,
+    ) {
+        let (tx, rx) = async_channel::unbounded();
+        (retinue::spawn(DownSink(tx)).recipient(), rx)
+    }
+}
