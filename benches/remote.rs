@@ -13,7 +13,6 @@
 
 #[path = "harness/mod.rs"]
 mod harness;
-#[allow(dead_code)]
 #[path = "../tests/common/nats.rs"]
 mod nats;
 
@@ -67,10 +66,19 @@ fn main() {
 }
 
 async fn run(url: String) {
-    let a = Node::connect(NodeOptions::new("bench-a", url.clone())).await.unwrap();
-    let b = Node::connect(NodeOptions::new("bench-b", url.clone())).await.unwrap();
+    let a = Node::connect(NodeOptions::new("bench-a", url.clone()))
+        .await
+        .unwrap();
+    let b = Node::connect(NodeOptions::new("bench-b", url.clone()))
+        .await
+        .unwrap();
     let sink = retinue::spawn(Sink::default());
-    a.export("sink", sink).message::<Hit>().message::<Count>().start().await.unwrap();
+    a.export("sink", sink)
+        .message::<Hit>()
+        .message::<Count>()
+        .start()
+        .await
+        .unwrap();
     let remote = b.lookup("sink").await.unwrap();
     let raw_tx = b.client().clone();
     let raw_rx = a.client().clone();
@@ -91,7 +99,10 @@ async fn run(url: String) {
         let start = Instant::now();
         let target = count.load(Ordering::Relaxed) + n;
         for _ in 0..n {
-            raw_tx.publish("bench.raw.tell", payload.clone().into()).await.unwrap();
+            raw_tx
+                .publish("bench.raw.tell", payload.clone().into())
+                .await
+                .unwrap();
         }
         raw_tx.flush().await.unwrap();
         while count.load(Ordering::Relaxed) < target {
@@ -133,7 +144,10 @@ async fn run(url: String) {
     let mut raw_lat = Vec::with_capacity(asks);
     for _ in 0..asks {
         let start = Instant::now();
-        raw_tx.request("bench.raw.ask", payload.clone().into()).await.unwrap();
+        raw_tx
+            .request("bench.raw.ask", payload.clone().into())
+            .await
+            .unwrap();
         raw_lat.push(start.elapsed().as_nanos() as f64 / 1000.0);
     }
     let mut ours_lat = Vec::with_capacity(asks);
@@ -145,14 +159,22 @@ async fn run(url: String) {
     report(
         "remote ask latency p50 (µs)",
         &[
-            row("raw async-nats request/reply", percentile(&mut raw_lat, 50.0), "µs"),
+            row(
+                "raw async-nats request/reply",
+                percentile(&mut raw_lat, 50.0),
+                "µs",
+            ),
             row("RemoteActor::ask", percentile(&mut ours_lat, 50.0), "µs"),
         ],
     );
     report(
         "remote ask latency p99 (µs)",
         &[
-            row("raw async-nats request/reply", percentile(&mut raw_lat, 99.0), "µs"),
+            row(
+                "raw async-nats request/reply",
+                percentile(&mut raw_lat, 99.0),
+                "µs",
+            ),
             row("RemoteActor::ask", percentile(&mut ours_lat, 99.0), "µs"),
         ],
     );
@@ -160,7 +182,12 @@ async fn run(url: String) {
     // ---- lock ------------------------------------------------------------
     let ops = scaled(2_000);
     let lock = b
-        .lock("bench", RemoteLockOptions { lease: Duration::from_secs(30) })
+        .lock(
+            "bench",
+            RemoteLockOptions {
+                lease: Duration::from_secs(30),
+            },
+        )
         .await
         .unwrap();
     let js = jetstream::new(raw_tx.clone());
@@ -228,7 +255,11 @@ async fn run(url: String) {
     let raw_queue = per_op_async(ops, || async {
         let start = Instant::now();
         for _ in 0..ops {
-            js.publish("bench.raw.q", payload.clone().into()).await.unwrap().await.unwrap();
+            js.publish("bench.raw.q", payload.clone().into())
+                .await
+                .unwrap()
+                .await
+                .unwrap();
             let mut batch = raw_consumer
                 .batch()
                 .max_messages(1)
@@ -254,7 +285,11 @@ async fn run(url: String) {
     report(
         "cross-machine queue (µs per put + get + ack)",
         &[
-            row("raw JetStream publish + fetch + ack", raw_queue / 1000.0, "µs"),
+            row(
+                "raw JetStream publish + fetch + ack",
+                raw_queue / 1000.0,
+                "µs",
+            ),
             row("RemoteQueue put + get + ack", ours_queue / 1000.0, "µs"),
         ],
     );

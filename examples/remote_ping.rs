@@ -4,7 +4,6 @@
 //! `cargo run --features nats --example remote_ping` starts its own
 //! `nats-server` on a free loopback port (set `NATS_URL` to use yours).
 
-#[allow(dead_code)]
 #[path = "../tests/common/nats.rs"]
 mod nats;
 
@@ -59,15 +58,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let b = Node::connect(NodeOptions::new("b", url)).await?;
 
         let greeter = retinue::spawn(Greeter);
-        a.export("greeter", greeter.clone()).message::<Greet>().start().await?;
+        a.export("greeter", greeter.clone())
+            .message::<Greet>()
+            .start()
+            .await?;
 
         let remote = b.lookup("greeter").await?;
         println!("b: {}", remote.ask(Greet("b".into())).await?);
 
         let (tx, rx) = async_channel::bounded(1);
-        let _watch = remote.watch(retinue::spawn(Watcher(tx)).recipient()).await?;
+        let _watch = remote
+            .watch(retinue::spawn(Watcher(tx)).recipient())
+            .await?;
 
-        let opts = RemoteLockOptions { lease: Duration::from_secs(10) };
+        let opts = RemoteLockOptions {
+            lease: Duration::from_secs(10),
+        };
         let guard = a.lock("report", opts).await?.acquire().await?;
         println!("a: holds the lock with fencing token {}", guard.token());
         guard.release().await?;
@@ -75,10 +81,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("b: holds the lock with fencing token {}", guard.token());
         guard.release().await?;
 
-        let jobs = a.queue::<String>("jobs", RemoteQueueOptions::default()).await?;
+        let jobs = a
+            .queue::<String>("jobs", RemoteQueueOptions::default())
+            .await?;
         jobs.put(&"resize photo 17".to_string()).await?;
-        let job = b.queue::<String>("jobs", RemoteQueueOptions::default()).await?.get().await?;
-        println!("b: got {:?} (delivery {})", job.value(), job.delivery_count());
+        let job = b
+            .queue::<String>("jobs", RemoteQueueOptions::default())
+            .await?
+            .get()
+            .await?;
+        println!(
+            "b: got {:?} (delivery {})",
+            job.value(),
+            job.delivery_count()
+        );
         job.ack().await?;
 
         greeter.stop();

@@ -46,8 +46,6 @@ mod addr;
 mod backoff;
 mod baggage;
 pub mod config;
-#[cfg(feature = "nats")]
-pub mod remote;
 mod context;
 mod current;
 pub mod duration;
@@ -60,6 +58,8 @@ mod lane;
 mod mailbox;
 mod owned;
 pub mod recipient;
+#[cfg(feature = "nats")]
+pub mod remote;
 mod reply;
 pub mod rt;
 mod spawn;

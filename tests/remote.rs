@@ -147,7 +147,11 @@ fn tell_and_ask_across_nodes_keep_fifo_per_sender() {
             remote.tell(Push(i)).await.unwrap();
         }
         let seen = remote.ask(Seen).await.unwrap();
-        assert_eq!(seen, (0..200).collect::<Vec<_>>(), "FIFO per sender, none lost");
+        assert_eq!(
+            seen,
+            (0..200).collect::<Vec<_>>(),
+            "FIFO per sender, none lost"
+        );
         a.close().await;
         b.close().await;
     });
@@ -233,7 +237,11 @@ fn baggage_crosses_the_wire() {
             .await
             .unwrap();
         assert_eq!(seen, Some(RequestId(42)));
-        assert_eq!(remote.ask(WhoAsks).await.unwrap(), None, "none outside the scope");
+        assert_eq!(
+            remote.ask(WhoAsks).await.unwrap(),
+            None,
+            "none outside the scope"
+        );
     });
 }
 
@@ -248,7 +256,11 @@ fn bad_input_is_refused_with_a_clear_error_and_the_actor_keeps_running() {
         let store = export_store(&a, "store").await;
 
         // Garbage bytes on the exported subject (a raw NATS request).
-        let raw = b.client().request("retinue.actor.store", "garbage".into()).await.unwrap();
+        let raw = b
+            .client()
+            .request("retinue.actor.store", "garbage".into())
+            .await
+            .unwrap();
         assert!(
             String::from_utf8_lossy(&raw.payload).contains("Decode"),
             "the garbage's sender gets a Decode error"
@@ -272,7 +284,10 @@ fn bad_input_is_refused_with_a_clear_error_and_the_actor_keeps_running() {
             .unwrap_err();
         assert_eq!(err.kind(), RemoteErrorKind::Decode, "{err}");
         // A name nobody exports.
-        let err = RemoteActor::unchecked(&b, "nobody").ask(Seen).await.unwrap_err();
+        let err = RemoteActor::unchecked(&b, "nobody")
+            .ask(Seen)
+            .await
+            .unwrap_err();
         assert_eq!(err.kind(), RemoteErrorKind::NotExported, "{err}");
 
         assert!(store.is_alive());
@@ -334,7 +349,11 @@ fn export_is_withdrawn_when_the_actor_stops_and_watchers_get_its_reason() {
         let (downs, inbox) = DownSink::spawn();
         let _late = remote.watch(downs).await.unwrap();
         let down = rt::timeout(LONG, inbox.recv()).await.unwrap().unwrap();
-        assert!(down.reason.to_string().contains("NotExported"), "{}", down.reason);
+        assert!(
+            down.reason.to_string().contains("NotExported"),
+            "{}",
+            down.reason
+        );
     });
 }
 
@@ -352,9 +371,16 @@ fn an_ask_to_an_unreachable_node_fails_within_its_timeout() {
             .ask_timeout(Seen, Duration::from_millis(300))
             .await
             .unwrap_err();
-        assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
         assert!(
-            matches!(err.kind(), RemoteErrorKind::Timeout | RemoteErrorKind::Transport),
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(
+            matches!(
+                err.kind(),
+                RemoteErrorKind::Timeout | RemoteErrorKind::Transport
+            ),
             "{err}"
         );
     });

@@ -71,7 +71,12 @@ impl RemoteActor {
             Err(e) if e.kind() == RemoteErrorKind::NotExported => {
                 let id = self.id();
                 let task = rt::spawn(async move {
-                    let _ = notify.tell(Down { id, reason: ExitReason::failed(e) }).await;
+                    let _ = notify
+                        .tell(Down {
+                            id,
+                            reason: ExitReason::failed(e),
+                        })
+                        .await;
                 });
                 return Ok(Watch { task });
             }

@@ -115,7 +115,11 @@ impl NatsServer {
             if let Some(port) = read_ports_file(ports_dir) {
                 return port;
             }
-            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
                 let log = std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default();
                 panic!("nats-server exited early ({status}):\n{log}");
             }
@@ -127,7 +131,10 @@ impl NatsServer {
     fn wait_accepting(&self) {
         let deadline = Instant::now() + Duration::from_secs(20);
         while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(Instant::now() < deadline, "nats-server does not accept connections");
+            assert!(
+                Instant::now() < deadline,
+                "nats-server does not accept connections"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
