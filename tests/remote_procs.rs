@@ -399,7 +399,10 @@ fn a_server_restart_fails_in_flight_asks_then_clients_reconnect_and_no_acked_ite
                 ),
             }
         }
-        // While the server is down, asks fail with an error, none hang.
+        // While the server is down (killed), asks fail with an error, none
+        // hang. (No queue operation runs across the kill: JetStream writes
+        // its consumer state asynchronously, so a SIGKILLed server may
+        // redeliver an item acked just before: at least once.)
         server.kill();
         let started = Instant::now();
         for ask in asks(3, 0, Duration::from_millis(300)) {

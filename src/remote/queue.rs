@@ -13,6 +13,9 @@
 //!   not decode as `T`, goes to the dead-letter stream
 //!   ([`RemoteQueue::dead_letters`]) instead of to a getter; it is first
 //!   stored there, then removed here, so it is never lost;
+//! - at least once: a server killed without a graceful stop may lose the
+//!   record of acks confirmed just before (JetStream writes consumer state
+//!   asynchronously), and deliver those items again;
 //! - the delivery API (`value`, `delivery_count`, `ack`) is the one of the
 //!   local queue's acknowledged mode, so a worker can be fed from either.
 

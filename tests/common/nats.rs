@@ -83,8 +83,9 @@ impl NatsServer {
         std::fs::create_dir_all(&ports_dir).expect("ports dir");
         let port_arg = port.map_or("-1".to_string(), |p| p.to_string());
         // $0 is the server, "$@" its arguments. The keeper exits with the
-        // server; a reader of its stdin kills the server when the pipe closes.
-        let keeper = r#"exec 3<&0; "$0" "$@" </dev/null >/dev/null 2>&1 & pid=$!; (read _ <&3; kill -9 $pid) & wait $pid"#;
+        // server; a reader of its stdin stops the server: gracefully
+        // (SIGTERM) on a line "term", with SIGKILL when the pipe closes.
+        let keeper = r#"exec 3<&0; "$0" "$@" </dev/null >/dev/null 2>&1 & pid=$!; (read cmd <&3; if [ "$cmd" = term ]; then kill -TERM $pid; else kill -9 $pid; fi) & wait $pid"#;
         let mut cmd = Command::new("sh");
         cmd.arg("-c")
             .arg(keeper)
@@ -157,10 +158,23 @@ impl NatsServer {
         }
     }
 
-    /// Starts the server again on the same port with the same store
-    /// (JetStream state survives). Clients reconnect to it.
+    /// Stops the server gracefully (SIGTERM: JetStream flushes its state)
+    /// and waits for it, keeping its store.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            if let Some(mut stdin) = child.stdin.take() {
+                use std::io::Write;
+                let _ = stdin.write_all(b"term\n");
+                let _ = stdin.flush();
+            }
+            let _ = child.wait();
+        }
+    }
+
+    /// Stops the server gracefully, then starts it again on the same port
+    /// with the same store (JetStream state survives). Clients reconnect.
     pub fn restart(&mut self) {
-        self.kill();
+        self.stop();
         let port = self.port;
         self.spawn(Some(port));
     }
