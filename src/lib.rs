@@ -48,8 +48,6 @@ mod backoff;
 mod baggage;
 #[cfg(feature = "config")]
 pub mod config;
-#[cfg(feature = "nats")]
-pub mod remote;
 mod context;
 pub mod crash;
 mod current;
@@ -64,6 +62,8 @@ mod mailbox;
 pub mod metrics;
 mod owned;
 pub mod recipient;
+#[cfg(feature = "nats")]
+pub mod remote;
 mod reply;
 pub mod pool;
 pub mod rt;

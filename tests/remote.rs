@@ -7,13 +7,14 @@ mod common;
 
 use std::time::Duration;
 
-use common::nats::NatsServer;
+use common::nats::{DownSink, NatsServer};
 use common::wait::LONG;
 use retinue::remote::{
-    BaggageTypes, Credentials, Node, NodeOptions, RemoteActor, RemoteErrorKind, RemoteMessage,
+    BaggageTypes, Credentials, GetNode, Node, NodeActor, NodeOptions, RemoteActor, RemoteErrorKind,
+    RemoteMessage,
 };
 use retinue::supervisor::{ChildSpec, Strategy, Supervisor};
-use retinue::{Actor, Baggage, Context, Down, Handler, Message, Recipient, rt};
+use retinue::{Actor, Baggage, Context, Handler, Message, Recipient, rt};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -146,7 +147,11 @@ fn tell_and_ask_across_nodes_keep_fifo_per_sender() {
             remote.tell(Push(i)).await.unwrap();
         }
         let seen = remote.ask(Seen).await.unwrap();
-        assert_eq!(seen, (0..200).collect::<Vec<_>>(), "FIFO per sender, none lost");
+        assert_eq!(
+            seen,
+            (0..200).collect::<Vec<_>>(),
+            "FIFO per sender, none lost"
+        );
         a.close().await;
         b.close().await;
     });
@@ -232,7 +237,11 @@ fn baggage_crosses_the_wire() {
             .await
             .unwrap();
         assert_eq!(seen, Some(RequestId(42)));
-        assert_eq!(remote.ask(WhoAsks).await.unwrap(), None, "none outside the scope");
+        assert_eq!(
+            remote.ask(WhoAsks).await.unwrap(),
+            None,
+            "none outside the scope"
+        );
     });
 }
 
@@ -247,7 +256,11 @@ fn bad_input_is_refused_with_a_clear_error_and_the_actor_keeps_running() {
         let store = export_store(&a, "store").await;
 
         // Garbage bytes on the exported subject (a raw NATS request).
-        let raw = b.client().request("retinue.actor.store", "garbage".into()).await.unwrap();
+        let raw = b
+            .client()
+            .request("retinue.actor.store", "garbage".into())
+            .await
+            .unwrap();
         assert!(
             String::from_utf8_lossy(&raw.payload).contains("Decode"),
             "the garbage's sender gets a Decode error"
@@ -271,7 +284,10 @@ fn bad_input_is_refused_with_a_clear_error_and_the_actor_keeps_running() {
             .unwrap_err();
         assert_eq!(err.kind(), RemoteErrorKind::Decode, "{err}");
         // A name nobody exports.
-        let err = RemoteActor::unchecked(&b, "nobody").ask(Seen).await.unwrap_err();
+        let err = RemoteActor::unchecked(&b, "nobody")
+            .ask(Seen)
+            .await
+            .unwrap_err();
         assert_eq!(err.kind(), RemoteErrorKind::NotExported, "{err}");
 
         assert!(store.is_alive());
@@ -333,7 +349,11 @@ fn export_is_withdrawn_when_the_actor_stops_and_watchers_get_its_reason() {
         let (downs, inbox) = DownSink::spawn();
         let _late = remote.watch(downs).await.unwrap();
         let down = rt::timeout(LONG, inbox.recv()).await.unwrap().unwrap();
-        assert!(down.reason.to_string().contains("NotExported"), "{}", down.reason);
+        assert!(
+            down.reason.to_string().contains("NotExported"),
+            "{}",
+            down.reason
+        );
     });
 }
 
@@ -351,25 +371,43 @@ fn an_ask_to_an_unreachable_node_fails_within_its_timeout() {
             .ask_timeout(Seen, Duration::from_millis(300))
             .await
             .unwrap_err();
-        assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
         assert!(
-            matches!(err.kind(), RemoteErrorKind::Timeout | RemoteErrorKind::Transport),
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(
+            matches!(
+                err.kind(),
+                RemoteErrorKind::Timeout | RemoteErrorKind::Transport
+            ),
             "{err}"
         );
     });
 }
 
-/// Forwards every Down it gets to a channel.
-struct DownSink(async_channel::Sender<Down>);
-impl Actor for DownSink {}
-impl Handler<Down> for DownSink {
-    async fn handle(&mut self, msg: Down, _: &mut Context<Self>) {
-        let _ = self.0.send(msg).await;
-    }
-}
-impl DownSink {
-    fn spawn() -> (Recipient<Down>, async_channel::Receiver<Down>) {
-        let (tx, rx) = async_channel::unbounded();
-        (retinue::spawn(DownSink(tx)).recipient(), rx)
-    }
+#[test]
+fn a_node_is_a_supervisable_child_and_closes_with_it() {
+    let server = NatsServer::start();
+    rt::block_on(async {
+        let opts = options(&server, "supervised");
+        let spec = ChildSpec::worker("node", move || NodeActor::new(opts.clone()));
+        let addr = spec.addr::<NodeActor>().unwrap();
+        let sup = Supervisor::new(Strategy::OneForOne)
+            .child(spec)
+            .spawn()
+            .await
+            .unwrap();
+        let supervised = addr.ask(GetNode).await.unwrap().unwrap();
+        assert!(supervised.is_connected());
+        export_store(&supervised, "via-sup").await;
+        let other = node(&server, "other").await;
+        assert_eq!(
+            other.lookup("via-sup").await.unwrap().node_name(),
+            Some("supervised")
+        );
+        sup.shutdown().await; // the child's `stopped` closes the node
+        let err = other.lookup("via-sup").await.unwrap_err();
+        assert_eq!(err.kind(), RemoteErrorKind::NotExported, "{err}");
+    });
 }

@@ -13,7 +13,9 @@ use retinue::remote::{Node, NodeOptions, RemoteErrorKind, RemoteLockOptions, Rem
 use retinue::rt;
 
 async fn node(server: &NatsServer, name: &str) -> Node {
-    Node::connect(NodeOptions::new(name, server.url())).await.expect("connect")
+    Node::connect(NodeOptions::new(name, server.url()))
+        .await
+        .expect("connect")
 }
 
 #[test]
@@ -22,7 +24,9 @@ fn lock_grants_one_holder_at_a_time_with_increasing_tokens() {
     rt::block_on(async {
         let a = node(&server, "a").await;
         let b = node(&server, "b").await;
-        let opts = RemoteLockOptions { lease: Duration::from_secs(30) };
+        let opts = RemoteLockOptions {
+            lease: Duration::from_secs(30),
+        };
         let la = a.lock("l", opts).await.unwrap();
         let lb = b.lock("l", opts).await.unwrap();
         let first = la.acquire().await.unwrap();
@@ -30,7 +34,10 @@ fn lock_grants_one_holder_at_a_time_with_increasing_tokens() {
         assert_eq!(lb.holder_token().await.unwrap(), Some(first.token()));
         let err = lb.try_acquire().await.unwrap_err();
         assert_eq!(err.kind(), RemoteErrorKind::WouldBlock, "{err}");
-        let err = lb.acquire_timeout(Duration::from_millis(100)).await.unwrap_err();
+        let err = lb
+            .acquire_timeout(Duration::from_millis(100))
+            .await
+            .unwrap_err();
         assert_eq!(err.kind(), RemoteErrorKind::Timeout, "{err}");
 
         let waiting = {
@@ -54,7 +61,9 @@ fn a_lease_expires_and_the_old_token_is_stale() {
     rt::block_on(async {
         let a = node(&server, "a").await;
         let b = node(&server, "b").await;
-        let opts = RemoteLockOptions { lease: Duration::from_millis(400) };
+        let opts = RemoteLockOptions {
+            lease: Duration::from_millis(400),
+        };
         let la = a.lock("lease", opts).await.unwrap();
         let lb = b.lock("lease", opts).await.unwrap();
         let old = la.acquire().await.unwrap();
@@ -64,7 +73,10 @@ fn a_lease_expires_and_the_old_token_is_stale() {
         assert!(!old.is_current().await.unwrap());
         let err = old.release().await.unwrap_err();
         assert_eq!(err.kind(), RemoteErrorKind::Stale, "{err}");
-        assert!(new.is_current().await.unwrap(), "a stale release changes nothing");
+        assert!(
+            new.is_current().await.unwrap(),
+            "a stale release changes nothing"
+        );
     });
 }
 
@@ -74,7 +86,10 @@ fn queue_put_get_ack_and_redelivery_with_counts() {
     rt::block_on(async {
         let a = node(&server, "a").await;
         let b = node(&server, "b").await;
-        let opts = RemoteQueueOptions { ack_wait: Duration::from_millis(500), max_deliveries: 3 };
+        let opts = RemoteQueueOptions {
+            ack_wait: Duration::from_millis(500),
+            max_deliveries: 3,
+        };
         let qa = a.queue::<String>("jobs", opts).await.unwrap();
         let qb = b.queue::<String>("jobs", opts).await.unwrap();
         qa.put(&"one".to_string()).await.unwrap();
@@ -97,7 +112,12 @@ fn queue_put_get_ack_and_redelivery_with_counts() {
         assert_eq!(third.delivery_count(), 3);
         third.ack().await.unwrap();
         assert!(qa.is_empty().await.unwrap());
-        assert!(qa.get_timeout(Duration::from_millis(200)).await.unwrap().is_none());
+        assert!(
+            qa.get_timeout(Duration::from_millis(200))
+                .await
+                .unwrap()
+                .is_none()
+        );
     });
 }
 
@@ -106,7 +126,10 @@ fn an_item_delivered_too_often_goes_to_the_dead_letters() {
     let server = NatsServer::start();
     rt::block_on(async {
         let a = node(&server, "a").await;
-        let opts = RemoteQueueOptions { ack_wait: Duration::from_secs(30), max_deliveries: 2 };
+        let opts = RemoteQueueOptions {
+            ack_wait: Duration::from_secs(30),
+            max_deliveries: 2,
+        };
         let q = a.queue::<u32>("poison", opts).await.unwrap();
         q.put(&7).await.unwrap();
         for n in 1..=2 {
@@ -114,7 +137,12 @@ fn an_item_delivered_too_often_goes_to_the_dead_letters() {
             assert_eq!(d.delivery_count(), n);
             d.nack().await.unwrap();
         }
-        assert!(q.get_timeout(Duration::from_millis(300)).await.unwrap().is_none());
+        assert!(
+            q.get_timeout(Duration::from_millis(300))
+                .await
+                .unwrap()
+                .is_none()
+        );
         assert!(q.is_empty().await.unwrap(), "moved out");
         let dead = q.dead_letters().await.unwrap();
         let d = dead.get_timeout(LONG).await.unwrap().expect("dead letter");

@@ -74,7 +74,10 @@ impl Actor for NodeActor {
 impl Handler<GetNode> for NodeActor {
     async fn handle(&mut self, _: GetNode, _: &mut Context<Self>) -> Result<Node, RemoteError> {
         self.node.clone().ok_or_else(|| {
-            RemoteError::new(super::RemoteErrorKind::Transport, "the node is not connected")
+            RemoteError::new(
+                super::RemoteErrorKind::Transport,
+                "the node is not connected",
+            )
         })
     }
 }

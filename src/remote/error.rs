@@ -135,7 +135,11 @@ pub struct NodeLost {
 
 impl fmt::Display for NodeLost {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "node {} lost (no heartbeat within the timeout)", self.node)
+        write!(
+            f,
+            "node {} lost (no heartbeat within the timeout)",
+            self.node
+        )
     }
 }
 

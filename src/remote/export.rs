@@ -237,7 +237,9 @@ impl<A: Actor> Server<A> {
         };
         if let Ok(bytes) = wire::to_bytes(&notice) {
             let client = self.node.client();
-            let _ = client.publish(self.node.down_subject(&name), bytes.into()).await;
+            let _ = client
+                .publish(self.node.down_subject(&name), bytes.into())
+                .await;
             let _ = client.flush().await;
         }
         self.node.inner.exports.lock().unwrap().remove(&name);
@@ -320,7 +322,10 @@ enum Accepted {
     Work(Kind, Work),
 }
 
-fn unknown_type<A: Actor>(head: &Head, dispatch: &HashMap<&'static str, Dispatch<A>>) -> RemoteError {
+fn unknown_type<A: Actor>(
+    head: &Head,
+    dispatch: &HashMap<&'static str, Dispatch<A>>,
+) -> RemoteError {
     let mut known: Vec<&str> = dispatch.keys().copied().collect();
     known.sort();
     RemoteError::new(

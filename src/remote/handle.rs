@@ -46,7 +46,11 @@ impl Node {
 
     /// Like [`lookup`](Node::lookup), retrying until the name is exported
     /// or `timeout` passes (for a name exported later).
-    pub async fn lookup_wait(&self, name: &str, timeout: Duration) -> Result<RemoteActor, RemoteError> {
+    pub async fn lookup_wait(
+        &self,
+        name: &str,
+        timeout: Duration,
+    ) -> Result<RemoteActor, RemoteError> {
         let deadline = Instant::now() + timeout;
         loop {
             match self.lookup(name).await {
@@ -133,11 +137,20 @@ impl RemoteActor {
         self.frame(kind, M::TAG, &wire::to_bytes(msg)?)
     }
 
-    async fn request(&self, bytes: Vec<u8>, timeout: Duration) -> Result<async_nats::Message, RemoteError> {
+    async fn request(
+        &self,
+        bytes: Vec<u8>,
+        timeout: Duration,
+    ) -> Result<async_nats::Message, RemoteError> {
         let request = async_nats::Request::new()
             .payload(bytes.into())
             .timeout(Some(timeout));
-        match self.node.client().send_request(self.subject.to_string(), request).await {
+        match self
+            .node
+            .client()
+            .send_request(self.subject.to_string(), request)
+            .await
+        {
             Ok(msg) => Ok(msg),
             Err(err) => Err(request_error(&self.name, timeout, err)),
         }
@@ -200,7 +213,9 @@ impl RemoteActor {
     /// the message to a background task (they cannot wait), so they do
     /// not keep order with later tells.
     pub fn recipient<M: RemoteMessage>(&self) -> Recipient<M> {
-        Recipient::from_port(Port { actor: self.clone() })
+        Recipient::from_port(Port {
+            actor: self.clone(),
+        })
     }
 }
 

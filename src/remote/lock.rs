@@ -61,7 +61,11 @@ pub struct RemoteLock {
 
 impl Node {
     /// Opens (creating if needed) the cross-machine lock `name`.
-    pub async fn lock(&self, name: &str, options: RemoteLockOptions) -> Result<RemoteLock, RemoteError> {
+    pub async fn lock(
+        &self,
+        name: &str,
+        options: RemoteLockOptions,
+    ) -> Result<RemoteLock, RemoteError> {
         check_token("lock name", name)?;
         let bucket = format!("{}_lock_{name}", self.options().prefix);
         let kv = open_bucket(self, &bucket, options.lease).await?;
@@ -77,7 +81,11 @@ impl Node {
 /// Creates the bucket's stream by hand (`KV_<bucket>`): async-nats's
 /// `create_key_value` asks the account for fields servers before 2.10 do
 /// not send. Opening with `get_key_value` works on every server.
-pub(crate) async fn open_bucket(node: &Node, bucket: &str, max_age: Duration) -> Result<kv::Store, RemoteError> {
+pub(crate) async fn open_bucket(
+    node: &Node,
+    bucket: &str,
+    max_age: Duration,
+) -> Result<kv::Store, RemoteError> {
     let js = jetstream::new(node.client().clone());
     let config = stream::Config {
         name: format!("KV_{bucket}"),
@@ -115,18 +123,23 @@ impl RemoteLock {
     /// Grants now or fails with [`RemoteErrorKind::WouldBlock`].
     pub async fn try_acquire(&self) -> Result<RemoteLockGuard, RemoteError> {
         self.try_create().await?.ok_or_else(|| {
-            RemoteError::new(RemoteErrorKind::WouldBlock, format!("lock {:?} is held", self.name))
+            RemoteError::new(
+                RemoteErrorKind::WouldBlock,
+                format!("lock {:?} is held", self.name),
+            )
         })
     }
 
     /// Waits at most `timeout` ([`RemoteErrorKind::Timeout`]).
     pub async fn acquire_timeout(&self, timeout: Duration) -> Result<RemoteLockGuard, RemoteError> {
-        rt::timeout(timeout, Box::pin(self.acquire())).await.unwrap_or_else(|_| {
-            Err(RemoteError::new(
-                RemoteErrorKind::Timeout,
-                format!("lock {:?} not granted within {timeout:?}", self.name),
-            ))
-        })
+        rt::timeout(timeout, Box::pin(self.acquire()))
+            .await
+            .unwrap_or_else(|_| {
+                Err(RemoteError::new(
+                    RemoteErrorKind::Timeout,
+                    format!("lock {:?} not granted within {timeout:?}", self.name),
+                ))
+            })
     }
 
     /// Whether someone holds the lock now.
@@ -186,7 +199,9 @@ impl RemoteLock {
 
 impl fmt::Debug for RemoteLock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RemoteLock").field("name", &self.name).finish()
+        f.debug_struct("RemoteLock")
+            .field("name", &self.name)
+            .finish()
     }
 }
 
@@ -223,7 +238,9 @@ async fn release(lock: &RemoteLock, token: u64) -> Result<(), RemoteError> {
     match Box::pin(lock.kv.delete_expect_revision(KEY, Some(token))).await {
         Ok(()) => Ok(()),
         Err(e) => match lock.holder_token().await {
-            Ok(Some(current)) if current == token => Err(RemoteError::jetstream("cannot release", e)),
+            Ok(Some(current)) if current == token => {
+                Err(RemoteError::jetstream("cannot release", e))
+            }
             _ => Err(RemoteError::new(
                 RemoteErrorKind::Stale,
                 format!("token {token} of lock {:?} is no longer current", lock.name),

@@ -310,7 +310,14 @@ impl Node {
     /// Withdraws every export (watchers get `Down` with `Shutdown`), stops
     /// the heartbeat and drains the connection.
     pub async fn close(&self) {
-        let stops: Vec<_> = self.inner.exports.lock().unwrap().values().cloned().collect();
+        let stops: Vec<_> = self
+            .inner
+            .exports
+            .lock()
+            .unwrap()
+            .values()
+            .cloned()
+            .collect();
         for stop in stops {
             let _ = stop.send(()).await;
         }
@@ -351,7 +358,9 @@ impl Drop for Inner {
 
 impl fmt::Debug for Node {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Node").field("name", &self.inner.name).finish()
+        f.debug_struct("Node")
+            .field("name", &self.inner.name)
+            .finish()
     }
 }
 

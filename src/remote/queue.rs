@@ -13,6 +13,9 @@
 //!   not decode as `T`, goes to the dead-letter stream
 //!   ([`RemoteQueue::dead_letters`]) instead of to a getter; it is first
 //!   stored there, then removed here, so it is never lost;
+//! - at least once: a server killed without a graceful stop may lose the
+//!   record of acks confirmed just before (JetStream writes consumer state
+//!   asynchronously), and deliver those items again;
 //! - the delivery API (`value`, `delivery_count`, `ack`) is the one of the
 //!   local queue's acknowledged mode, so a worker can be fed from either.
 
@@ -76,7 +79,11 @@ impl<T> Clone for RemoteQueue<T> {
 impl Node {
     /// Opens (creating if needed) the cross-machine queue `name` and its
     /// dead-letter stream.
-    pub async fn queue<T>(&self, name: &str, options: RemoteQueueOptions) -> Result<RemoteQueue<T>, RemoteError>
+    pub async fn queue<T>(
+        &self,
+        name: &str,
+        options: RemoteQueueOptions,
+    ) -> Result<RemoteQueue<T>, RemoteError>
     where
         T: Serialize + DeserializeOwned + Send + 'static,
     {
@@ -86,7 +93,17 @@ impl Node {
         let dead = format!("{subject}.dead");
         let js = jetstream::new(self.client().clone());
         let stream = format!("RQ_{prefix}_{name}");
-        open::<T>(&js, &format!("{stream}_dead"), &dead, RemoteQueueOptions { max_deliveries: u32::MAX, ..options }, None).await?;
+        open::<T>(
+            &js,
+            &format!("{stream}_dead"),
+            &dead,
+            RemoteQueueOptions {
+                max_deliveries: u32::MAX,
+                ..options
+            },
+            None,
+        )
+        .await?;
         open(&js, &stream, &subject, options, Some(dead)).await
     }
 }
@@ -99,26 +116,26 @@ async fn open<T>(
     dead_subject: Option<String>,
 ) -> Result<RemoteQueue<T>, RemoteError> {
     let handle = Box::pin(js.get_or_create_stream(stream::Config {
-            name: stream.to_string(),
-            subjects: vec![subject.to_string()],
-            retention: stream::RetentionPolicy::WorkQueue,
-            num_replicas: 1,
-            ..Default::default()
-        }))
-        .await
-        .map_err(|e| RemoteError::jetstream("cannot create the queue's stream", e))?;
+        name: stream.to_string(),
+        subjects: vec![subject.to_string()],
+        retention: stream::RetentionPolicy::WorkQueue,
+        num_replicas: 1,
+        ..Default::default()
+    }))
+    .await
+    .map_err(|e| RemoteError::jetstream("cannot create the queue's stream", e))?;
     let consumer = Box::pin(handle.get_or_create_consumer(
-            "workers",
-            consumer::pull::Config {
-                durable_name: Some("workers".to_string()),
-                ack_policy: consumer::AckPolicy::Explicit,
-                ack_wait: options.ack_wait,
-                max_deliver: -1,
-                ..Default::default()
-            },
-        ))
-        .await
-        .map_err(|e| RemoteError::jetstream("cannot create the queue's consumer", e))?;
+        "workers",
+        consumer::pull::Config {
+            durable_name: Some("workers".to_string()),
+            ack_policy: consumer::AckPolicy::Explicit,
+            ack_wait: options.ack_wait,
+            max_deliver: -1,
+            ..Default::default()
+        },
+    ))
+    .await
+    .map_err(|e| RemoteError::jetstream("cannot create the queue's consumer", e))?;
     Ok(RemoteQueue {
         js: js.clone(),
         stream: stream.to_string(),
@@ -156,7 +173,10 @@ impl<T: Serialize + DeserializeOwned + Send + 'static> RemoteQueue<T> {
     }
 
     /// The next item, if one comes within `timeout`.
-    pub async fn get_timeout(&self, timeout: Duration) -> Result<Option<RemoteDelivery<T>>, RemoteError> {
+    pub async fn get_timeout(
+        &self,
+        timeout: Duration,
+    ) -> Result<Option<RemoteDelivery<T>>, RemoteError> {
         let deadline = std::time::Instant::now() + timeout;
         loop {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
@@ -172,7 +192,10 @@ impl<T: Serialize + DeserializeOwned + Send + 'static> RemoteQueue<T> {
         }
     }
 
-    async fn next_message(&self, wait: Duration) -> Result<Option<jetstream::Message>, RemoteError> {
+    async fn next_message(
+        &self,
+        wait: Duration,
+    ) -> Result<Option<jetstream::Message>, RemoteError> {
         let mut batch = self
             .consumer
             .batch()
@@ -190,7 +213,10 @@ impl<T: Serialize + DeserializeOwned + Send + 'static> RemoteQueue<T> {
 
     /// A delivery for the getter, or `None` after moving a poisoned or
     /// over-delivered item to the dead letters.
-    async fn deliver_or_bury(&self, msg: jetstream::Message) -> Result<Option<RemoteDelivery<T>>, RemoteError> {
+    async fn deliver_or_bury(
+        &self,
+        msg: jetstream::Message,
+    ) -> Result<Option<RemoteDelivery<T>>, RemoteError> {
         let count = msg.info().map(|i| i.delivered.max(1) as u32).unwrap_or(1);
         let value = wire::from_bytes::<T>(&msg.payload);
         let over = count > self.options.max_deliveries;
@@ -230,7 +256,14 @@ impl<T: Serialize + DeserializeOwned + Send + 'static> RemoteQueue<T> {
             max_deliveries: u32::MAX,
             ..self.options
         };
-        open(&self.js, &format!("{}_dead", self.stream), dead, options, None).await
+        open(
+            &self.js,
+            &format!("{}_dead", self.stream),
+            dead,
+            options,
+            None,
+        )
+        .await
     }
 
     /// How many items are stored (delivered but unacked ones included).
@@ -266,7 +299,9 @@ pub struct RemoteDelivery<T> {
 impl<T> RemoteDelivery<T> {
     /// The item.
     pub fn value(&self) -> &T {
-        self.value.as_ref().expect("a delivery holds its value until acked")
+        self.value
+            .as_ref()
+            .expect("a delivery holds its value until acked")
     }
 
     /// How many times this item was delivered, this time included (1 the
@@ -283,7 +318,10 @@ impl<T> RemoteDelivery<T> {
                 .await
                 .map_err(|e| RemoteError::jetstream("the ack was not confirmed", e))?;
         }
-        Ok(self.value.take().expect("a delivery holds its value until acked"))
+        Ok(self
+            .value
+            .take()
+            .expect("a delivery holds its value until acked"))
     }
 
     /// Hands the item back now for another delivery.

@@ -9,7 +9,10 @@
 //!   `Down` at once (like a monitor on a dead process in Erlang): the
 //!   subscriptions are in place before the check, so no `Down` falls
 //!   between the check and the watch;
-//! - dropping the [`Watch`] cancels it; nothing is delivered after.
+//! - dropping the [`Watch`] cancels it; nothing is delivered after;
+//! - like Erlang's `nodedown`, a node-lost `Down` means "no longer heard
+//!   from", not "dead": a network split, or this node's own connection
+//!   being down for longer than the timeout, gives it as well.
 
 use std::time::Instant;
 
@@ -68,7 +71,12 @@ impl RemoteActor {
             Err(e) if e.kind() == RemoteErrorKind::NotExported => {
                 let id = self.id();
                 let task = rt::spawn(async move {
-                    let _ = notify.tell(Down { id, reason: ExitReason::failed(e) }).await;
+                    let _ = notify
+                        .tell(Down {
+                            id,
+                            reason: ExitReason::failed(e),
+                        })
+                        .await;
                 });
                 return Ok(Watch { task });
             }

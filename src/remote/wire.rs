@@ -43,7 +43,9 @@ pub const VERSION: u8 = 1;
 /// impl Message for Add { type Reply = u64; }
 /// impl RemoteMessage for Add { const TAG: &'static str = "counter.Add"; }
 /// ```
-pub trait RemoteMessage: Message<Reply: Serialize + DeserializeOwned> + Serialize + DeserializeOwned {
+pub trait RemoteMessage:
+    Message<Reply: Serialize + DeserializeOwned> + Serialize + DeserializeOwned
+{
     /// The type's name on the wire.
     const TAG: &'static str;
 }

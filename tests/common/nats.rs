@@ -83,8 +83,9 @@ impl NatsServer {
         std::fs::create_dir_all(&ports_dir).expect("ports dir");
         let port_arg = port.map_or("-1".to_string(), |p| p.to_string());
         // $0 is the server, "$@" its arguments. The keeper exits with the
-        // server; a reader of its stdin kills the server when the pipe closes.
-        let keeper = r#"exec 3<&0; "$0" "$@" </dev/null >/dev/null 2>&1 & pid=$!; (read _ <&3; kill -9 $pid) & wait $pid"#;
+        // server; a reader of its stdin stops the server: gracefully
+        // (SIGTERM) on a line "term", with SIGKILL when the pipe closes.
+        let keeper = r#"exec 3<&0; "$0" "$@" </dev/null >/dev/null 2>&1 & pid=$!; (read cmd <&3; if [ "$cmd" = term ]; then kill -TERM $pid; else kill -9 $pid; fi) & wait $pid"#;
         let mut cmd = Command::new("sh");
         cmd.arg("-c")
             .arg(keeper)
@@ -115,7 +116,11 @@ impl NatsServer {
             if let Some(port) = read_ports_file(ports_dir) {
                 return port;
             }
-            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
                 let log = std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default();
                 panic!("nats-server exited early ({status}):\n{log}");
             }
@@ -127,7 +132,10 @@ impl NatsServer {
     fn wait_accepting(&self) {
         let deadline = Instant::now() + Duration::from_secs(20);
         while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(Instant::now() < deadline, "nats-server does not accept connections");
+            assert!(
+                Instant::now() < deadline,
+                "nats-server does not accept connections"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -150,10 +158,23 @@ impl NatsServer {
         }
     }
 
-    /// Starts the server again on the same port with the same store
-    /// (JetStream state survives). Clients reconnect to it.
+    /// Stops the server gracefully (SIGTERM: JetStream flushes its state)
+    /// and waits for it, keeping its store.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            if let Some(mut stdin) = child.stdin.take() {
+                use std::io::Write;
+                let _ = stdin.write_all(b"term\n");
+                let _ = stdin.flush();
+            }
+            let _ = child.wait();
+        }
+    }
+
+    /// Stops the server gracefully, then starts it again on the same port
+    /// with the same store (JetStream state survives). Clients reconnect.
     pub fn restart(&mut self) {
-        self.kill();
+        self.stop();
         let port = self.port;
         self.spawn(Some(port));
     }
@@ -209,5 +230,28 @@ impl Drop for Procs {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+}
+
+/// An actor that forwards every [`retinue::Down`] it gets to a channel:
+/// the watcher of the death-watch tests.
+pub struct DownSink(async_channel::Sender<retinue::Down>);
+
+impl retinue::Actor for DownSink {}
+
+impl retinue::Handler<retinue::Down> for DownSink {
+    async fn handle(&mut self, msg: retinue::Down, _: &mut retinue::Context<Self>) {
+        let _ = self.0.send(msg).await;
+    }
+}
+
+impl DownSink {
+    /// A running sink's recipient and the channel its notices arrive on.
+    pub fn spawn() -> (
+        retinue::Recipient<retinue::Down>,
+        async_channel::Receiver<retinue::Down>,
+    ) {
+        let (tx, rx) = async_channel::unbounded();
+        (retinue::spawn(DownSink(tx)).recipient(), rx)
     }
 }
