@@ -12,7 +12,7 @@
 mod harness;
 
 use harness::{per_op, report, row, scaled, time};
-use retinue::config::{Format, Kinds, load_str};
+use retinue::config::{Format, Kinds, Node, load_str};
 
 fn children(n: usize, line: impl Fn(usize) -> String) -> String {
     let mut s = String::from("[supervisor]\nchildren = [\n");
@@ -71,4 +71,26 @@ fn main() {
         }
         report(&format!("config load: {name}"), &rows);
     }
+    // Where the time goes for valid children: parsing alone (the TOML
+    // crate and our spans) against the whole load (decode, validate, and
+    // building one actor per child).
+    let size = 4 * n;
+    let source = (SHAPES[0].2)(size);
+    let parse = per_op(size as u64, || {
+        time(|| {
+            let _ = Node::parse(&source, Format::Toml);
+        })
+    });
+    let load = per_op(size as u64, || {
+        time(|| {
+            let _ = load_str(&source, Format::Toml, "bench", &kinds);
+        })
+    });
+    report(
+        &format!("config load: {size} valid children, parse vs whole load"),
+        &[
+            row("Node::parse (TOML)", parse, "ns/el"),
+            row("load_str (parse, decode, validate, build)", load, "ns/el"),
+        ],
+    );
 }

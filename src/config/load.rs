@@ -259,7 +259,7 @@ fn build(
                             // `validate` found the name in scope, so the
                             // child it names failed to build and that is
                             // reported already; say it only if it is not.
-                            if diags.is_empty() {
+                            if diags.iter().all(|d| d.severity != Severity::Error) {
                                 diags.push(Diagnostic::new(
                                     "dangling-ref",
                                     format!("no child `{}` to refer to", r.name),
