@@ -121,5 +121,8 @@ fn many_duplicates_render_a_bounded_message() {
     assert_eq!(err.diagnostics().len(), 19_999);
     let text = err.render();
     assert!(text.len() < 64 * 1024, "{} bytes", text.len());
-    assert!(text.contains("and 19949 more errors not shown"), "{text}");
+    assert!(
+        text.contains("and 19949 more diagnostics not shown"),
+        "{text}"
+    );
 }

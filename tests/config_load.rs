@@ -300,7 +300,7 @@ args = { maxsize = "many" }
         let err = System::from_config_str(file, Format::Toml, &kinds())
             .await
             .unwrap_err();
-        assert!(err.to_string().contains("bad-args"), "{err}");
+        assert!(err.to_string().contains("error[R0015]"), "{err}");
         assert_eq!(
             COUNTED_STARTS.load(Ordering::SeqCst),
             before,

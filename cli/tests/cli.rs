@@ -51,7 +51,7 @@ fn check_fails_with_diagnostics_on_stderr() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
     assert!(
-        stderr.contains("error[unknown-field]: unknown field `stratgy`"),
+        stderr.contains("error[R0010]: unknown field `stratgy`"),
         "{stderr}"
     );
     assert!(
@@ -154,7 +154,7 @@ fn tree_prints_dot_and_mermaid_with_reference_edges() {
 fn tree_rejects_a_bad_file() {
     let out = retinue(&["tree", "tests/config/invalid/duplicate-id.toml"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("error[duplicate-id]"));
+    assert!(text(&out.stderr).contains("error[R0017]"));
 }
 
 #[test]
@@ -194,7 +194,7 @@ fn run_refuses_a_bad_file_without_starting() {
         "1s",
     ]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("error[unknown-kind]"));
+    assert!(text(&out.stderr).contains("error[R0016]"));
     assert!(out.stdout.is_empty());
 }
 

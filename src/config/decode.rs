@@ -432,8 +432,14 @@ impl Decoder<'_> {
                 return PlanBody::Invalid { refs };
             }
             let span = e.span;
+            let missing = e.missing.is_some();
             self.de_error_in(&within, None, "bad-args", e, args.span);
             failed = true;
+            if missing {
+                // Taking the incomplete table out would only add an error
+                // about its absence.
+                return PlanBody::Invalid { refs };
+            }
             match span.and_then(|s| remove_entry_at(&mut args, s)) {
                 Some(key) => removed.push(key),
                 None => return PlanBody::Invalid { refs },

@@ -38,6 +38,24 @@ impl Format {
 impl Node {
     /// Parses a whole document.
     pub fn parse(source: &str, format: Format) -> Result<Node, Vec<Diagnostic>> {
+        Node::parse_any(source, format).map_err(|mut diags| {
+            // A parser may point one past the end (the file ends too
+            // early): keep every span inside the source.
+            let len = source.len();
+            for d in &mut diags {
+                let start = d.span.start.min(len);
+                let start = if start == len && start > 0 && d.span.end > len {
+                    start - 1
+                } else {
+                    start
+                };
+                d.span = Span::new(start, d.span.end.min(len));
+            }
+            diags
+        })
+    }
+
+    fn parse_any(source: &str, format: Format) -> Result<Node, Vec<Diagnostic>> {
         let root = match format {
             Format::Toml => parse_toml(source)?,
             #[cfg(feature = "json")]

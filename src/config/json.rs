@@ -35,10 +35,11 @@ struct Parser<'a> {
     at: usize,
 }
 
-type Step<T> = Result<T, Diagnostic>;
+/// A parse step; the error is boxed to keep every step's result small.
+type Step<T> = Result<T, Box<Diagnostic>>;
 
-fn invalid(at: usize, label: impl Into<String>) -> Diagnostic {
-    Diagnostic::new("syntax", "invalid JSON", Span::new(at, at + 1)).label(label)
+fn invalid(at: usize, label: impl Into<String>) -> Box<Diagnostic> {
+    Box::new(Diagnostic::new("syntax", "invalid JSON", Span::new(at, at + 1)).label(label))
 }
 
 /// Parses one JSON document.
@@ -53,7 +54,7 @@ pub(crate) fn parse(src: &str) -> Result<Node, Vec<Diagnostic>> {
         Ok(root) if diags.is_empty() => Ok(root),
         Ok(_) => Err(diags),
         Err(d) => {
-            diags.push(d);
+            diags.push(*d);
             Err(diags)
         }
     }
@@ -120,7 +121,7 @@ impl Parser<'_> {
         match b {
             b'{' | b'[' => {
                 if stack.len() >= NESTING_LIMIT {
-                    return Err(too_deep(Span::new(start, start + 1)));
+                    return Err(Box::new(too_deep(Span::new(start, start + 1))));
                 }
                 self.at += 1;
                 self.skip_ws();
@@ -290,8 +291,10 @@ impl Parser<'_> {
             match text.parse::<i64>() {
                 Ok(i) => Value::Int(i),
                 Err(_) => {
-                    return Err(Diagnostic::new("syntax", "integer out of range", span)
-                        .label("does not fit in 64 bits"));
+                    return Err(Box::new(
+                        Diagnostic::new("syntax", "integer out of range", span)
+                            .label("does not fit in 64 bits"),
+                    ));
                 }
             }
         };

@@ -31,10 +31,18 @@
 //! # });
 //! ```
 //!
-//! Files: `node` (parsed values with spans), `format` and `yaml`
+//! Limits, for files from anywhere: tables and lists nest at most
+//! [`NESTING_LIMIT`] levels in every format (a located error past it, never
+//! a stack overflow); checking is linear in the size of the file; a
+//! rendering shows the first [`MAX_SHOWN`] diagnostics and counts the
+//! rest. Every diagnostic has a stable code ([`explain`] describes it) and
+//! renders as text or as JSON lines ([`ConfigError::to_json_lines`]).
+//!
+//! Files: `node` (parsed values with spans), `format`, `json` and `yaml`
 //! (parsers), `de` (serde over nodes), `model`, `kinds`, `refs`,
-//! `decode` and `fields` (nodes to model), `validate`, `diagnostics`,
-//! `load`, `suggest`.
+//! `decode` and `fields` (nodes to model), `validate`, `diagnostics`
+//! (text), `machine` (JSON lines), `codes`, `normal` (normal form),
+//! `tree` (a loaded tree), `load`, `suggest`.
 
 mod codes;
 mod de;
@@ -52,6 +60,7 @@ mod node;
 mod normal;
 mod refs;
 mod suggest;
+mod tree;
 mod validate;
 #[cfg(feature = "yaml")]
 mod yaml;
@@ -61,10 +70,11 @@ pub use de::{DeError, from_node};
 pub use diagnostics::{ConfigError, Diagnostic, MAX_LINE, MAX_SHOWN, Severity};
 pub use format::Format;
 pub use kinds::{ConditionArgs, ConfigKind, Kinds};
-pub use load::{ConfigTree, LoadError, LookupError, load_file, load_str};
+pub use load::{LoadError, load_file, load_str};
 pub use model::{
     CapacityConfig, ChildBody, ChildConfig, ChildSpans, SupervisorConfig, SupervisorSpans,
     TreeConfig,
 };
 pub use node::{Key, NESTING_LIMIT, Node, Span, Value};
 pub use refs::{Ref, RefError, RefTarget, Refs, Target};
+pub use tree::{ConfigTree, LookupError};
