@@ -299,3 +299,17 @@ fn a_crashed_worker_restarts_behind_the_pool_and_its_queue_survives() {
         pool.shutdown().await;
     });
 }
+
+/// Every pool future can move between threads (a compile-time check).
+#[test]
+fn pool_futures_are_send() {
+    fn send<T: Send>(_: T) {}
+    run(async {
+        let pool = pool(Routing::RoundRobin, 1).await;
+        send(pool.tell(Job(1)));
+        send(pool.ask(Job(1)));
+        send(pool.resize(2));
+        send(pool.shutdown());
+        pool.shutdown().await;
+    });
+}

@@ -616,7 +616,8 @@ impl<W: Actor> Pool<W> {
         let slots: Vec<_> = self.slots().clone();
         for slot in &slots {
             slot.retire.close();
-            for feeder in std::mem::take(&mut *lock(&slot.feeders)) {
+            let feeders = std::mem::take(&mut *lock(&slot.feeders));
+            for feeder in feeders {
                 feeder.abort();
                 let _ = feeder.await;
             }
