@@ -5,7 +5,7 @@
 //! pulling from one bounded async-channel fed by one producer task; the
 //! pool rows push the same jobs through `Pool::tell` with round-robin
 //! routing (each worker's own mailbox) and with balancing (one shared
-//! mailbox, workers pull one at a time).
+//! mailbox, workers pull one at a time, or two with prefetch 2).
 //!
 //! Run: `cargo bench --bench pool` (and with ASYNC_STD_THREAD_COUNT=1);
 //! `BENCH_QUICK=1` for a smoke run.
@@ -82,7 +82,7 @@ impl Handler<Job> for Worker {
     }
 }
 
-fn pool_round(n: u64, workers: usize, routing: Routing) -> Duration {
+fn pool_round(n: u64, workers: usize, routing: Routing, prefetch: usize) -> Duration {
     on_worker(async move {
         let (tx, rx) = async_channel::bounded(1);
         let done = Arc::new(Done {
@@ -95,6 +95,7 @@ fn pool_round(n: u64, workers: usize, routing: Routing) -> Duration {
             .size(workers)
             .routing(routing)
             .shared_capacity(CAP)
+            .prefetch(prefetch)
             .spawn()
             .await
             .unwrap();
@@ -123,12 +124,17 @@ fn main() {
                 ),
                 row(
                     "retinue Pool round-robin tell",
-                    per_op(n, || pool_round(n, workers, Routing::RoundRobin)),
+                    per_op(n, || pool_round(n, workers, Routing::RoundRobin, 1)),
                     "ns/job",
                 ),
                 row(
-                    "retinue Pool balancing tell",
-                    per_op(n, || pool_round(n, workers, Routing::Balancing)),
+                    "retinue Pool balancing tell (prefetch 1)",
+                    per_op(n, || pool_round(n, workers, Routing::Balancing, 1)),
+                    "ns/job",
+                ),
+                row(
+                    "retinue Pool balancing tell (prefetch 2)",
+                    per_op(n, || pool_round(n, workers, Routing::Balancing, 2)),
                     "ns/job",
                 ),
             ],

@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use retinue::pool::{Pool, Routing};
-use retinue::{ActorId, Actor, Context, Handler, Message, rt};
+use retinue::{Actor, ActorId, Context, Handler, Message, rt};
 
 struct Resizer;
 impl Actor for Resizer {}
@@ -41,7 +41,13 @@ fn main() {
         let start = Instant::now();
         let huge = {
             let pool = pool.clone();
-            rt::spawn(async move { pool.ask(Image { name: "huge.tiff", millis: 300 }).await })
+            rt::spawn(async move {
+                pool.ask(Image {
+                    name: "huge.tiff",
+                    millis: 300,
+                })
+                .await
+            })
         };
         rt::sleep(Duration::from_millis(10)).await; // the huge one is taken first
         let mut small = Vec::new();
@@ -53,7 +59,11 @@ fn main() {
         }
         for job in small {
             let (name, by) = job.await.expect("task");
-            println!("{name} done by worker {} at {:?}", by.expect("ask"), start.elapsed());
+            println!(
+                "{name} done by worker {} at {:?}",
+                by.expect("ask"),
+                start.elapsed()
+            );
         }
         println!("(all small images finished while huge.tiff was still being resized)");
         let by = huge.await.expect("task").expect("ask");

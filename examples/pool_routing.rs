@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use retinue::pool::{Pool, Routing};
-use retinue::{ActorId, Actor, Context, Handler, Message, rt};
+use retinue::{Actor, ActorId, Context, Handler, Message, rt};
 
 /// Keeps a per-user running total: state that must stay on one worker.
 #[derive(Default)]
@@ -58,7 +58,10 @@ fn main() {
         for round in 1..=3 {
             for user in ["ada", "grace", "edsger", "barbara"] {
                 let (by, total) = accounts
-                    .ask(Deposit { user: user.into(), amount: 10 })
+                    .ask(Deposit {
+                        user: user.into(),
+                        amount: 10,
+                    })
                     .await
                     .expect("deposit");
                 println!("round {round}: {user:<8} total {total:>3} on worker {by}");
@@ -76,7 +79,10 @@ fn main() {
             .expect("pool");
         for i in 0..4 {
             let (by, _) = spread
-                .ask(Deposit { user: format!("u{i}"), amount: 1 })
+                .ask(Deposit {
+                    user: format!("u{i}"),
+                    amount: 1,
+                })
                 .await
                 .expect("deposit");
             println!("round-robin job {i} on worker {by}");

@@ -7,7 +7,7 @@ use std::time::Duration;
 use async_channel::{Receiver, Sender};
 use retinue::pool::{Overflow, Pool, PoolError, Routing};
 use retinue::supervisor::Flags;
-use retinue::{ActorId, Actor, Context, Handler, Message, rt};
+use retinue::{Actor, ActorId, Context, Handler, Message, rt};
 
 const LONG: Duration = Duration::from_secs(20);
 
@@ -108,7 +108,10 @@ fn random_reaches_every_worker_about_evenly() {
         let counts = counts(&pool, 4000).await;
         assert_eq!(counts.len(), 4);
         // Expected 1000 each, standard deviation ~27: ±300 is > 10 sigma.
-        assert!(counts.values().all(|&c| (700..=1300).contains(&c)), "{counts:?}");
+        assert!(
+            counts.values().all(|&c| (700..=1300).contains(&c)),
+            "{counts:?}"
+        );
         pool.shutdown().await;
     });
 }
@@ -117,12 +120,14 @@ fn random_reaches_every_worker_about_evenly() {
 fn smallest_mailbox_avoids_the_busy_worker() {
     run(async {
         let (open, gate) = async_channel::bounded::<()>(1);
-        let pool = Pool::builder(move || Worker { gate: Some(gate.clone()) })
-            .size(3)
-            .routing(Routing::SmallestMailbox)
-            .spawn()
-            .await
-            .unwrap();
+        let pool = Pool::builder(move || Worker {
+            gate: Some(gate.clone()),
+        })
+        .size(3)
+        .routing(Routing::SmallestMailbox)
+        .spawn()
+        .await
+        .unwrap();
         let busy = pool.workers()[0].clone();
         let (started, seen) = async_channel::unbounded();
         busy.tell(Slow(started.clone())).await.unwrap(); // blocks on the gate
@@ -160,7 +165,11 @@ fn consistent_hash_is_sticky_over_ten_thousand_messages_and_a_restart() {
         let victim = pool.workers()[1].clone();
         let _ = victim.ask(Crash).await;
         for key in 0..500 {
-            assert_eq!(pool.ask(Job(key)).await.unwrap(), owner[&key], "after restart");
+            assert_eq!(
+                pool.ask(Job(key)).await.unwrap(),
+                owner[&key],
+                "after restart"
+            );
         }
         // Growing moves only keys to the new worker; shrinking back restores all.
         pool.resize(5).await.unwrap();
@@ -176,7 +185,11 @@ fn consistent_hash_is_sticky_over_ten_thousand_messages_and_a_restart() {
         assert!(moved > 0 && moved < 250, "about a fifth moved, got {moved}");
         pool.resize(4).await.unwrap();
         for key in 0..500 {
-            assert_eq!(pool.ask(Job(key)).await.unwrap(), owner[&key], "after shrink");
+            assert_eq!(
+                pool.ask(Job(key)).await.unwrap(),
+                owner[&key],
+                "after shrink"
+            );
         }
         pool.shutdown().await;
     });
@@ -190,7 +203,10 @@ fn consistent_hash_without_a_key_is_a_clear_error() {
             .spawn()
             .await
             .unwrap();
-        assert!(matches!(pool.tell(Job(1)).await, Err(PoolError::NoKey(Job(1)))));
+        assert!(matches!(
+            pool.tell(Job(1)).await,
+            Err(PoolError::NoKey(Job(1)))
+        ));
         pool.shutdown().await;
     });
 }
@@ -208,7 +224,10 @@ fn broadcast_reaches_every_worker() {
         by.sort();
         by.dedup();
         assert_eq!(by.len(), 3);
-        assert!(matches!(pool.ask(Job(1)).await, Err(PoolError::AskBroadcast(_))));
+        assert!(matches!(
+            pool.ask(Job(1)).await,
+            Err(PoolError::AskBroadcast(_))
+        ));
         // Any routing can broadcast explicitly.
         let rr = pool_rr().await;
         rr.broadcast(Note(1, tx.clone())).await.unwrap();
@@ -228,12 +247,14 @@ async fn pool_rr() -> Pool<Worker> {
 fn balancing_never_lets_a_free_worker_idle_while_jobs_wait() {
     run(async {
         let (open, gate) = async_channel::bounded::<()>(1);
-        let pool = Pool::builder(move || Worker { gate: Some(gate.clone()) })
-            .size(2)
-            .routing(Routing::Balancing)
-            .spawn()
-            .await
-            .unwrap();
+        let pool = Pool::builder(move || Worker {
+            gate: Some(gate.clone()),
+        })
+        .size(2)
+        .routing(Routing::Balancing)
+        .spawn()
+        .await
+        .unwrap();
         let (started, seen) = async_channel::unbounded();
         pool.tell(Slow(started)).await.unwrap();
         let slow_worker = seen.recv().await.unwrap();
@@ -260,20 +281,25 @@ fn balancing_never_lets_a_free_worker_idle_while_jobs_wait() {
 fn overflow_drop_newest_refuses_and_counts() {
     run(async {
         let (open, gate) = async_channel::bounded::<()>(1);
-        let pool = Pool::builder(move || Worker { gate: Some(gate.clone()) })
-            .size(1)
-            .routing(Routing::Balancing)
-            .shared_capacity(2)
-            .overflow(Overflow::DropNewest)
-            .spawn()
-            .await
-            .unwrap();
+        let pool = Pool::builder(move || Worker {
+            gate: Some(gate.clone()),
+        })
+        .size(1)
+        .routing(Routing::Balancing)
+        .shared_capacity(2)
+        .overflow(Overflow::DropNewest)
+        .spawn()
+        .await
+        .unwrap();
         let (started, seen) = async_channel::unbounded();
         pool.tell(Slow(started.clone())).await.unwrap();
         seen.recv().await.unwrap(); // the worker is busy
         pool.tell(Slow(started.clone())).await.unwrap();
         pool.tell(Slow(started.clone())).await.unwrap(); // shared mailbox full
-        assert!(matches!(pool.tell(Slow(started.clone())).await, Err(PoolError::Full(_))));
+        assert!(matches!(
+            pool.tell(Slow(started.clone())).await,
+            Err(PoolError::Full(_))
+        ));
         assert_eq!(pool.stats().discarded, 1);
         open.close();
         pool.shutdown().await;
@@ -292,7 +318,11 @@ fn a_crashed_worker_restarts_behind_the_pool_and_its_queue_survives() {
         victim.tell(Note(2, tx.clone())).await.unwrap();
         let mut got = vec![rx.recv().await.unwrap(), rx.recv().await.unwrap()];
         got.sort_by_key(|g| g.0);
-        assert_eq!(got, [(1, victim.id()), (2, victim.id())], "handled by the restarted instance");
+        assert_eq!(
+            got,
+            [(1, victim.id()), (2, victim.id())],
+            "handled by the restarted instance"
+        );
         let tree = pool.tree("pool").await.unwrap();
         assert_eq!(tree.children.len(), 2, "workers in the tree:\n{tree}");
         assert_eq!(tree.children[0].restarts, 1);
