@@ -85,8 +85,10 @@ pub(crate) async fn pull<W: Actor>(
 ) {
     loop {
         // While jobs wait, take them without registering any listener.
+        if retire.is_closed() {
+            return; // before taking a job: a taken job is always run
+        }
         let job = match jobs.try_recv() {
-            _ if retire.is_closed() => return,
             Ok(job) => job,
             Err(async_channel::TryRecvError::Closed) => return,
             Err(async_channel::TryRecvError::Empty) => {
