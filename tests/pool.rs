@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use async_channel::{Receiver, Sender};
-use retinue::pool::{Overflow, Pool, PoolError, Routing};
+use retinue::pool::{Overflow, Pool, PoolBuilder, PoolError, Routing};
 use retinue::supervisor::Flags;
 use retinue::{Actor, ActorId, Context, Handler, Message, rt};
 
@@ -69,6 +69,15 @@ impl Handler<Crash> for Worker {
     }
 }
 
+/// A builder of workers whose `Slow` jobs wait until `open` is closed.
+fn gated() -> (Sender<()>, PoolBuilder<Worker>) {
+    let (open, gate) = async_channel::bounded::<()>(1);
+    let builder = Pool::builder(move || Worker {
+        gate: Some(gate.clone()),
+    });
+    (open, builder)
+}
+
 async fn pool(routing: Routing, size: usize) -> Pool<Worker> {
     Pool::builder(|| Worker { gate: None })
         .size(size)
@@ -119,15 +128,13 @@ fn random_reaches_every_worker_about_evenly() {
 #[test]
 fn smallest_mailbox_avoids_the_busy_worker() {
     run(async {
-        let (open, gate) = async_channel::bounded::<()>(1);
-        let pool = Pool::builder(move || Worker {
-            gate: Some(gate.clone()),
-        })
-        .size(3)
-        .routing(Routing::SmallestMailbox)
-        .spawn()
-        .await
-        .unwrap();
+        let (open, builder) = gated();
+        let pool = builder
+            .size(3)
+            .routing(Routing::SmallestMailbox)
+            .spawn()
+            .await
+            .unwrap();
         let busy = pool.workers()[0].clone();
         let (started, seen) = async_channel::unbounded();
         busy.tell(Slow(started.clone())).await.unwrap(); // blocks on the gate
@@ -246,15 +253,13 @@ async fn pool_rr() -> Pool<Worker> {
 #[test]
 fn balancing_never_lets_a_free_worker_idle_while_jobs_wait() {
     run(async {
-        let (open, gate) = async_channel::bounded::<()>(1);
-        let pool = Pool::builder(move || Worker {
-            gate: Some(gate.clone()),
-        })
-        .size(2)
-        .routing(Routing::Balancing)
-        .spawn()
-        .await
-        .unwrap();
+        let (open, builder) = gated();
+        let pool = builder
+            .size(2)
+            .routing(Routing::Balancing)
+            .spawn()
+            .await
+            .unwrap();
         let (started, seen) = async_channel::unbounded();
         pool.tell(Slow(started)).await.unwrap();
         let slow_worker = seen.recv().await.unwrap();
@@ -280,17 +285,15 @@ fn balancing_never_lets_a_free_worker_idle_while_jobs_wait() {
 #[test]
 fn overflow_drop_newest_refuses_and_counts() {
     run(async {
-        let (open, gate) = async_channel::bounded::<()>(1);
-        let pool = Pool::builder(move || Worker {
-            gate: Some(gate.clone()),
-        })
-        .size(1)
-        .routing(Routing::Balancing)
-        .shared_capacity(2)
-        .overflow(Overflow::DropNewest)
-        .spawn()
-        .await
-        .unwrap();
+        let (open, builder) = gated();
+        let pool = builder
+            .size(1)
+            .routing(Routing::Balancing)
+            .shared_capacity(2)
+            .overflow(Overflow::DropNewest)
+            .spawn()
+            .await
+            .unwrap();
         let (started, seen) = async_channel::unbounded();
         pool.tell(Slow(started.clone())).await.unwrap();
         seen.recv().await.unwrap(); // the worker is busy
