@@ -61,11 +61,11 @@ mod lane;
 mod mailbox;
 pub mod metrics;
 mod owned;
+pub mod pool;
 pub mod recipient;
 #[cfg(feature = "nats")]
 pub mod remote;
 mod reply;
-pub mod pool;
 pub mod rt;
 mod spawn;
 pub mod supervisor;

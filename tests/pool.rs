@@ -5,9 +5,9 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use async_channel::{Receiver, Sender};
-use retinue::pool::{Overflow, Pool, PoolError, Routing};
+use retinue::pool::{Overflow, Pool, PoolBuilder, PoolError, Routing};
 use retinue::supervisor::Flags;
-use retinue::{ActorId, Actor, Context, Handler, Message, rt};
+use retinue::{Actor, ActorId, Context, Handler, Message, rt};
 
 const LONG: Duration = Duration::from_secs(20);
 
@@ -69,6 +69,15 @@ impl Handler<Crash> for Worker {
     }
 }
 
+/// A builder of workers whose `Slow` jobs wait until `open` is closed.
+fn gated() -> (Sender<()>, PoolBuilder<Worker>) {
+    let (open, gate) = async_channel::bounded::<()>(1);
+    let builder = Pool::builder(move || Worker {
+        gate: Some(gate.clone()),
+    });
+    (open, builder)
+}
+
 async fn pool(routing: Routing, size: usize) -> Pool<Worker> {
     Pool::builder(|| Worker { gate: None })
         .size(size)
@@ -108,7 +117,10 @@ fn random_reaches_every_worker_about_evenly() {
         let counts = counts(&pool, 4000).await;
         assert_eq!(counts.len(), 4);
         // Expected 1000 each, standard deviation ~27: ±300 is > 10 sigma.
-        assert!(counts.values().all(|&c| (700..=1300).contains(&c)), "{counts:?}");
+        assert!(
+            counts.values().all(|&c| (700..=1300).contains(&c)),
+            "{counts:?}"
+        );
         pool.shutdown().await;
     });
 }
@@ -116,8 +128,8 @@ fn random_reaches_every_worker_about_evenly() {
 #[test]
 fn smallest_mailbox_avoids_the_busy_worker() {
     run(async {
-        let (open, gate) = async_channel::bounded::<()>(1);
-        let pool = Pool::builder(move || Worker { gate: Some(gate.clone()) })
+        let (open, builder) = gated();
+        let pool = builder
             .size(3)
             .routing(Routing::SmallestMailbox)
             .spawn()
@@ -160,7 +172,11 @@ fn consistent_hash_is_sticky_over_ten_thousand_messages_and_a_restart() {
         let victim = pool.workers()[1].clone();
         let _ = victim.ask(Crash).await;
         for key in 0..500 {
-            assert_eq!(pool.ask(Job(key)).await.unwrap(), owner[&key], "after restart");
+            assert_eq!(
+                pool.ask(Job(key)).await.unwrap(),
+                owner[&key],
+                "after restart"
+            );
         }
         // Growing moves only keys to the new worker; shrinking back restores all.
         pool.resize(5).await.unwrap();
@@ -176,7 +192,11 @@ fn consistent_hash_is_sticky_over_ten_thousand_messages_and_a_restart() {
         assert!(moved > 0 && moved < 250, "about a fifth moved, got {moved}");
         pool.resize(4).await.unwrap();
         for key in 0..500 {
-            assert_eq!(pool.ask(Job(key)).await.unwrap(), owner[&key], "after shrink");
+            assert_eq!(
+                pool.ask(Job(key)).await.unwrap(),
+                owner[&key],
+                "after shrink"
+            );
         }
         pool.shutdown().await;
     });
@@ -190,7 +210,10 @@ fn consistent_hash_without_a_key_is_a_clear_error() {
             .spawn()
             .await
             .unwrap();
-        assert!(matches!(pool.tell(Job(1)).await, Err(PoolError::NoKey(Job(1)))));
+        assert!(matches!(
+            pool.tell(Job(1)).await,
+            Err(PoolError::NoKey(Job(1)))
+        ));
         pool.shutdown().await;
     });
 }
@@ -208,7 +231,10 @@ fn broadcast_reaches_every_worker() {
         by.sort();
         by.dedup();
         assert_eq!(by.len(), 3);
-        assert!(matches!(pool.ask(Job(1)).await, Err(PoolError::AskBroadcast(_))));
+        assert!(matches!(
+            pool.ask(Job(1)).await,
+            Err(PoolError::AskBroadcast(_))
+        ));
         // Any routing can broadcast explicitly.
         let rr = pool_rr().await;
         rr.broadcast(Note(1, tx.clone())).await.unwrap();
@@ -227,8 +253,8 @@ async fn pool_rr() -> Pool<Worker> {
 #[test]
 fn balancing_never_lets_a_free_worker_idle_while_jobs_wait() {
     run(async {
-        let (open, gate) = async_channel::bounded::<()>(1);
-        let pool = Pool::builder(move || Worker { gate: Some(gate.clone()) })
+        let (open, builder) = gated();
+        let pool = builder
             .size(2)
             .routing(Routing::Balancing)
             .spawn()
@@ -259,8 +285,8 @@ fn balancing_never_lets_a_free_worker_idle_while_jobs_wait() {
 #[test]
 fn overflow_drop_newest_refuses_and_counts() {
     run(async {
-        let (open, gate) = async_channel::bounded::<()>(1);
-        let pool = Pool::builder(move || Worker { gate: Some(gate.clone()) })
+        let (open, builder) = gated();
+        let pool = builder
             .size(1)
             .routing(Routing::Balancing)
             .shared_capacity(2)
@@ -273,7 +299,10 @@ fn overflow_drop_newest_refuses_and_counts() {
         seen.recv().await.unwrap(); // the worker is busy
         pool.tell(Slow(started.clone())).await.unwrap();
         pool.tell(Slow(started.clone())).await.unwrap(); // shared mailbox full
-        assert!(matches!(pool.tell(Slow(started.clone())).await, Err(PoolError::Full(_))));
+        assert!(matches!(
+            pool.tell(Slow(started.clone())).await,
+            Err(PoolError::Full(_))
+        ));
         assert_eq!(pool.stats().discarded, 1);
         open.close();
         pool.shutdown().await;
@@ -292,10 +321,28 @@ fn a_crashed_worker_restarts_behind_the_pool_and_its_queue_survives() {
         victim.tell(Note(2, tx.clone())).await.unwrap();
         let mut got = vec![rx.recv().await.unwrap(), rx.recv().await.unwrap()];
         got.sort_by_key(|g| g.0);
-        assert_eq!(got, [(1, victim.id()), (2, victim.id())], "handled by the restarted instance");
+        assert_eq!(
+            got,
+            [(1, victim.id()), (2, victim.id())],
+            "handled by the restarted instance"
+        );
         let tree = pool.tree("pool").await.unwrap();
         assert_eq!(tree.children.len(), 2, "workers in the tree:\n{tree}");
         assert_eq!(tree.children[0].restarts, 1);
+        pool.shutdown().await;
+    });
+}
+
+/// Every pool future can move between threads (a compile-time check).
+#[test]
+fn pool_futures_are_send() {
+    fn send<T: Send>(_: T) {}
+    run(async {
+        let pool = pool(Routing::RoundRobin, 1).await;
+        send(pool.tell(Job(1)));
+        send(pool.ask(Job(1)));
+        send(pool.resize(2));
+        send(pool.shutdown());
         pool.shutdown().await;
     });
 }

@@ -102,22 +102,25 @@ fn ack_fed_pool_under_chaos_loses_nothing_and_join_returns() {
         queue.join().await.unwrap(); // every job acked or dead-lettered
         killer.abort();
         let _ = killer.await;
-        let books = worker.books.lock().unwrap();
-        let lost: Vec<_> = (0..jobs).filter(|j| !books.done.contains_key(j)).collect();
-        assert!(lost.is_empty(), "lost jobs: {lost:?}");
         assert_eq!(dead.status().await.unwrap().len, 0, "nothing dead-lettered");
-        let duplicates: u32 = books.done.values().map(|n| n - 1).sum();
-        let crashes = books.crashed_in_flight;
+        let (lost, duplicates, crashes) = {
+            let books = worker.books.lock().unwrap();
+            let lost: Vec<_> = (0..jobs).filter(|j| !books.done.contains_key(j)).collect();
+            let duplicates: u32 = books.done.values().map(|n| n - 1).sum();
+            (lost, duplicates, books.crashed_in_flight)
+        };
+        assert!(lost.is_empty(), "lost jobs: {lost:?}");
         assert_eq!(crashes as u64, jobs / 100 + u64::from(jobs % 100 > 37));
         // A stop is served between two messages, so it hits no handler; a
         // panic loses the handling it hit, which is redelivered (not a
         // duplicate). A duplicate needs a crash between a finished handling
         // and its ack: bounded by the crashes and stops that happened.
         let stops = kills.load(Ordering::Relaxed);
-        assert!(duplicates <= crashes + stops, "duplicates {duplicates} > crashes {crashes} + stops {stops}");
-        eprintln!(
-            "jobs {jobs}, panics {crashes}, stops {stops}, duplicates {duplicates}, lost 0"
+        assert!(
+            duplicates <= crashes + stops,
+            "duplicates {duplicates} > crashes {crashes} + stops {stops}"
         );
+        eprintln!("jobs {jobs}, panics {crashes}, stops {stops}, duplicates {duplicates}, lost 0");
         pool.shutdown().await;
     }))
     .expect("test hung");

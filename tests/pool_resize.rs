@@ -99,7 +99,11 @@ fn shrink_returns_after_the_removed_workers_finished_their_queue() {
             doomed.tell(Job(j)).await.unwrap(); // queued on the worker to remove
         }
         pool.resize(2).await.unwrap();
-        assert_eq!(seen.lock().unwrap().len(), 100, "its queue was handled first");
+        assert_eq!(
+            seen.lock().unwrap().len(),
+            100,
+            "its queue was handled first"
+        );
         assert!(!doomed.is_alive(), "then it stopped");
         pool.shutdown().await;
     });

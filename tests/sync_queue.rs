@@ -467,7 +467,10 @@ fn put_cancelled_as_a_get_frees_room_never_lands_and_retry_does_not_duplicate() 
         let s = q.status().await.unwrap();
         assert_eq!((s.len, s.putters, s.unfinished), (0, 0, 1), "never landed");
         // The retry finds the slot (no hang on maxsize 1) and lands once.
-        rt::timeout(LONG, q.put(1)).await.expect("retry hung").unwrap();
+        rt::timeout(LONG, q.put(1))
+            .await
+            .expect("retry hung")
+            .unwrap();
         assert_eq!(q.get().await, Ok(1));
         assert_eq!(q.try_get().await, Err(TryGetError::Empty), "no duplicate");
     });

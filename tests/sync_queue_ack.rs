@@ -79,7 +79,11 @@ fn a_panicking_or_aborted_consumer_loses_nothing_and_join_returns() {
             seen.push((*got.item(), got.delivery_count()));
             got.ack().await.unwrap();
         }
-        assert_eq!(seen, [(1, 3), (2, 1)], "1 back at the front twice; none lost");
+        assert_eq!(
+            seen,
+            [(1, 3), (2, 1)],
+            "1 back at the front twice; none lost"
+        );
         q.join().await.unwrap();
     });
 }

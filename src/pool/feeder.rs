@@ -63,7 +63,10 @@ impl<W: Handler<M>, M: Message> Job<W> for AskJob<M> {
 }
 
 /// Waits for the next of `next`, unless `retire` closes first.
-async fn unless_retired<T>(retire: &Receiver<()>, next: impl Future<Output = Option<T>>) -> Option<T> {
+async fn unless_retired<T>(
+    retire: &Receiver<()>,
+    next: impl Future<Output = Option<T>>,
+) -> Option<T> {
     future::or(
         async {
             let _ = retire.recv().await;
@@ -75,8 +78,26 @@ async fn unless_retired<T>(retire: &Receiver<()>, next: impl Future<Output = Opt
 }
 
 /// Feeds `worker` from the shared mailbox until retired or the pool is gone.
-pub(crate) async fn pull<W: Actor>(worker: Addr<W>, jobs: Receiver<BoxJob<W>>, retire: Receiver<()>) {
-    while let Some(job) = unless_retired(&retire, async { jobs.recv().await.ok() }).await {
+pub(crate) async fn pull<W: Actor>(
+    worker: Addr<W>,
+    jobs: Receiver<BoxJob<W>>,
+    retire: Receiver<()>,
+) {
+    loop {
+        // While jobs wait, take them without registering any listener.
+        if retire.is_closed() {
+            return; // before taking a job: a taken job is always run
+        }
+        let job = match jobs.try_recv() {
+            Ok(job) => job,
+            Err(async_channel::TryRecvError::Closed) => return,
+            Err(async_channel::TryRecvError::Empty) => {
+                match unless_retired(&retire, async { jobs.recv().await.ok() }).await {
+                    Some(job) => job,
+                    None => return,
+                }
+            }
+        };
         job.run(&worker).await;
     }
 }

@@ -35,13 +35,19 @@ impl Registry {
 
     /// The ring position of `msg`'s key, if a key is registered for `M`.
     pub(crate) fn key_of<M: 'static>(&self, msg: &M) -> Option<u64> {
-        let f = self.keys.get(&TypeId::of::<M>())?.downcast_ref::<KeyFn<M>>()?;
+        let f = self
+            .keys
+            .get(&TypeId::of::<M>())?
+            .downcast_ref::<KeyFn<M>>()?;
         Some(f(msg))
     }
 
     /// A copy of `msg`, if `M` was registered as copyable.
     pub(crate) fn copy_of<M: 'static>(&self, msg: &M) -> Option<M> {
-        let f = self.copies.get(&TypeId::of::<M>())?.downcast_ref::<CopyFn<M>>()?;
+        let f = self
+            .copies
+            .get(&TypeId::of::<M>())?
+            .downcast_ref::<CopyFn<M>>()?;
         Some(f(msg))
     }
 }

@@ -37,10 +37,21 @@ pub struct PoolBuilder<W: Actor> {
     flags: Flags,
     capacity: Option<Capacity>,
     shared_capacity: usize,
+    prefetch: usize,
     registry: Registry,
 }
 
 impl<W: Actor> PoolBuilder<W> {
+    /// Balancing: how many messages each worker may hold at once (default
+    /// 1: a worker takes the next one only when it is free). 2 hides the
+    /// hand-over latency (a worker's next message is already waiting when
+    /// it finishes) at the price of one message that could wait behind a
+    /// slow one.
+    pub fn prefetch(mut self, n: usize) -> Self {
+        self.prefetch = n.max(1);
+        self
+    }
+
     /// How many workers to start (default 4; at least 1).
     pub fn size(mut self, size: usize) -> Self {
         self.size = size.max(1);
@@ -110,6 +121,7 @@ impl<W: Actor> PoolBuilder<W> {
                 next: AtomicUsize::new(0),
                 next_id: AtomicU64::new(0),
                 shared_jobs,
+                prefetch: self.prefetch,
                 registry: self.registry,
                 discarded: AtomicU64::new(0),
                 resizing: async_channel::bounded(1),
@@ -169,6 +181,9 @@ impl<W: Actor> Clone for Slot<W> {
     }
 }
 
+/// The balancing pool's shared mailbox.
+type JobChannel<W> = (Sender<BoxJob<W>>, Receiver<BoxJob<W>>);
+
 struct Shared<W: Actor> {
     routing: Routing,
     overflow: Overflow,
@@ -179,7 +194,8 @@ struct Shared<W: Actor> {
     ring: RwLock<Ring>,
     next: AtomicUsize,
     next_id: AtomicU64,
-    shared_jobs: Option<(Sender<BoxJob<W>>, Receiver<BoxJob<W>>)>,
+    shared_jobs: Option<JobChannel<W>>,
+    prefetch: usize,
     registry: Registry,
     discarded: AtomicU64,
     /// A one-place channel used as an async mutex for resizes.
@@ -244,6 +260,7 @@ impl<W: Actor> Pool<W> {
             flags: Flags::default(),
             capacity: None,
             shared_capacity: 256,
+            prefetch: 1,
             registry: Registry::default(),
         }
     }
@@ -400,7 +417,11 @@ impl<W: Actor> Pool<W> {
                 .min_by_key(|&i| slots[i].addr.mailbox_len())
                 .unwrap_or(0),
             Routing::ConsistentHash => {
-                let key = self.shared.registry.key_of(msg).ok_or(PoolError::NoKey(()))?;
+                let key = self
+                    .shared
+                    .registry
+                    .key_of(msg)
+                    .ok_or(PoolError::NoKey(()))?;
                 let ring = self.shared.ring.read().unwrap_or_else(|e| e.into_inner());
                 let owner = ring.owner(key).ok_or(PoolError::Closed(()))?;
                 slots.iter().position(|s| s.id == owner).unwrap_or(0)
@@ -527,8 +548,11 @@ impl<W: Actor> Pool<W> {
         for _ in 0..n {
             let slot = self.start_slot().await?;
             if let Some((_, rx)) = &self.shared.shared_jobs {
-                let task = pull(slot.addr.clone(), rx.clone(), slot.retire_rx.clone());
-                lock(&slot.feeders).push(rt::spawn(task));
+                let mut feeders = lock(&slot.feeders);
+                for _ in 0..self.shared.prefetch {
+                    let task = pull(slot.addr.clone(), rx.clone(), slot.retire_rx.clone());
+                    feeders.push(rt::spawn(task));
+                }
             }
             self.shared
                 .ring
@@ -616,7 +640,8 @@ impl<W: Actor> Pool<W> {
         let slots: Vec<_> = self.slots().clone();
         for slot in &slots {
             slot.retire.close();
-            for feeder in std::mem::take(&mut *lock(&slot.feeders)) {
+            let feeders = std::mem::take(&mut *lock(&slot.feeders));
+            for feeder in feeders {
                 feeder.abort();
                 let _ = feeder.await;
             }

@@ -49,11 +49,11 @@ pub use condition::{Condition, ConditionActor, ConditionStatus, WaitTimeoutResul
 pub use error::{ConditionError, EventError, LockError, RwLockError};
 pub use event::{Event, EventActor, EventOptions, EventStatus};
 pub use lock::{Lock, LockActor, LockGuard, LockOptions, LockStatus};
+pub use queue::{AckOptions, AckSource, Delivery, DeliveryError, QueueDelivery};
 pub use queue::{
     GetError, PutError, Queue, QueueActor, QueueError, QueueOptions, QueueOrder, QueueStream,
     TryGetError, TryPutError,
 };
-pub use queue::{AckOptions, AckSource, Delivery, DeliveryError, QueueDelivery};
 pub use rate_limiter::{RateLimiter, RateLimiterActor, RateLimiterError, RateLimiterOptions};
 pub use rwlock::{
     RwLock, RwLockActor, RwLockOptions, RwLockReadGuard, RwLockStatus, RwLockUpgradableGuard,

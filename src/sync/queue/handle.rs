@@ -20,12 +20,12 @@ use std::time::Duration;
 
 use futures_lite::Stream;
 
-use super::actor::QueueActor;
 use super::acked::{AckOptions, QueueDelivery};
+use super::actor::QueueActor;
 use super::delivery::{AckSource, DeliveryError};
 use super::messages::{
-    Get, GetDelivery, GetMany, Join, PermitReply, Put, PutMany, QueueStatus, Refused, Shutdown, Status, Sweep,
-    TaskDone, TryGetNow, TryPut, WithdrawPut,
+    Get, GetDelivery, GetMany, Join, PermitReply, Put, PutMany, QueueStatus, Refused, Shutdown,
+    Status, Sweep, TaskDone, TryGetNow, TryPut, WithdrawPut,
 };
 use super::{GetError, PutError, QueueError, QueueOptions, QueueOrder, TryGetError, TryPutError};
 use crate::sync::cancel_sweep::{Swept, ask_swept};
@@ -254,8 +254,7 @@ impl<T: Send + 'static> Queue<T> {
         if let Err(SendError(msg)) = self.addr.tell(PutMany { items, port }).await {
             return Err(PutError::Closed(msg.items));
         }
-        wait.await
-            .unwrap_or_else(|e| Err(PutError::Unavailable(e)))
+        wait.await.unwrap_or_else(|e| Err(PutError::Unavailable(e)))
     }
 
     /// Waits for at least one item, then takes up to `max` (in queue

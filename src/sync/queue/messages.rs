@@ -7,8 +7,8 @@
 
 use std::marker::PhantomData;
 
-use super::delivered::{Delivered, DeliveredBatch};
 use super::acked::QueueDelivery;
+use super::delivered::{Delivered, DeliveredBatch};
 use super::permit::PutPermit;
 use super::store::Held;
 use super::{GetError, PutError, QueueError, TryGetError};

@@ -1,0 +1,143 @@
+//! Pool throughput against a hand-written floor in the same run.
+//!
+//! Each job does a fixed small amount of work (`WORK` rounds of an LCG,
+//! a few hundred ns). For 1, 2, 4 and 8 workers: the floor is N plain tasks
+//! pulling from one bounded async-channel fed by one producer task; the
+//! pool rows push the same jobs through `Pool::tell` with round-robin
+//! routing (each worker's own mailbox) and with balancing (one shared
+//! mailbox, workers pull one at a time, or two with prefetch 2).
+//!
+//! Run: `cargo bench --bench pool` (and with ASYNC_STD_THREAD_COUNT=1);
+//! `BENCH_QUICK=1` for a smoke run.
+
+#[path = "harness/mod.rs"]
+mod harness;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use harness::{on_worker, per_op, report, row, scaled};
+use retinue::pool::{Pool, Routing};
+use retinue::{Actor, Context, Handler, Message};
+
+const WORK: u64 = 200;
+const CAP: usize = 1024;
+
+fn work(seed: u64) -> u64 {
+    let mut h = seed;
+    for _ in 0..WORK {
+        h = h
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+    }
+    std::hint::black_box(h)
+}
+
+fn floor_round(n: u64, workers: usize) -> Duration {
+    on_worker(async move {
+        let (tx, rx) = async_channel::bounded::<u64>(CAP);
+        let start = Instant::now();
+        let consumers: Vec<_> = (0..workers)
+            .map(|_| {
+                let rx = rx.clone();
+                retinue::rt::spawn(async move {
+                    while let Ok(job) = rx.recv().await {
+                        work(job);
+                    }
+                })
+            })
+            .collect();
+        for i in 0..n {
+            tx.send(i).await.unwrap();
+        }
+        drop(tx);
+        for c in consumers {
+            c.await.unwrap();
+        }
+        start.elapsed()
+    })
+}
+
+/// Counts finished jobs; signals when all `n` are done.
+struct Done {
+    count: AtomicU64,
+    n: u64,
+    tx: async_channel::Sender<()>,
+}
+
+struct Worker(Arc<Done>);
+impl Actor for Worker {}
+
+struct Job(u64);
+impl Message for Job {
+    type Reply = ();
+}
+impl Handler<Job> for Worker {
+    async fn handle(&mut self, job: Job, _: &mut Context<Self>) {
+        work(job.0);
+        if self.0.count.fetch_add(1, Ordering::Relaxed) + 1 == self.0.n {
+            let _ = self.0.tx.try_send(());
+        }
+    }
+}
+
+fn pool_round(n: u64, workers: usize, routing: Routing, prefetch: usize) -> Duration {
+    on_worker(async move {
+        let (tx, rx) = async_channel::bounded(1);
+        let done = Arc::new(Done {
+            count: AtomicU64::new(0),
+            n,
+            tx,
+        });
+        let d = done.clone();
+        let pool = Pool::builder(move || Worker(d.clone()))
+            .size(workers)
+            .routing(routing)
+            .shared_capacity(CAP)
+            .prefetch(prefetch)
+            .spawn()
+            .await
+            .unwrap();
+        let start = Instant::now();
+        for i in 0..n {
+            pool.tell(Job(i)).await.unwrap();
+        }
+        rx.recv().await.unwrap();
+        let elapsed = start.elapsed();
+        pool.shutdown().await;
+        elapsed
+    })
+}
+
+fn main() {
+    let threads = std::env::var("ASYNC_STD_THREAD_COUNT").unwrap_or_else(|_| "default".into());
+    let n = scaled(200_000);
+    for workers in [1, 2, 4, 8] {
+        report(
+            &format!("{n} jobs of {WORK} LCG rounds, {workers} workers (threads: {threads})"),
+            &[
+                row(
+                    format!("floor: {workers} tasks on one async-channel"),
+                    per_op(n, || floor_round(n, workers)),
+                    "ns/job",
+                ),
+                row(
+                    "retinue Pool round-robin tell",
+                    per_op(n, || pool_round(n, workers, Routing::RoundRobin, 1)),
+                    "ns/job",
+                ),
+                row(
+                    "retinue Pool balancing tell (prefetch 1)",
+                    per_op(n, || pool_round(n, workers, Routing::Balancing, 1)),
+                    "ns/job",
+                ),
+                row(
+                    "retinue Pool balancing tell (prefetch 2)",
+                    per_op(n, || pool_round(n, workers, Routing::Balancing, 2)),
+                    "ns/job",
+                ),
+            ],
+        );
+    }
+}
