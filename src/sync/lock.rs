@@ -63,6 +63,17 @@ pub struct LockOptions {
 }
 
 /// A snapshot of a lock's state, for introspection.
+///
+/// ```
+/// use retinue::sync::Lock;
+/// # retinue::rt::block_on(async {
+/// let lock = Lock::new();
+/// let guard = lock.acquire().await.unwrap();
+/// let s = lock.status().await.unwrap();
+/// assert!(s.locked);
+/// assert_eq!((s.holder, s.queued, s.entries), (Some(guard.token()), 0, 0));
+/// # });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LockStatus {
     /// Whether a grant is current.
@@ -329,12 +340,34 @@ impl LockGuard {
     }
 
     /// The identity of the lock actor this guard belongs to.
+    ///
+    /// ```
+    /// use retinue::sync::Lock;
+    /// # retinue::rt::block_on(async {
+    /// let lock = Lock::new();
+    /// let guard = lock.acquire().await.unwrap();
+    /// assert_eq!(guard.lock_id(), Some(lock.addr().id()));
+    /// # });
+    /// ```
     pub fn lock_id(&self) -> Option<ActorId> {
         self.addr.as_ref().map(Addr::id)
     }
 
     /// Whether this guard still holds the lock (false after its lease ran
     /// out or the actor restarted).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use retinue::sync::{Lock, LockOptions};
+    /// # retinue::rt::block_on(async {
+    /// let lock = Lock::with_options(LockOptions { lease: Some(Duration::from_millis(5)) });
+    /// let guard = lock.acquire().await.unwrap();
+    /// while guard.is_current().await.unwrap() {
+    ///     retinue::rt::sleep(Duration::from_millis(1)).await; // the lease runs out
+    /// }
+    /// assert!(!lock.is_locked().await.unwrap());
+    /// # });
+    /// ```
     pub async fn is_current(&self) -> Result<bool, LockError> {
         match &self.addr {
             Some(addr) => Ok(addr.ask(IsCurrent(self.token)).await?),
@@ -345,6 +378,16 @@ impl LockGuard {
     /// Releases the lock and reports whether this guard still held it:
     /// [`LockError::Stale`] when its lease had run out (the release then
     /// changed nothing). Dropping the guard releases silently instead.
+    ///
+    /// ```
+    /// use retinue::sync::Lock;
+    /// # retinue::rt::block_on(async {
+    /// let lock = Lock::new();
+    /// let guard = lock.acquire().await.unwrap();
+    /// guard.release().await.unwrap(); // Ok: it still held the lock
+    /// assert!(!lock.is_locked().await.unwrap());
+    /// # });
+    /// ```
     pub async fn release(mut self) -> Result<(), LockError> {
         let Some(addr) = self.addr.take() else {
             return Err(LockError::Stale);
@@ -399,21 +442,55 @@ pub struct Lock {
 
 impl Lock {
     /// Spawns a plain lock actor (no lease).
+    ///
+    /// ```
+    /// # retinue::rt::block_on(async {
+    /// let lock = retinue::sync::Lock::new();
+    /// assert!(!lock.is_locked().await.unwrap());
+    /// # });
+    /// ```
     pub fn new() -> Self {
         Self::with_options(LockOptions::default())
     }
 
     /// Spawns a lock actor with these options.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use retinue::sync::{Lock, LockOptions};
+    /// # retinue::rt::block_on(async {
+    /// let lock = Lock::with_options(LockOptions { lease: Some(Duration::from_secs(30)) });
+    /// let _guard = lock.acquire().await.unwrap(); // taken away after 30 s
+    /// # });
+    /// ```
     pub fn with_options(options: LockOptions) -> Self {
         Self::from_addr(crate::spawn(LockActor::new(options)))
     }
 
     /// A handle to an existing lock actor (for example one a supervisor owns).
+    ///
+    /// ```
+    /// use retinue::sync::{Lock, LockActor, LockOptions};
+    /// # retinue::rt::block_on(async {
+    /// let addr = retinue::spawn(LockActor::new(LockOptions::default()));
+    /// let lock = Lock::from_addr(addr.clone());
+    /// let other = Lock::from_addr(addr); // the same lock
+    /// let _held = lock.acquire().await.unwrap();
+    /// assert!(other.is_locked().await.unwrap());
+    /// # });
+    /// ```
     pub fn from_addr(addr: Addr<LockActor>) -> Self {
         Lock { addr }
     }
 
     /// The actor's address.
+    ///
+    /// ```
+    /// # retinue::rt::block_on(async {
+    /// let lock = retinue::sync::Lock::new();
+    /// assert!(lock.addr().is_alive());
+    /// # });
+    /// ```
     pub fn addr(&self) -> &Addr<LockActor> {
         &self.addr
     }
@@ -440,11 +517,33 @@ impl Lock {
 
     /// The lock if it is free and nobody is queued, else
     /// [`LockError::WouldBlock`].
+    ///
+    /// ```
+    /// use retinue::sync::{Lock, LockError};
+    /// # retinue::rt::block_on(async {
+    /// let lock = Lock::new();
+    /// let held = lock.try_acquire().await.unwrap();
+    /// assert_eq!(lock.try_acquire().await.unwrap_err(), LockError::WouldBlock);
+    /// drop(held);
+    /// # });
+    /// ```
     pub async fn try_acquire(&self) -> Result<LockGuard, LockError> {
         self.addr.ask(TryAcquire).await?
     }
 
     /// [`acquire`](Self::acquire) with a deadline ([`LockError::Timeout`]).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use retinue::sync::{Lock, LockError};
+    /// # retinue::rt::block_on(async {
+    /// let lock = Lock::new();
+    /// let _held = lock.acquire().await.unwrap();
+    /// let late = lock.acquire_timeout(Duration::from_millis(5)).await;
+    /// assert_eq!(late.unwrap_err(), LockError::Timeout);
+    /// assert_eq!(lock.queue_len().await.unwrap(), 0); // the waiter left no trace
+    /// # });
+    /// ```
     pub async fn acquire_timeout(&self, timeout: Duration) -> Result<LockGuard, LockError> {
         rt::timeout(timeout, self.acquire())
             .await
@@ -452,21 +551,65 @@ impl Lock {
     }
 
     /// Whether the lock is held.
+    ///
+    /// ```
+    /// # retinue::rt::block_on(async {
+    /// let lock = retinue::sync::Lock::new();
+    /// let guard = lock.acquire().await.unwrap();
+    /// assert!(lock.is_locked().await.unwrap());
+    /// drop(guard);
+    /// assert!(!lock.is_locked().await.unwrap());
+    /// # });
+    /// ```
     pub async fn is_locked(&self) -> Result<bool, LockError> {
         Ok(self.status().await?.locked)
     }
 
     /// The current holder's fencing token.
+    ///
+    /// ```
+    /// # retinue::rt::block_on(async {
+    /// let lock = retinue::sync::Lock::new();
+    /// assert_eq!(lock.holder_token().await.unwrap(), None);
+    /// let guard = lock.acquire().await.unwrap();
+    /// assert_eq!(lock.holder_token().await.unwrap(), Some(guard.token()));
+    /// # });
+    /// ```
     pub async fn holder_token(&self) -> Result<Option<u64>, LockError> {
         Ok(self.status().await?.holder)
     }
 
     /// How many live waiters are queued.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// # retinue::rt::block_on(async {
+    /// let lock = retinue::sync::Lock::new();
+    /// let held = lock.acquire().await.unwrap();
+    /// let waiter = {
+    ///     let lock = lock.clone();
+    ///     retinue::rt::spawn(async move { lock.acquire().await })
+    /// };
+    /// while lock.queue_len().await.unwrap() < 1 {
+    ///     retinue::rt::sleep(Duration::from_millis(1)).await;
+    /// }
+    /// drop(held);
+    /// assert!(waiter.await.unwrap().is_ok());
+    /// # });
+    /// ```
     pub async fn queue_len(&self) -> Result<usize, LockError> {
         Ok(self.status().await?.queued)
     }
 
     /// Everything above in one round trip.
+    ///
+    /// ```
+    /// # retinue::rt::block_on(async {
+    /// let lock = retinue::sync::Lock::new();
+    /// let s = lock.status().await.unwrap();
+    /// assert!(!s.locked && s.queued == 0 && s.entries == 0);
+    /// # });
+    /// ```
     pub async fn status(&self) -> Result<LockStatus, LockError> {
         Ok(self.addr.ask(Status).await?)
     }

@@ -55,6 +55,19 @@ impl Default for SemaphoreOptions {
 }
 
 /// Why a semaphore operation failed.
+///
+/// ```
+/// use retinue::sync::{Semaphore, SemaphoreError};
+/// # retinue::rt::block_on(async {
+/// let sem = Semaphore::bounded(2);
+/// assert_eq!(sem.acquire(0).await.unwrap_err(), SemaphoreError::ZeroPermits);
+/// assert_eq!(
+///     sem.acquire(3).await.unwrap_err(),
+///     SemaphoreError::TooMany { requested: 3, max: 2 }
+/// );
+/// assert_eq!(sem.release(1).await.unwrap_err(), SemaphoreError::Overflow);
+/// # });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SemaphoreError {
     /// `acquire(0)` / `release(0)`: a count of zero makes no sense.
@@ -101,6 +114,17 @@ impl From<AskError> for SemaphoreError {
 }
 
 /// Permits held; dropping it returns them (control lane, never lost).
+///
+/// ```
+/// use retinue::sync::Semaphore;
+/// # retinue::rt::block_on(async {
+/// let sem = Semaphore::new(3);
+/// let permit = sem.acquire(2).await.unwrap();
+/// assert_eq!(sem.available().await, Ok(1));
+/// drop(permit); // both permits come back
+/// assert_eq!(sem.available().await, Ok(3));
+/// # });
+/// ```
 #[must_use = "dropping the permit releases it at once"]
 pub struct SemaphorePermit {
     addr: Addr<SemaphoreActor>,
@@ -110,11 +134,29 @@ pub struct SemaphorePermit {
 
 impl SemaphorePermit {
     /// How many permits this guard holds.
+    ///
+    /// ```
+    /// # retinue::rt::block_on(async {
+    /// let sem = retinue::sync::Semaphore::new(3);
+    /// assert_eq!(sem.acquire(2).await.unwrap().permits(), 2);
+    /// # });
+    /// ```
     pub fn permits(&self) -> usize {
         self.permits
     }
 
     /// Keeps the permits consumed: nothing is released on drop.
+    ///
+    /// ```
+    /// use retinue::sync::Semaphore;
+    /// # retinue::rt::block_on(async {
+    /// let sem = Semaphore::new(1);
+    /// sem.acquire(1).await.unwrap().forget();
+    /// assert_eq!(sem.available().await, Ok(0)); // consumed for good
+    /// sem.release(1).await.unwrap(); // until released explicitly
+    /// assert_eq!(sem.available().await, Ok(1));
+    /// # });
+    /// ```
     pub fn forget(mut self) {
         self.permits = 0;
     }
@@ -140,6 +182,15 @@ impl fmt::Debug for SemaphorePermit {
 }
 
 /// A snapshot of a semaphore's state.
+///
+/// ```
+/// # retinue::rt::block_on(async {
+/// let sem = retinue::sync::Semaphore::new(1);
+/// let _p = sem.acquire(1).await.unwrap();
+/// let s = sem.status().await.unwrap();
+/// assert_eq!((s.available, s.waiters, s.locked, s.entries), (0, 0, true, 0));
+/// # });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SemaphoreStatus {
     /// Permits free right now.
@@ -385,6 +436,15 @@ pub struct Semaphore {
 
 impl Semaphore {
     /// Spawns an unbounded-mode semaphore with `permits` free permits.
+    ///
+    /// ```
+    /// use retinue::sync::Semaphore;
+    /// # retinue::rt::block_on(async {
+    /// let sem = Semaphore::new(0);
+    /// sem.release(5).await.unwrap(); // unbounded mode: may grow past its start
+    /// assert_eq!(sem.available().await, Ok(5));
+    /// # });
+    /// ```
     pub fn new(permits: usize) -> Self {
         Self::with_options(SemaphoreOptions {
             permits,
@@ -393,6 +453,14 @@ impl Semaphore {
     }
 
     /// Spawns a bounded semaphore: releases beyond `permits` are rejected.
+    ///
+    /// ```
+    /// use retinue::sync::{Semaphore, SemaphoreError};
+    /// # retinue::rt::block_on(async {
+    /// let sem = Semaphore::bounded(1);
+    /// assert_eq!(sem.release(1).await, Err(SemaphoreError::Overflow));
+    /// # });
+    /// ```
     pub fn bounded(permits: usize) -> Self {
         Self::with_options(SemaphoreOptions {
             permits,
@@ -401,31 +469,89 @@ impl Semaphore {
     }
 
     /// Spawns a semaphore with these options.
+    ///
+    /// ```
+    /// use retinue::sync::{Semaphore, SemaphoreOptions};
+    /// # retinue::rt::block_on(async {
+    /// let sem = Semaphore::with_options(SemaphoreOptions { permits: 4, bounded: true });
+    /// assert_eq!(sem.available().await, Ok(4));
+    /// # });
+    /// ```
     pub fn with_options(opts: SemaphoreOptions) -> Self {
         Self::from_addr(crate::spawn(SemaphoreActor::new(opts)))
     }
 
     /// Wraps the address of an existing (e.g. supervised) semaphore actor.
+    ///
+    /// ```
+    /// use retinue::sync::{Semaphore, SemaphoreActor, SemaphoreOptions};
+    /// # retinue::rt::block_on(async {
+    /// let addr = retinue::spawn(SemaphoreActor::new(SemaphoreOptions::default()));
+    /// let (a, b) = (Semaphore::from_addr(addr.clone()), Semaphore::from_addr(addr));
+    /// let _p = a.acquire(1).await.unwrap();
+    /// assert_eq!(b.available().await, Ok(0)); // one semaphore
+    /// # });
+    /// ```
     pub fn from_addr(addr: Addr<SemaphoreActor>) -> Self {
         Semaphore { addr }
     }
 
     /// The actor's address.
+    ///
+    /// ```
+    /// # retinue::rt::block_on(async {
+    /// assert!(retinue::sync::Semaphore::new(1).addr().is_alive());
+    /// # });
+    /// ```
     pub fn addr(&self) -> &Addr<SemaphoreActor> {
         &self.addr
     }
 
     /// Waits (FIFO) for `n` permits.
+    ///
+    /// ```
+    /// use retinue::sync::Semaphore;
+    /// # retinue::rt::block_on(async {
+    /// let sem = Semaphore::new(1);
+    /// let first = sem.acquire(1).await.unwrap();
+    /// let second = {
+    ///     let sem = sem.clone();
+    ///     retinue::rt::spawn(async move { sem.acquire(1).await })
+    /// };
+    /// drop(first); // FIFO: the queued waiter gets the permit
+    /// assert_eq!(second.await.unwrap().unwrap().permits(), 1);
+    /// # });
+    /// ```
     pub async fn acquire(&self, n: usize) -> Result<SemaphorePermit, SemaphoreError> {
         ask_swept(&self.addr, |port| Acquire { permits: n, port }, Sweep).await?
     }
 
     /// Takes `n` permits now, or fails with [`SemaphoreError::WouldBlock`].
+    ///
+    /// ```
+    /// use retinue::sync::{Semaphore, SemaphoreError};
+    /// # retinue::rt::block_on(async {
+    /// let sem = Semaphore::new(2);
+    /// let _two = sem.try_acquire(2).await.unwrap();
+    /// assert_eq!(sem.try_acquire(1).await.unwrap_err(), SemaphoreError::WouldBlock);
+    /// # });
+    /// ```
     pub async fn try_acquire(&self, n: usize) -> Result<SemaphorePermit, SemaphoreError> {
         self.addr.ask(TryAcquire(n)).await?
     }
 
     /// [`acquire`](Self::acquire) with a deadline ([`SemaphoreError::Timeout`]).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use retinue::sync::{Semaphore, SemaphoreError};
+    /// # retinue::rt::block_on(async {
+    /// let sem = Semaphore::new(0);
+    /// let r = sem.acquire_timeout(1, Duration::from_millis(5)).await;
+    /// assert_eq!(r.unwrap_err(), SemaphoreError::Timeout);
+    /// assert_eq!(sem.status().await.unwrap().entries, 0); // nothing left behind
+    /// # });
+    /// ```
     pub async fn acquire_timeout(
         &self,
         n: usize,
@@ -437,21 +563,54 @@ impl Semaphore {
     }
 
     /// Adds `n` permits (bounded mode: never beyond the initial count).
+    ///
+    /// ```
+    /// # retinue::rt::block_on(async {
+    /// let sem = retinue::sync::Semaphore::new(0);
+    /// sem.release(2).await.unwrap();
+    /// let _p = sem.acquire(2).await.unwrap();
+    /// # });
+    /// ```
     pub async fn release(&self, n: usize) -> Result<(), SemaphoreError> {
         self.addr.ask(Release(n)).await?
     }
 
     /// Permits free right now.
+    ///
+    /// ```
+    /// # retinue::rt::block_on(async {
+    /// let sem = retinue::sync::Semaphore::new(3);
+    /// let _p = sem.acquire(1).await.unwrap();
+    /// assert_eq!(sem.available().await, Ok(2));
+    /// # });
+    /// ```
     pub async fn available(&self) -> Result<usize, SemaphoreError> {
         Ok(self.status().await?.available)
     }
 
     /// Whether an `acquire(1)` would wait: zero permits, or waiters queued.
+    ///
+    /// ```
+    /// # retinue::rt::block_on(async {
+    /// let sem = retinue::sync::Semaphore::new(1);
+    /// assert_eq!(sem.locked().await, Ok(false));
+    /// let _p = sem.acquire(1).await.unwrap();
+    /// assert_eq!(sem.locked().await, Ok(true));
+    /// # });
+    /// ```
     pub async fn locked(&self) -> Result<bool, SemaphoreError> {
         Ok(self.status().await?.locked)
     }
 
     /// A snapshot of the state.
+    ///
+    /// ```
+    /// # retinue::rt::block_on(async {
+    /// let sem = retinue::sync::Semaphore::new(2);
+    /// let s = sem.status().await.unwrap();
+    /// assert_eq!((s.available, s.waiters, s.locked), (2, 0, false));
+    /// # });
+    /// ```
     pub async fn status(&self) -> Result<SemaphoreStatus, SemaphoreError> {
         Ok(self.addr.ask(Status).await?)
     }

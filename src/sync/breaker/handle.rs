@@ -72,12 +72,42 @@ pub struct CircuitBreaker {
 
 impl CircuitBreaker {
     /// Validates `config` and starts a breaker on real time.
+    ///
+    /// ```
+    /// use retinue::sync::{BreakerConfig, CircuitBreaker};
+    /// # retinue::rt::block_on(async {
+    /// let breaker = CircuitBreaker::spawn(BreakerConfig::default()).unwrap();
+    /// assert_eq!(breaker.call(|| async { Ok::<_, ()>(1) }).await, Ok(1));
+    /// // a config that cannot work is refused
+    /// let bad = BreakerConfig { half_open_trials: 0, ..BreakerConfig::default() };
+    /// assert!(CircuitBreaker::spawn(bad).is_err());
+    /// # });
+    /// ```
     pub fn spawn(config: BreakerConfig) -> Result<Self, ConfigError> {
         Self::spawn_with_clock(config, SystemClock)
     }
 
     /// Starts a breaker on the given clock (tests use
     /// [`ManualClock`](crate::sync::ManualClock)).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use retinue::sync::{BreakerConfig, CircuitBreaker, ManualClock, State, TripPolicy};
+    /// # retinue::rt::block_on(async {
+    /// let clock = ManualClock::new();
+    /// let cfg = BreakerConfig {
+    ///     trip: TripPolicy::ConsecutiveFailures { failures: 1 },
+    ///     open_wait: Duration::from_secs(30),
+    ///     ..BreakerConfig::default()
+    /// };
+    /// let breaker = CircuitBreaker::spawn_with_clock(cfg, clock.clone()).unwrap();
+    /// let _ = breaker.call(|| async { Err::<(), _>("down") }).await;
+    /// assert_eq!(breaker.state(), State::Open);
+    /// clock.advance(Duration::from_secs(30)); // no real wait
+    /// assert_eq!(breaker.call(|| async { Ok::<_, &str>(()) }).await, Ok(()));
+    /// assert_eq!(breaker.state(), State::Closed);
+    /// # });
+    /// ```
     pub fn spawn_with_clock(config: BreakerConfig, clock: impl Clock) -> Result<Self, ConfigError> {
         let actor = BreakerActor::with_clock(config, clock)?;
         let parts = actor.parts();
@@ -115,6 +145,14 @@ impl CircuitBreaker {
     }
 
     /// The actor's address.
+    ///
+    /// ```
+    /// use retinue::sync::{BreakerConfig, CircuitBreaker};
+    /// # retinue::rt::block_on(async {
+    /// let breaker = CircuitBreaker::spawn(BreakerConfig::default()).unwrap();
+    /// assert!(breaker.addr().is_alive());
+    /// # });
+    /// ```
     pub fn addr(&self) -> &Addr<BreakerActor> {
         &self.addr
     }
@@ -154,6 +192,16 @@ impl CircuitBreaker {
 
     /// Runs `f()` through the breaker: `Ok` is a success, `Err` a failure.
     /// Returns the call's own result, or why it did not run / was cut off.
+    ///
+    /// ```
+    /// use retinue::sync::{BreakerConfig, CallError, CircuitBreaker};
+    /// # retinue::rt::block_on(async {
+    /// let breaker = CircuitBreaker::spawn(BreakerConfig::default()).unwrap();
+    /// let r: Result<u32, CallError<&str>> = breaker.call(|| async { Err("refused") }).await;
+    /// assert_eq!(r, Err(CallError::Inner("refused"))); // the call's own error
+    /// assert_eq!(breaker.metrics().await.unwrap().failures, 1);
+    /// # });
+    /// ```
     pub async fn call<T, E, F, Fut>(&self, f: F) -> Result<T, CallError<E>>
     where
         F: FnOnce() -> Fut,
@@ -277,6 +325,20 @@ impl CircuitBreaker {
     /// Records a failure measured elsewhere (resilience4j's `onError`);
     /// see [`record_success`](Self::record_success). It may trip the
     /// breaker; the transition is in force when this returns.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use retinue::sync::{BreakerConfig, CircuitBreaker, State, TripPolicy};
+    /// # retinue::rt::block_on(async {
+    /// let cfg = BreakerConfig {
+    ///     trip: TripPolicy::ConsecutiveFailures { failures: 1 },
+    ///     ..BreakerConfig::default()
+    /// };
+    /// let breaker = CircuitBreaker::spawn(cfg).unwrap();
+    /// breaker.record_failure(Duration::from_millis(80)).await.unwrap();
+    /// assert_eq!(breaker.state(), State::Open);
+    /// # });
+    /// ```
     pub async fn record_failure(&self, elapsed: Duration) -> Result<(), AskError> {
         self.record_external(true, elapsed).await
     }
@@ -318,11 +380,34 @@ impl CircuitBreaker {
     /// The state as last published by the actor. An open breaker whose
     /// wait is over reads `Open` until the next call (or the timer, with
     /// automatic transition) moves it to half-open.
+    ///
+    /// ```
+    /// use retinue::sync::{BreakerConfig, CircuitBreaker, State};
+    /// # retinue::rt::block_on(async {
+    /// let breaker = CircuitBreaker::spawn(BreakerConfig::default()).unwrap();
+    /// assert_eq!(breaker.state(), State::Closed); // one atomic load, no message
+    /// breaker.disable().await.unwrap();
+    /// assert_eq!(breaker.state(), State::Disabled);
+    /// # });
+    /// ```
     pub fn state(&self) -> State {
         State::from_code(self.shared.load().1)
     }
 
     /// A snapshot of the books.
+    ///
+    /// ```
+    /// use retinue::sync::{BreakerConfig, CircuitBreaker, Window};
+    /// # retinue::rt::block_on(async {
+    /// let cfg = BreakerConfig { window: Window::Count(4), minimum_calls: 2, ..BreakerConfig::default() };
+    /// let breaker = CircuitBreaker::spawn(cfg).unwrap();
+    /// let _ = breaker.call(|| async { Ok::<_, ()>(()) }).await;
+    /// let _ = breaker.call(|| async { Err::<(), _>(()) }).await;
+    /// let m = breaker.metrics().await.unwrap();
+    /// assert_eq!((m.calls, m.failures, m.window_calls), (2, 1, 2));
+    /// assert_eq!(m.failure_rate, Some(0.5));
+    /// # });
+    /// ```
     pub async fn metrics(&self) -> Result<Metrics, AskError> {
         self.addr.ask(GetMetrics).await
     }
@@ -373,28 +458,83 @@ impl CircuitBreaker {
     }
 
     /// Opens the breaker until another manual change: every call is rejected.
+    ///
+    /// ```
+    /// use retinue::sync::{BreakerConfig, CallError, CircuitBreaker, State};
+    /// # retinue::rt::block_on(async {
+    /// let breaker = CircuitBreaker::spawn(BreakerConfig::default()).unwrap();
+    /// breaker.force_open().await.unwrap();
+    /// let r = breaker.call(|| async { Ok::<_, ()>(()) }).await;
+    /// assert!(matches!(r, Err(CallError::Rejected(r)) if r.state == State::ForcedOpen));
+    /// # });
+    /// ```
     pub async fn force_open(&self) -> Result<(), AskError> {
         self.addr.ask(Manual::ForceOpen).await
     }
 
     /// Closes the breaker (from any state, an already closed one too) with
     /// a fresh window and failure count; normal tripping resumes.
+    ///
+    /// ```
+    /// use retinue::sync::{BreakerConfig, CircuitBreaker, State};
+    /// # retinue::rt::block_on(async {
+    /// let breaker = CircuitBreaker::spawn(BreakerConfig::default()).unwrap();
+    /// let _ = breaker.call(|| async { Err::<(), _>(()) }).await;
+    /// breaker.force_closed().await.unwrap(); // already closed: a fresh window
+    /// let m = breaker.metrics().await.unwrap();
+    /// assert_eq!((m.state, m.consecutive_failures, m.window_calls), (State::Closed, 0, 0));
+    /// # });
+    /// ```
     pub async fn force_closed(&self) -> Result<(), AskError> {
         self.addr.ask(Manual::ForceClosed).await
     }
 
     /// Admits every call and never trips, still counting in the metrics.
+    ///
+    /// ```
+    /// use retinue::sync::{BreakerConfig, CircuitBreaker, State, TripPolicy};
+    /// # retinue::rt::block_on(async {
+    /// let cfg = BreakerConfig {
+    ///     trip: TripPolicy::ConsecutiveFailures { failures: 1 },
+    ///     ..BreakerConfig::default()
+    /// };
+    /// let breaker = CircuitBreaker::spawn(cfg).unwrap();
+    /// breaker.disable().await.unwrap();
+    /// let _ = breaker.call(|| async { Err::<(), _>(()) }).await;
+    /// assert_eq!(breaker.state(), State::Disabled); // never trips
+    /// assert_eq!(breaker.metrics().await.unwrap().failures, 1); // still counts
+    /// # });
+    /// ```
     pub async fn disable(&self) -> Result<(), AskError> {
         self.addr.ask(Manual::Disable).await
     }
 
     /// Back to a fresh closed breaker: window, counts, open-wait backoff
     /// and metrics cleared.
+    ///
+    /// ```
+    /// use retinue::sync::{BreakerConfig, CircuitBreaker};
+    /// # retinue::rt::block_on(async {
+    /// let breaker = CircuitBreaker::spawn(BreakerConfig::default()).unwrap();
+    /// let _ = breaker.call(|| async { Err::<(), _>(()) }).await;
+    /// breaker.reset().await.unwrap();
+    /// assert_eq!(breaker.metrics().await.unwrap().calls, 0);
+    /// # });
+    /// ```
     pub async fn reset(&self) -> Result<(), AskError> {
         self.addr.ask(Manual::Reset).await
     }
 
     /// The clock this breaker runs on.
+    ///
+    /// ```
+    /// use retinue::sync::{BreakerConfig, CircuitBreaker, Clock, ManualClock};
+    /// # retinue::rt::block_on(async {
+    /// let clock = ManualClock::new();
+    /// let breaker = CircuitBreaker::spawn_with_clock(BreakerConfig::default(), clock.clone()).unwrap();
+    /// assert_eq!(breaker.clock().now(), clock.now());
+    /// # });
+    /// ```
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.clock
     }
@@ -409,6 +549,18 @@ impl fmt::Debug for CircuitBreaker {
 }
 
 /// A stream of a breaker's [`Transition`]s; ends when the breaker stops.
+///
+/// ```
+/// use futures_lite::StreamExt;
+/// use retinue::sync::{BreakerConfig, CircuitBreaker, State};
+/// # retinue::rt::block_on(async {
+/// let breaker = CircuitBreaker::spawn(BreakerConfig::default()).unwrap();
+/// let mut changes = breaker.subscribe().await.unwrap();
+/// breaker.force_open().await.unwrap();
+/// let t = changes.next().await.unwrap(); // a Stream, too
+/// assert_eq!((t.from, t.to), (State::Closed, State::ForcedOpen));
+/// # });
+/// ```
 pub struct Subscription {
     rx: std::pin::Pin<Box<async_channel::Receiver<Transition>>>,
 }
@@ -443,6 +595,18 @@ impl fmt::Debug for Subscription {
 }
 
 /// A stream of a breaker's [`CallEvent`]s; ends when the breaker stops.
+///
+/// ```
+/// use futures_lite::StreamExt;
+/// use retinue::sync::{BreakerConfig, CallKind, CircuitBreaker};
+/// # retinue::rt::block_on(async {
+/// let breaker = CircuitBreaker::spawn(BreakerConfig::default()).unwrap();
+/// let mut calls = breaker.subscribe_calls().await.unwrap();
+/// let _ = breaker.call(|| async { Ok::<_, ()>(()) }).await;
+/// assert_eq!(calls.next().await.unwrap().kind, CallKind::Success);
+/// assert!(calls.try_recv().is_none());
+/// # });
+/// ```
 pub struct CallEvents {
     rx: std::pin::Pin<Box<async_channel::Receiver<CallEvent>>>,
 }
