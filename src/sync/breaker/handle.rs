@@ -24,7 +24,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_lite::{FutureExt, Stream};
+use futures_lite::FutureExt;
 
 use crate::supervisor::ChildSpec;
 use crate::sync::{Clock, SystemClock};
@@ -33,11 +33,12 @@ use crate::{Addr, AskError};
 use super::actor::{BreakerActor, Shared};
 use super::config::{BreakerConfig, ConfigError};
 use super::error::CallError;
+use super::feed::{CallEvents, Feed, Subscription};
 use super::protocol::Parts;
 use super::protocol::{
     Acquire, External, GetMetrics, GetParts, Manual, Permit, Report, Subscribe, SubscribeCalls,
 };
-use super::state::{CallEvent, Metrics, Outcome, State, Transition};
+use super::state::{Metrics, Outcome, State};
 
 /// A circuit breaker. Cheap to clone; clones share one breaker actor,
 /// which stops when the last clone is dropped.
@@ -372,9 +373,7 @@ impl CircuitBreaker {
     /// # });
     /// ```
     pub async fn subscribe_calls(&self) -> Result<CallEvents, AskError> {
-        Ok(CallEvents {
-            rx: Box::pin(self.addr.ask(SubscribeCalls).await?),
-        })
+        Ok(Feed::new(self.addr.ask(SubscribeCalls).await?))
     }
 
     /// The state as last published by the actor. An open breaker whose
@@ -431,9 +430,7 @@ impl CircuitBreaker {
     /// # });
     /// ```
     pub async fn subscribe(&self) -> Result<Subscription, AskError> {
-        Ok(Subscription {
-            rx: Box::pin(self.addr.ask(Subscribe).await?),
-        })
+        Ok(Feed::new(self.addr.ask(Subscribe).await?))
     }
 
     /// Moves the breaker to half-open now (from any state): the
@@ -545,97 +542,5 @@ impl fmt::Debug for CircuitBreaker {
         f.debug_struct("CircuitBreaker")
             .field("state", &self.state())
             .finish_non_exhaustive()
-    }
-}
-
-/// A stream of a breaker's [`Transition`]s; ends when the breaker stops.
-///
-/// ```
-/// use futures_lite::StreamExt;
-/// use retinue::sync::{BreakerConfig, CircuitBreaker, State};
-/// # retinue::rt::block_on(async {
-/// let breaker = CircuitBreaker::spawn(BreakerConfig::default()).unwrap();
-/// let mut changes = breaker.subscribe().await.unwrap();
-/// breaker.force_open().await.unwrap();
-/// let t = changes.next().await.unwrap(); // a Stream, too
-/// assert_eq!((t.from, t.to), (State::Closed, State::ForcedOpen));
-/// # });
-/// ```
-pub struct Subscription {
-    rx: std::pin::Pin<Box<async_channel::Receiver<Transition>>>,
-}
-
-impl Subscription {
-    /// The next transition; `None` once the breaker is gone.
-    pub async fn recv(&mut self) -> Option<Transition> {
-        self.rx.recv().await.ok()
-    }
-
-    /// A transition that already happened, without waiting.
-    pub fn try_recv(&mut self) -> Option<Transition> {
-        self.rx.try_recv().ok()
-    }
-}
-
-impl Stream for Subscription {
-    type Item = Transition;
-
-    fn poll_next(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Transition>> {
-        self.rx.as_mut().poll_next(cx)
-    }
-}
-
-impl fmt::Debug for Subscription {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Subscription").finish_non_exhaustive()
-    }
-}
-
-/// A stream of a breaker's [`CallEvent`]s; ends when the breaker stops.
-///
-/// ```
-/// use futures_lite::StreamExt;
-/// use retinue::sync::{BreakerConfig, CallKind, CircuitBreaker};
-/// # retinue::rt::block_on(async {
-/// let breaker = CircuitBreaker::spawn(BreakerConfig::default()).unwrap();
-/// let mut calls = breaker.subscribe_calls().await.unwrap();
-/// let _ = breaker.call(|| async { Ok::<_, ()>(()) }).await;
-/// assert_eq!(calls.next().await.unwrap().kind, CallKind::Success);
-/// assert!(calls.try_recv().is_none());
-/// # });
-/// ```
-pub struct CallEvents {
-    rx: std::pin::Pin<Box<async_channel::Receiver<CallEvent>>>,
-}
-
-impl CallEvents {
-    /// The next call event; `None` once the breaker is gone.
-    pub async fn recv(&mut self) -> Option<CallEvent> {
-        self.rx.recv().await.ok()
-    }
-
-    /// An event that already happened, without waiting.
-    pub fn try_recv(&mut self) -> Option<CallEvent> {
-        self.rx.try_recv().ok()
-    }
-}
-
-impl Stream for CallEvents {
-    type Item = CallEvent;
-
-    fn poll_next(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<CallEvent>> {
-        self.rx.as_mut().poll_next(cx)
-    }
-}
-
-impl fmt::Debug for CallEvents {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CallEvents").finish_non_exhaustive()
     }
 }
