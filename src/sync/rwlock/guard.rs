@@ -11,7 +11,7 @@ use std::fmt;
 
 use super::{Downgrade, DowngradeToUpgradable, Release, RwLockActor, TryUpgrade, Upgrade};
 use crate::sync::RwLockError;
-use crate::{Addr, Context};
+use crate::{Addr, Context, Handler, Message};
 
 /// One grant; releases itself on drop unless disarmed.
 pub(super) struct Grant {
@@ -29,6 +29,19 @@ impl Grant {
 
     pub(super) fn disarm(mut self) {
         self.addr = None;
+    }
+
+    /// The same grant under a new guard, after telling the actor what it
+    /// becomes (`msg(id)`, control lane); this guard no longer releases.
+    fn hand_on<M: Message>(&mut self, msg: impl FnOnce(u64) -> M) -> Grant
+    where
+        RwLockActor: Handler<M>,
+    {
+        let addr = self.addr.take();
+        if let Some(addr) = &addr {
+            let _ = addr.tell_urgent(msg(self.id));
+        }
+        Grant { id: self.id, addr }
     }
 }
 
@@ -113,14 +126,7 @@ impl RwLockWriteGuard {
     /// # });
     /// ```
     pub fn downgrade(mut self) -> RwLockReadGuard {
-        let addr = self.0.addr.take();
-        if let Some(addr) = &addr {
-            let _ = addr.tell_urgent(Downgrade(self.0.id));
-        }
-        RwLockReadGuard(Grant {
-            id: self.0.id,
-            addr,
-        })
+        RwLockReadGuard(self.0.hand_on(Downgrade))
     }
 
     /// Turns this write grant into an upgradable read grant atomically:
@@ -140,14 +146,7 @@ impl RwLockWriteGuard {
     /// # });
     /// ```
     pub fn downgrade_to_upgradable(mut self) -> RwLockUpgradableGuard {
-        let addr = self.0.addr.take();
-        if let Some(addr) = &addr {
-            let _ = addr.tell_urgent(DowngradeToUpgradable(self.0.id));
-        }
-        RwLockUpgradableGuard(Grant {
-            id: self.0.id,
-            addr,
-        })
+        RwLockUpgradableGuard(self.0.hand_on(DowngradeToUpgradable))
     }
 }
 
@@ -256,14 +255,7 @@ impl RwLockUpgradableGuard {
     /// # });
     /// ```
     pub fn downgrade(mut self) -> RwLockReadGuard {
-        let addr = self.0.addr.take();
-        if let Some(addr) = &addr {
-            let _ = addr.tell_urgent(Downgrade(self.0.id));
-        }
-        RwLockReadGuard(Grant {
-            id: self.0.id,
-            addr,
-        })
+        RwLockReadGuard(self.0.hand_on(Downgrade))
     }
 }
 
