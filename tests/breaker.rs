@@ -2,6 +2,7 @@
 
 mod common;
 
+use common::breaker::{consecutive, fail, ms, ok};
 use common::cancel::run;
 
 use std::sync::Arc;
@@ -14,10 +15,6 @@ use retinue::sync::{
     State, TripPolicy, Window,
 };
 
-fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
-}
-
 /// Trips at a 50 % failure rate over the last four calls, once four calls
 /// have been seen.
 fn half_of_last_four() -> BreakerConfig {
@@ -27,22 +24,6 @@ fn half_of_last_four() -> BreakerConfig {
         minimum_calls: 4,
         ..BreakerConfig::default()
     }
-}
-
-fn consecutive(n: u32) -> BreakerConfig {
-    BreakerConfig {
-        trip: TripPolicy::ConsecutiveFailures { failures: n },
-        open_wait: Duration::from_secs(10),
-        ..BreakerConfig::default()
-    }
-}
-
-async fn ok(b: &CircuitBreaker) -> Result<u32, CallError<&'static str>> {
-    b.call(|| async { Ok(1) }).await
-}
-
-async fn fail(b: &CircuitBreaker) -> Result<u32, CallError<&'static str>> {
-    b.call(|| async { Err("boom") }).await
 }
 
 fn is_rejected<T, E>(r: &Result<T, CallError<E>>) -> bool {

@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::breaker::{consecutive, fail, ms, ok};
 use common::cancel::run;
 
 use std::sync::{Arc, Condvar, Mutex};
@@ -15,26 +16,6 @@ use retinue::sync::{
     BreakerActor, BreakerConfig, CallError, CallKind, CircuitBreaker, Clock, ManualClock, Outcome,
     Sleep, SlowCalls, State, TripPolicy, Window,
 };
-
-fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
-}
-
-fn consecutive(n: u32) -> BreakerConfig {
-    BreakerConfig {
-        trip: TripPolicy::ConsecutiveFailures { failures: n },
-        open_wait: Duration::from_secs(10),
-        ..BreakerConfig::default()
-    }
-}
-
-async fn ok(b: &CircuitBreaker) -> Result<u32, CallError<&'static str>> {
-    b.call(|| async { Ok(1) }).await
-}
-
-async fn fail(b: &CircuitBreaker) -> Result<u32, CallError<&'static str>> {
-    b.call(|| async { Err("boom") }).await
-}
 
 // ---- defect 7: minimum_calls against the window ------------------------
 

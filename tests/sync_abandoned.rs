@@ -39,17 +39,20 @@ fn parked<F: Future + Send + 'static>(f: F) -> Parked {
     })
 }
 
+/// N waits built by `make` (given each one's index).
+fn many<F: Future + Send + 'static>(make: impl Fn(usize) -> F) -> Vec<Parked> {
+    (0..N).map(|i| parked(make(i))).collect()
+}
+
 #[test]
 fn lock_removes_abandoned_waiters_at_once_and_status_is_read_only() {
     run(async {
         let lock = Lock::new();
         let held = lock.acquire().await.unwrap();
-        let mut waits: Vec<Parked> = (0..N)
-            .map(|_| {
-                let l = lock.clone();
-                parked(async move { l.acquire().await })
-            })
-            .collect();
+        let mut waits = many(|_| {
+            let l = lock.clone();
+            async move { l.acquire().await }
+        });
         park(&mut waits).await;
         wait_until("all queued", || async {
             lock.status().await.unwrap().queued == N
@@ -90,16 +93,17 @@ fn rwlock_removes_abandoned_waiters_at_once() {
     run(async {
         let rw = RwLock::new();
         let held = rw.write().await.unwrap();
-        let mut waits: Vec<Parked> = (0..N)
-            .map(|i| {
-                let rw = rw.clone();
+        let mut waits = many(|i| {
+            let rw = rw.clone();
+            async move {
+                // readers and writers, interleaved
                 if i % 2 == 0 {
-                    parked(async move { rw.read().await })
+                    drop(rw.read().await);
                 } else {
-                    parked(async move { rw.write().await })
+                    drop(rw.write().await);
                 }
-            })
-            .collect();
+            }
+        });
         park(&mut waits).await;
         wait_until("all queued", || async {
             rw.status().await.unwrap().queued == N
@@ -127,12 +131,10 @@ fn semaphore_removes_abandoned_waiters_anywhere_in_the_queue() {
             sem.status().await.unwrap().waiters == 1
         })
         .await;
-        let mut waits: Vec<Parked> = (0..N)
-            .map(|_| {
-                let sem = sem.clone();
-                parked(async move { sem.acquire(1).await })
-            })
-            .collect();
+        let mut waits = many(|_| {
+            let sem = sem.clone();
+            async move { sem.acquire(1).await }
+        });
         park(&mut waits).await;
         wait_until("all queued", || async {
             sem.status().await.unwrap().waiters == N + 1
@@ -167,12 +169,10 @@ fn rate_limiter_removes_abandoned_waiters_and_status_is_read_only() {
             limiter.status().await.unwrap().waiters == 1
         })
         .await;
-        let mut waits: Vec<Parked> = (0..N)
-            .map(|_| {
-                let l = limiter.clone();
-                parked(async move { l.acquire(1).await })
-            })
-            .collect();
+        let mut waits = many(|_| {
+            let l = limiter.clone();
+            async move { l.acquire(1).await }
+        });
         park(&mut waits).await;
         wait_until("all queued", || async {
             limiter.status().await.unwrap().waiters == N + 1
@@ -196,12 +196,10 @@ fn rate_limiter_removes_abandoned_waiters_and_status_is_read_only() {
 fn barrier_removes_abandoned_waiters_at_once() {
     run(async {
         let barrier = Barrier::new(N + 2).unwrap();
-        let mut waits: Vec<Parked> = (0..N)
-            .map(|_| {
-                let b = barrier.clone();
-                parked(async move { b.wait().await })
-            })
-            .collect();
+        let mut waits = many(|_| {
+            let b = barrier.clone();
+            async move { b.wait().await }
+        });
         park(&mut waits).await;
         wait_until("all waiting", || async {
             barrier.status().await.unwrap().waiting == N
@@ -217,12 +215,10 @@ fn barrier_removes_abandoned_waiters_at_once() {
 fn event_removes_abandoned_waiters_at_once() {
     run(async {
         let event = Event::new();
-        let mut waits: Vec<Parked> = (0..N)
-            .map(|_| {
-                let e = event.clone();
-                parked(async move { e.wait().await })
-            })
-            .collect();
+        let mut waits = many(|_| {
+            let e = event.clone();
+            async move { e.wait().await }
+        });
         park(&mut waits).await;
         wait_until("all waiting", || async {
             event.waiting().await.unwrap() == N

@@ -32,6 +32,18 @@ use crate::{Actor, Addr, AskError, Context, Handler, Message, ReplyTo, rt};
 
 /// Whether a timed wait was notified or ran out of time (like
 /// `std::sync::WaitTimeoutResult`).
+///
+/// ```
+/// use std::time::Duration;
+/// use retinue::sync::{Condition, Lock};
+/// # retinue::rt::block_on(async {
+/// let lock = Lock::new();
+/// let cond = Condition::new(lock.clone());
+/// let guard = lock.acquire().await.unwrap();
+/// let (_guard, res) = cond.wait_timeout(guard, Duration::from_millis(1)).await.unwrap();
+/// assert!(res.timed_out()); // nobody notified
+/// # });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WaitTimeoutResult(bool);
 
@@ -252,21 +264,59 @@ pub struct Condition {
 
 impl Condition {
     /// Spawns a condition actor bound to `lock`.
+    ///
+    /// ```
+    /// use retinue::sync::{Condition, Lock};
+    /// # retinue::rt::block_on(async {
+    /// let lock = Lock::new();
+    /// let cond = Condition::new(lock.clone());
+    /// assert!(cond.lock().addr().id() == lock.addr().id());
+    /// assert_eq!(cond.waiting().await, Ok(0));
+    /// # });
+    /// ```
     pub fn new(lock: Lock) -> Self {
         Self::from_addr(crate::spawn(ConditionActor::new()), lock)
     }
 
     /// A handle to an existing condition actor, bound to `lock`.
+    ///
+    /// ```
+    /// use retinue::sync::{Condition, ConditionActor, Lock};
+    /// # retinue::rt::block_on(async {
+    /// let lock = Lock::new();
+    /// let addr = retinue::spawn(ConditionActor::new());
+    /// let cond = Condition::from_addr(addr, lock.clone());
+    /// let guard = lock.acquire().await.unwrap();
+    /// assert_eq!(cond.notify(&guard, 1).await, Ok(0));
+    /// # });
+    /// ```
     pub fn from_addr(addr: Addr<ConditionActor>, lock: Lock) -> Self {
         Condition { addr, lock }
     }
 
     /// The actor's address.
+    ///
+    /// ```
+    /// use retinue::sync::{Condition, Lock};
+    /// # retinue::rt::block_on(async {
+    /// let cond = Condition::new(Lock::new());
+    /// assert!(cond.addr().is_alive());
+    /// # });
+    /// ```
     pub fn addr(&self) -> &Addr<ConditionActor> {
         &self.addr
     }
 
     /// The lock this condition is bound to.
+    ///
+    /// ```
+    /// use retinue::sync::{Condition, Lock};
+    /// # retinue::rt::block_on(async {
+    /// let cond = Condition::new(Lock::new());
+    /// let guard = cond.lock().acquire().await.unwrap(); // the lock to wait with
+    /// let (_guard, _) = cond.wait_timeout(guard, std::time::Duration::from_millis(1)).await.unwrap();
+    /// # });
+    /// ```
     pub fn lock(&self) -> &Lock {
         &self.lock
     }
@@ -316,6 +366,30 @@ impl Condition {
     /// the lock is not held: [`ConditionError::WrongLock`] (the guard is
     /// another lock's; it is dropped), [`ConditionError::Closed`], or
     /// [`ConditionError::Reacquire`].
+    ///
+    /// ```
+    /// use retinue::sync::{Condition, Lock};
+    /// # retinue::rt::block_on(async {
+    /// let lock = Lock::new();
+    /// let cond = Condition::new(lock.clone());
+    /// let waiter = {
+    ///     let (lock, cond) = (lock.clone(), cond.clone());
+    ///     retinue::rt::spawn(async move {
+    ///         let guard = lock.acquire().await.unwrap();
+    ///         let guard = cond.wait(guard).await.unwrap(); // the lock is free meanwhile
+    ///         guard.token()
+    ///     })
+    /// };
+    /// while cond.waiting().await.unwrap() == 0 {
+    ///     retinue::rt::sleep(std::time::Duration::from_millis(1)).await;
+    /// }
+    /// let guard = lock.acquire().await.unwrap();
+    /// cond.notify(&guard, 1).await.unwrap();
+    /// drop(guard);
+    /// let token = waiter.await.unwrap(); // it woke holding the lock again
+    /// assert!(token > 0);
+    /// # });
+    /// ```
     pub async fn wait(&self, guard: LockGuard) -> Result<LockGuard, ConditionError> {
         let parked = self.park(guard).await?;
         let wakeup = match parked.await {
@@ -329,6 +403,19 @@ impl Condition {
     /// [`wait`](Self::wait) with a deadline. On timeout the lock is still
     /// re-acquired (waiting for it as long as it takes) and the result says
     /// [`timed_out`](WaitTimeoutResult::timed_out).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use retinue::sync::{Condition, Lock};
+    /// # retinue::rt::block_on(async {
+    /// let lock = Lock::new();
+    /// let cond = Condition::new(lock.clone());
+    /// let guard = lock.acquire().await.unwrap();
+    /// let (guard, res) = cond.wait_timeout(guard, Duration::from_millis(2)).await.unwrap();
+    /// assert!(res.timed_out());
+    /// assert_eq!(lock.holder_token().await.unwrap(), Some(guard.token())); // held again
+    /// # });
+    /// ```
     pub async fn wait_timeout(
         &self,
         guard: LockGuard,
@@ -347,6 +434,31 @@ impl Condition {
 
     /// Waits until `predicate` is true, checking it with the lock held
     /// (at once, then after every wake-up).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicU32, Ordering};
+    /// use retinue::sync::{Condition, Lock};
+    /// # retinue::rt::block_on(async {
+    /// let lock = Lock::new();
+    /// let cond = Condition::new(lock.clone());
+    /// let items = Arc::new(AtomicU32::new(0)); // guarded by the lock
+    /// let consumer = {
+    ///     let (lock, cond, items) = (lock.clone(), cond.clone(), items.clone());
+    ///     retinue::rt::spawn(async move {
+    ///         let guard = lock.acquire().await.unwrap();
+    ///         let _guard = cond.wait_for(guard, || items.load(Ordering::SeqCst) >= 2).await.unwrap();
+    ///         items.load(Ordering::SeqCst)
+    ///     })
+    /// };
+    /// for _ in 0..2 {
+    ///     let guard = lock.acquire().await.unwrap();
+    ///     items.fetch_add(1, Ordering::SeqCst);
+    ///     cond.notify_all(&guard).await.unwrap();
+    /// }
+    /// assert_eq!(consumer.await.unwrap(), 2);
+    /// # });
+    /// ```
     pub async fn wait_for(
         &self,
         mut guard: LockGuard,
@@ -361,6 +473,21 @@ impl Condition {
     /// [`wait_for`](Self::wait_for) with an overall deadline. Returns the
     /// re-acquired guard and whether the predicate held in the end
     /// (`false` means the deadline passed first).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use retinue::sync::{Condition, Lock};
+    /// # retinue::rt::block_on(async {
+    /// let lock = Lock::new();
+    /// let cond = Condition::new(lock.clone());
+    /// let guard = lock.acquire().await.unwrap();
+    /// let (_guard, ok) = cond
+    ///     .wait_for_timeout(guard, Duration::from_millis(2), || false)
+    ///     .await
+    ///     .unwrap();
+    /// assert!(!ok); // the deadline passed first
+    /// # });
+    /// ```
     pub async fn wait_for_timeout(
         &self,
         mut guard: LockGuard,
@@ -383,6 +510,19 @@ impl Condition {
     /// Wakes up to `n` waiters, longest-waiting first; answers how many were
     /// woken. The caller must hold the bound lock (pass its guard; only
     /// its lock is checked, not whether its lease is still current).
+    ///
+    /// ```
+    /// use retinue::sync::{Condition, ConditionError, Lock};
+    /// # retinue::rt::block_on(async {
+    /// let lock = Lock::new();
+    /// let cond = Condition::new(lock.clone());
+    /// let guard = lock.acquire().await.unwrap();
+    /// assert_eq!(cond.notify(&guard, 1).await, Ok(0)); // nobody waits
+    /// assert_eq!(cond.notify(&guard, 0).await, Err(ConditionError::ZeroCount));
+    /// let other = Lock::new().acquire().await.unwrap();
+    /// assert_eq!(cond.notify(&other, 1).await, Err(ConditionError::WrongLock));
+    /// # });
+    /// ```
     pub async fn notify(&self, guard: &LockGuard, n: usize) -> Result<usize, ConditionError> {
         self.check(guard)?;
         if n == 0 {
@@ -392,6 +532,14 @@ impl Condition {
     }
 
     /// How many tasks are waiting (introspection).
+    ///
+    /// ```
+    /// use retinue::sync::{Condition, Lock};
+    /// # retinue::rt::block_on(async {
+    /// let cond = Condition::new(Lock::new());
+    /// assert_eq!(cond.waiting().await, Ok(0));
+    /// # });
+    /// ```
     pub async fn waiting(&self) -> Result<usize, ConditionError> {
         Ok(self.addr.ask(Waiting).await?)
     }
@@ -417,6 +565,16 @@ impl Condition {
     }
 
     /// Wakes every waiter; answers how many were woken.
+    ///
+    /// ```
+    /// use retinue::sync::{Condition, Lock};
+    /// # retinue::rt::block_on(async {
+    /// let lock = Lock::new();
+    /// let cond = Condition::new(lock.clone());
+    /// let guard = lock.acquire().await.unwrap();
+    /// assert_eq!(cond.notify_all(&guard).await, Ok(0));
+    /// # });
+    /// ```
     pub async fn notify_all(&self, guard: &LockGuard) -> Result<usize, ConditionError> {
         self.check(guard)?;
         Ok(self.addr.ask(Notify(usize::MAX)).await?)

@@ -30,9 +30,12 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::cancel_sweep::ask_swept;
 use super::error::LockError;
-use crate::{Actor, ActorId, Addr, Context, Handler, Message, ReplyTo, TaskHandle, rt};
+use crate::{Actor, ActorId, Addr, Context, Handler, Message, ReplyTo, TaskHandle};
+
+mod handle;
+
+pub use handle::Lock;
 
 /// Process-wide source of fencing tokens (0 is never issued).
 static NEXT_TOKEN: AtomicU64 = AtomicU64::new(1);
@@ -63,6 +66,17 @@ pub struct LockOptions {
 }
 
 /// A snapshot of a lock's state, for introspection.
+///
+/// ```
+/// use retinue::sync::Lock;
+/// # retinue::rt::block_on(async {
+/// let lock = Lock::new();
+/// let guard = lock.acquire().await.unwrap();
+/// let s = lock.status().await.unwrap();
+/// assert!(s.locked);
+/// assert_eq!((s.holder, s.queued, s.entries), (Some(guard.token()), 0, 0));
+/// # });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LockStatus {
     /// Whether a grant is current.
@@ -329,12 +343,34 @@ impl LockGuard {
     }
 
     /// The identity of the lock actor this guard belongs to.
+    ///
+    /// ```
+    /// use retinue::sync::Lock;
+    /// # retinue::rt::block_on(async {
+    /// let lock = Lock::new();
+    /// let guard = lock.acquire().await.unwrap();
+    /// assert_eq!(guard.lock_id(), Some(lock.addr().id()));
+    /// # });
+    /// ```
     pub fn lock_id(&self) -> Option<ActorId> {
         self.addr.as_ref().map(Addr::id)
     }
 
     /// Whether this guard still holds the lock (false after its lease ran
     /// out or the actor restarted).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use retinue::sync::{Lock, LockOptions};
+    /// # retinue::rt::block_on(async {
+    /// let lock = Lock::with_options(LockOptions { lease: Some(Duration::from_millis(5)) });
+    /// let guard = lock.acquire().await.unwrap();
+    /// while guard.is_current().await.unwrap() {
+    ///     retinue::rt::sleep(Duration::from_millis(1)).await; // the lease runs out
+    /// }
+    /// assert!(!lock.is_locked().await.unwrap());
+    /// # });
+    /// ```
     pub async fn is_current(&self) -> Result<bool, LockError> {
         match &self.addr {
             Some(addr) => Ok(addr.ask(IsCurrent(self.token)).await?),
@@ -345,6 +381,16 @@ impl LockGuard {
     /// Releases the lock and reports whether this guard still held it:
     /// [`LockError::Stale`] when its lease had run out (the release then
     /// changed nothing). Dropping the guard releases silently instead.
+    ///
+    /// ```
+    /// use retinue::sync::Lock;
+    /// # retinue::rt::block_on(async {
+    /// let lock = Lock::new();
+    /// let guard = lock.acquire().await.unwrap();
+    /// guard.release().await.unwrap(); // Ok: it still held the lock
+    /// assert!(!lock.is_locked().await.unwrap());
+    /// # });
+    /// ```
     pub async fn release(mut self) -> Result<(), LockError> {
         let Some(addr) = self.addr.take() else {
             return Err(LockError::Stale);
@@ -374,112 +420,5 @@ impl fmt::Debug for LockGuard {
         f.debug_struct("LockGuard")
             .field("token", &self.token)
             .finish()
-    }
-}
-
-/// A handle to a lock actor: cheap to clone, FIFO-fair, cancellation-safe.
-///
-/// Like `asyncio.Lock`, but every grant carries a fencing token and the
-/// lock can have a lease.
-///
-/// ```
-/// use retinue::sync::Lock;
-/// # retinue::rt::block_on(async {
-/// let lock = Lock::new();
-/// let guard = lock.acquire().await.unwrap();
-/// assert_eq!(lock.holder_token().await.unwrap(), Some(guard.token()));
-/// drop(guard); // released through the control lane
-/// assert!(lock.try_acquire().await.is_ok());
-/// # });
-/// ```
-#[derive(Clone)]
-pub struct Lock {
-    addr: Addr<LockActor>,
-}
-
-impl Lock {
-    /// Spawns a plain lock actor (no lease).
-    pub fn new() -> Self {
-        Self::with_options(LockOptions::default())
-    }
-
-    /// Spawns a lock actor with these options.
-    pub fn with_options(options: LockOptions) -> Self {
-        Self::from_addr(crate::spawn(LockActor::new(options)))
-    }
-
-    /// A handle to an existing lock actor (for example one a supervisor owns).
-    pub fn from_addr(addr: Addr<LockActor>) -> Self {
-        Lock { addr }
-    }
-
-    /// The actor's address.
-    pub fn addr(&self) -> &Addr<LockActor> {
-        &self.addr
-    }
-
-    /// Waits for the lock. Dropping this future at any point loses
-    /// nothing: the abandoned waiter is removed at once, and a grant that
-    /// arrives after the drop releases itself.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use retinue::sync::Lock;
-    /// # retinue::rt::block_on(async {
-    /// let lock = Lock::new();
-    /// let held = lock.acquire().await.unwrap();
-    /// // a waiter that gives up leaves no entry behind
-    /// assert!(lock.acquire_timeout(Duration::from_millis(1)).await.is_err());
-    /// assert_eq!(lock.status().await.unwrap().entries, 0);
-    /// drop(held);
-    /// # });
-    /// ```
-    pub async fn acquire(&self) -> Result<LockGuard, LockError> {
-        Ok(ask_swept(&self.addr, Acquire, Sweep).await?)
-    }
-
-    /// The lock if it is free and nobody is queued, else
-    /// [`LockError::WouldBlock`].
-    pub async fn try_acquire(&self) -> Result<LockGuard, LockError> {
-        self.addr.ask(TryAcquire).await?
-    }
-
-    /// [`acquire`](Self::acquire) with a deadline ([`LockError::Timeout`]).
-    pub async fn acquire_timeout(&self, timeout: Duration) -> Result<LockGuard, LockError> {
-        rt::timeout(timeout, self.acquire())
-            .await
-            .unwrap_or(Err(LockError::Timeout))
-    }
-
-    /// Whether the lock is held.
-    pub async fn is_locked(&self) -> Result<bool, LockError> {
-        Ok(self.status().await?.locked)
-    }
-
-    /// The current holder's fencing token.
-    pub async fn holder_token(&self) -> Result<Option<u64>, LockError> {
-        Ok(self.status().await?.holder)
-    }
-
-    /// How many live waiters are queued.
-    pub async fn queue_len(&self) -> Result<usize, LockError> {
-        Ok(self.status().await?.queued)
-    }
-
-    /// Everything above in one round trip.
-    pub async fn status(&self) -> Result<LockStatus, LockError> {
-        Ok(self.addr.ask(Status).await?)
-    }
-}
-
-impl Default for Lock {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl fmt::Debug for Lock {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Lock").field(&self.addr).finish()
     }
 }

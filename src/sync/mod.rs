@@ -41,7 +41,7 @@ pub mod semaphore;
 pub use barrier::{Barrier, BarrierActor, BarrierError, BarrierOptions, BarrierWaitResult};
 pub use breaker::{
     BreakerActor, BreakerConfig, CallError, CallEvent, CallEvents, CallKind, CircuitBreaker,
-    ConfigError, Metrics, OpenBackoff, Outcome, Rejected, SlowCalls, State, Subscription,
+    ConfigError, Feed, Metrics, OpenBackoff, Outcome, Rejected, SlowCalls, State, Subscription,
     Transition, TripPolicy, Window,
 };
 pub use clock::{Clock, ManualClock, Sleep, SystemClock};

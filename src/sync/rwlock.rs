@@ -21,19 +21,19 @@
 //! - `Status` never changes state.
 
 use std::collections::{HashSet, VecDeque};
-use std::fmt;
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use serde::Deserialize;
 
 use super::error::RwLockError;
-use crate::{Actor, Addr, Context, Handler, Message, ReplyTo, rt};
+use crate::{Actor, Context, Handler, Message, ReplyTo};
 
 mod guard;
+mod handle;
 
 pub use guard::{RwLockReadGuard, RwLockUpgradableGuard, RwLockWriteGuard};
+pub use handle::RwLock;
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -72,6 +72,17 @@ impl RwLockOptions {
 }
 
 /// A snapshot of an rwlock's state.
+///
+/// ```
+/// use retinue::sync::RwLock;
+/// # retinue::rt::block_on(async {
+/// let rw = RwLock::new();
+/// let up = rw.upgradable_read().await.unwrap();
+/// let s = rw.status().await.unwrap();
+/// assert_eq!((s.readers, s.upgradable, s.writer, s.queued), (1, true, false, 0));
+/// # drop(up);
+/// # });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct RwLockStatus {
     /// Read grants in force (the upgradable one included).
@@ -461,159 +472,5 @@ impl Handler<Status> for RwLockActor {
             queued: live + usize::from(self.upgrading.is_some()),
             entries: self.queue.len() + usize::from(self.upgrading.is_some()),
         }
-    }
-}
-
-/// Sends `GaveUp` if the request future is dropped before its answer.
-struct GaveUpOnDrop<'a> {
-    addr: &'a Addr<RwLockActor>,
-    id: u64,
-    armed: bool,
-}
-
-impl Drop for GaveUpOnDrop<'_> {
-    fn drop(&mut self) {
-        if self.armed {
-            let _ = self.addr.tell_urgent(GaveUp(self.id));
-        }
-    }
-}
-
-/// A handle to an rwlock actor: many readers or one writer, FIFO between
-/// them, cancellation-safe.
-///
-/// ```
-/// use retinue::sync::RwLock;
-/// # retinue::rt::block_on(async {
-/// let rw = RwLock::new();
-/// let reader = rw.read().await.unwrap();
-/// // a writer must wait for the reader
-/// assert!(rw.try_write().await.is_err());
-/// drop(reader);
-/// let _writer = rw.write().await.unwrap();
-/// # });
-/// ```
-#[derive(Clone)]
-pub struct RwLock {
-    addr: Addr<RwLockActor>,
-}
-
-impl RwLock {
-    /// Spawns an rwlock actor.
-    pub fn new() -> Self {
-        Self::with_options(RwLockOptions::default())
-    }
-
-    /// Spawns an rwlock actor with these options.
-    pub fn with_options(options: RwLockOptions) -> Self {
-        Self::from_addr(crate::spawn(RwLockActor::new(options)))
-    }
-
-    /// A handle to an existing rwlock actor.
-    pub fn from_addr(addr: Addr<RwLockActor>) -> Self {
-        RwLock { addr }
-    }
-
-    /// The actor's address.
-    pub fn addr(&self) -> &Addr<RwLockActor> {
-        &self.addr
-    }
-
-    async fn request<G: Send + 'static, M: Message>(
-        &self,
-        make: impl FnOnce(u64, ReplyTo<G>) -> M,
-    ) -> Result<G, RwLockError>
-    where
-        RwLockActor: Handler<M>,
-    {
-        let id = next_id();
-        let mut notice = GaveUpOnDrop {
-            addr: &self.addr,
-            id,
-            armed: true,
-        };
-        let result = self.addr.ask_with(|port| make(id, port)).await;
-        notice.armed = false;
-        Ok(result?)
-    }
-
-    /// Waits for a read grant (behind any queued writer).
-    pub async fn read(&self) -> Result<RwLockReadGuard, RwLockError> {
-        self.request(Read).await
-    }
-
-    /// Waits for the write grant.
-    pub async fn write(&self) -> Result<RwLockWriteGuard, RwLockError> {
-        self.request(Write).await
-    }
-
-    /// Waits for the upgradable read grant (at most one holder).
-    pub async fn upgradable_read(&self) -> Result<RwLockUpgradableGuard, RwLockError> {
-        self.request(UpgradableRead).await
-    }
-
-    /// [`read`](Self::read) with a deadline.
-    pub async fn read_timeout(&self, timeout: Duration) -> Result<RwLockReadGuard, RwLockError> {
-        rt::timeout(timeout, self.read())
-            .await
-            .unwrap_or(Err(RwLockError::Timeout))
-    }
-
-    /// [`write`](Self::write) with a deadline.
-    pub async fn write_timeout(&self, timeout: Duration) -> Result<RwLockWriteGuard, RwLockError> {
-        rt::timeout(timeout, self.write())
-            .await
-            .unwrap_or(Err(RwLockError::Timeout))
-    }
-
-    /// [`upgradable_read`](Self::upgradable_read) with a deadline.
-    pub async fn upgradable_read_timeout(
-        &self,
-        timeout: Duration,
-    ) -> Result<RwLockUpgradableGuard, RwLockError> {
-        rt::timeout(timeout, self.upgradable_read())
-            .await
-            .unwrap_or(Err(RwLockError::Timeout))
-    }
-
-    /// A read grant if one can be had at once with nobody queued.
-    pub async fn try_read(&self) -> Result<RwLockReadGuard, RwLockError> {
-        match self.addr.ask(Try(TryKind::Read)).await?? {
-            TryGrant::Read(g) => Ok(g),
-            _ => Err(RwLockError::WouldBlock),
-        }
-    }
-
-    /// The write grant if it can be had at once with nobody queued.
-    pub async fn try_write(&self) -> Result<RwLockWriteGuard, RwLockError> {
-        match self.addr.ask(Try(TryKind::Write)).await?? {
-            TryGrant::Write(g) => Ok(g),
-            _ => Err(RwLockError::WouldBlock),
-        }
-    }
-
-    /// The upgradable read grant if it can be had at once.
-    pub async fn try_upgradable_read(&self) -> Result<RwLockUpgradableGuard, RwLockError> {
-        match self.addr.ask(Try(TryKind::Upgradable)).await?? {
-            TryGrant::Upgradable(g) => Ok(g),
-            _ => Err(RwLockError::WouldBlock),
-        }
-    }
-
-    /// Who holds what and how many wait.
-    pub async fn status(&self) -> Result<RwLockStatus, RwLockError> {
-        Ok(self.addr.ask(Status).await?)
-    }
-}
-
-impl Default for RwLock {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl fmt::Debug for RwLock {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("RwLock").field(&self.addr).finish()
     }
 }

@@ -20,12 +20,15 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::cancel_sweep::{ask_swept, next_epoch};
+use super::cancel_sweep::next_epoch;
 use crate::{Actor, Addr, AskError, Context, Handler, Message, ReplyTo};
+
+mod handle;
+
+pub use handle::Semaphore;
 
 /// Options of a [`SemaphoreActor`] (deserializable from config files).
 ///
@@ -55,6 +58,19 @@ impl Default for SemaphoreOptions {
 }
 
 /// Why a semaphore operation failed.
+///
+/// ```
+/// use retinue::sync::{Semaphore, SemaphoreError};
+/// # retinue::rt::block_on(async {
+/// let sem = Semaphore::bounded(2);
+/// assert_eq!(sem.acquire(0).await.unwrap_err(), SemaphoreError::ZeroPermits);
+/// assert_eq!(
+///     sem.acquire(3).await.unwrap_err(),
+///     SemaphoreError::TooMany { requested: 3, max: 2 }
+/// );
+/// assert_eq!(sem.release(1).await.unwrap_err(), SemaphoreError::Overflow);
+/// # });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SemaphoreError {
     /// `acquire(0)` / `release(0)`: a count of zero makes no sense.
@@ -101,6 +117,17 @@ impl From<AskError> for SemaphoreError {
 }
 
 /// Permits held; dropping it returns them (control lane, never lost).
+///
+/// ```
+/// use retinue::sync::Semaphore;
+/// # retinue::rt::block_on(async {
+/// let sem = Semaphore::new(3);
+/// let permit = sem.acquire(2).await.unwrap();
+/// assert_eq!(sem.available().await, Ok(1));
+/// drop(permit); // both permits come back
+/// assert_eq!(sem.available().await, Ok(3));
+/// # });
+/// ```
 #[must_use = "dropping the permit releases it at once"]
 pub struct SemaphorePermit {
     addr: Addr<SemaphoreActor>,
@@ -110,11 +137,29 @@ pub struct SemaphorePermit {
 
 impl SemaphorePermit {
     /// How many permits this guard holds.
+    ///
+    /// ```
+    /// # retinue::rt::block_on(async {
+    /// let sem = retinue::sync::Semaphore::new(3);
+    /// assert_eq!(sem.acquire(2).await.unwrap().permits(), 2);
+    /// # });
+    /// ```
     pub fn permits(&self) -> usize {
         self.permits
     }
 
     /// Keeps the permits consumed: nothing is released on drop.
+    ///
+    /// ```
+    /// use retinue::sync::Semaphore;
+    /// # retinue::rt::block_on(async {
+    /// let sem = Semaphore::new(1);
+    /// sem.acquire(1).await.unwrap().forget();
+    /// assert_eq!(sem.available().await, Ok(0)); // consumed for good
+    /// sem.release(1).await.unwrap(); // until released explicitly
+    /// assert_eq!(sem.available().await, Ok(1));
+    /// # });
+    /// ```
     pub fn forget(mut self) {
         self.permits = 0;
     }
@@ -140,6 +185,15 @@ impl fmt::Debug for SemaphorePermit {
 }
 
 /// A snapshot of a semaphore's state.
+///
+/// ```
+/// # retinue::rt::block_on(async {
+/// let sem = retinue::sync::Semaphore::new(1);
+/// let _p = sem.acquire(1).await.unwrap();
+/// let s = sem.status().await.unwrap();
+/// assert_eq!((s.available, s.waiters, s.locked, s.entries), (0, 0, true, 0));
+/// # });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SemaphoreStatus {
     /// Permits free right now.
@@ -359,100 +413,5 @@ impl Handler<Status> for SemaphoreActor {
             locked: self.available == 0 || waiters > 0,
             entries: self.waiters.len(),
         }
-    }
-}
-
-/// A clonable handle to a semaphore actor.
-///
-/// ```
-/// use retinue::sync::{Semaphore, SemaphoreError};
-///
-/// # retinue::rt::block_on(async {
-/// let sem = Semaphore::new(2);
-/// let a = sem.acquire(1).await.unwrap();
-/// let b = sem.acquire(1).await.unwrap();
-/// assert_eq!(sem.try_acquire(1).await.unwrap_err(), SemaphoreError::WouldBlock);
-/// drop(a); // released through the control lane
-/// let c = sem.acquire(1).await.unwrap();
-/// assert_eq!(sem.available().await, Ok(0));
-/// # drop((b, c));
-/// # });
-/// ```
-#[derive(Clone, Debug)]
-pub struct Semaphore {
-    addr: Addr<SemaphoreActor>,
-}
-
-impl Semaphore {
-    /// Spawns an unbounded-mode semaphore with `permits` free permits.
-    pub fn new(permits: usize) -> Self {
-        Self::with_options(SemaphoreOptions {
-            permits,
-            bounded: false,
-        })
-    }
-
-    /// Spawns a bounded semaphore: releases beyond `permits` are rejected.
-    pub fn bounded(permits: usize) -> Self {
-        Self::with_options(SemaphoreOptions {
-            permits,
-            bounded: true,
-        })
-    }
-
-    /// Spawns a semaphore with these options.
-    pub fn with_options(opts: SemaphoreOptions) -> Self {
-        Self::from_addr(crate::spawn(SemaphoreActor::new(opts)))
-    }
-
-    /// Wraps the address of an existing (e.g. supervised) semaphore actor.
-    pub fn from_addr(addr: Addr<SemaphoreActor>) -> Self {
-        Semaphore { addr }
-    }
-
-    /// The actor's address.
-    pub fn addr(&self) -> &Addr<SemaphoreActor> {
-        &self.addr
-    }
-
-    /// Waits (FIFO) for `n` permits.
-    pub async fn acquire(&self, n: usize) -> Result<SemaphorePermit, SemaphoreError> {
-        ask_swept(&self.addr, |port| Acquire { permits: n, port }, Sweep).await?
-    }
-
-    /// Takes `n` permits now, or fails with [`SemaphoreError::WouldBlock`].
-    pub async fn try_acquire(&self, n: usize) -> Result<SemaphorePermit, SemaphoreError> {
-        self.addr.ask(TryAcquire(n)).await?
-    }
-
-    /// [`acquire`](Self::acquire) with a deadline ([`SemaphoreError::Timeout`]).
-    pub async fn acquire_timeout(
-        &self,
-        n: usize,
-        timeout: Duration,
-    ) -> Result<SemaphorePermit, SemaphoreError> {
-        crate::rt::timeout(timeout, self.acquire(n))
-            .await
-            .unwrap_or(Err(SemaphoreError::Timeout))
-    }
-
-    /// Adds `n` permits (bounded mode: never beyond the initial count).
-    pub async fn release(&self, n: usize) -> Result<(), SemaphoreError> {
-        self.addr.ask(Release(n)).await?
-    }
-
-    /// Permits free right now.
-    pub async fn available(&self) -> Result<usize, SemaphoreError> {
-        Ok(self.status().await?.available)
-    }
-
-    /// Whether an `acquire(1)` would wait: zero permits, or waiters queued.
-    pub async fn locked(&self) -> Result<bool, SemaphoreError> {
-        Ok(self.status().await?.locked)
-    }
-
-    /// A snapshot of the state.
-    pub async fn status(&self) -> Result<SemaphoreStatus, SemaphoreError> {
-        Ok(self.addr.ask(Status).await?)
     }
 }

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod breaker;
 pub mod cancel;
 pub mod nats;
 pub mod wait;

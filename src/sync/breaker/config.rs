@@ -86,6 +86,14 @@ impl Default for BreakerConfig {
 }
 
 /// When a closed breaker trips.
+///
+/// ```
+/// use retinue::sync::{BreakerConfig, TripPolicy};
+///
+/// let cfg: BreakerConfig =
+///     serde_json::from_str(r#"{ "trip": { "consecutive_failures": { "failures": 3 } } }"#).unwrap();
+/// assert_eq!(cfg.trip, TripPolicy::ConsecutiveFailures { failures: 3 });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum TripPolicy {
@@ -109,6 +117,15 @@ impl Default for TripPolicy {
 }
 
 /// A sliding window of recent calls.
+///
+/// ```
+/// use std::time::Duration;
+/// use retinue::sync::{BreakerConfig, Window};
+///
+/// let cfg: BreakerConfig = serde_json::from_str(r#"{ "window": { "time": "10s" } }"#).unwrap();
+/// assert_eq!(cfg.window, Window::Time(Duration::from_secs(10)));
+/// assert_eq!(BreakerConfig::default().window, Window::Count(100));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Window {
@@ -126,6 +143,16 @@ impl Default for Window {
 }
 
 /// The slow-call policy.
+///
+/// ```
+/// use std::time::Duration;
+/// use retinue::sync::BreakerConfig;
+///
+/// let cfg: BreakerConfig =
+///     serde_json::from_str(r#"{ "slow_calls": { "threshold": "2s" } }"#).unwrap();
+/// let slow = cfg.slow_calls.unwrap();
+/// assert_eq!((slow.threshold, slow.rate), (Duration::from_secs(2), 1.0));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SlowCalls {
@@ -145,6 +172,17 @@ fn one() -> f64 {
 /// Exponential growth of the open wait: the n-th opening in a row waits
 /// `open_wait * multiplier^(n-1)`, at most `max`, then randomized by
 /// ±`jitter` (a fraction). Resets when the breaker closes.
+///
+/// ```
+/// use std::time::Duration;
+/// use retinue::sync::OpenBackoff;
+///
+/// let b = OpenBackoff { multiplier: 2.0, max: Duration::from_secs(8), jitter: 0.0 };
+/// let base = Duration::from_secs(1);
+/// assert_eq!(b.wait(base, 1), Duration::from_secs(1));
+/// assert_eq!(b.wait(base, 3), Duration::from_secs(4));
+/// assert_eq!(b.wait(base, 10), Duration::from_secs(8)); // capped
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OpenBackoff {
@@ -175,6 +213,14 @@ impl OpenBackoff {
 }
 
 /// A configuration that cannot work.
+///
+/// ```
+/// use retinue::sync::BreakerConfig;
+///
+/// let bad = BreakerConfig { half_open_trials: 0, ..BreakerConfig::default() };
+/// let err = bad.validate().unwrap_err();
+/// assert!(err.to_string().contains("half_open_trials"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError(pub String);
 

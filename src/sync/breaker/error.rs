@@ -6,6 +6,24 @@ use std::time::Duration;
 use super::state::State;
 
 /// The breaker did not admit the call; it never ran.
+///
+/// ```
+/// use std::time::Duration;
+/// use retinue::sync::{BreakerConfig, CallError, CircuitBreaker, ManualClock, State, TripPolicy};
+/// # retinue::rt::block_on(async {
+/// let cfg = BreakerConfig {
+///     trip: TripPolicy::ConsecutiveFailures { failures: 1 },
+///     open_wait: Duration::from_secs(5),
+///     ..BreakerConfig::default()
+/// };
+/// let breaker = CircuitBreaker::spawn_with_clock(cfg, ManualClock::new()).unwrap();
+/// let _ = breaker.call(|| async { Err::<(), _>(()) }).await;
+/// let err = breaker.call(|| async { Ok::<(), ()>(()) }).await.unwrap_err();
+/// let rejected = err.rejected().unwrap();
+/// assert_eq!(rejected.state, State::Open);
+/// assert_eq!(rejected.retry_after, Some(Duration::from_secs(5)));
+/// # });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rejected {
     /// The breaker's state when it refused.
@@ -29,6 +47,14 @@ impl fmt::Display for Rejected {
 impl std::error::Error for Rejected {}
 
 /// Why [`CircuitBreaker::call`](super::CircuitBreaker::call) gave no value.
+///
+/// ```
+/// use retinue::sync::CallError;
+///
+/// let e: CallError<&str> = CallError::Inner("boom");
+/// assert_eq!(e.to_string(), "boom");
+/// assert_eq!(CallError::<&str>::Unavailable.into_inner(), None);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CallError<E> {
     /// The call's own error, untouched.
@@ -44,6 +70,12 @@ pub enum CallError<E> {
 
 impl<E> CallError<E> {
     /// The call's own error, if that is what this is.
+    ///
+    /// ```
+    /// use retinue::sync::CallError;
+    ///
+    /// assert_eq!(CallError::Inner(7).into_inner(), Some(7));
+    /// ```
     pub fn into_inner(self) -> Option<E> {
         match self {
             CallError::Inner(e) => Some(e),
@@ -52,6 +84,12 @@ impl<E> CallError<E> {
     }
 
     /// The rejection, if the breaker refused.
+    ///
+    /// ```
+    /// use retinue::sync::CallError;
+    ///
+    /// assert!(CallError::Inner(7).rejected().is_none());
+    /// ```
     pub fn rejected(&self) -> Option<&Rejected> {
         match self {
             CallError::Rejected(r) => Some(r),

@@ -24,7 +24,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_lite::{FutureExt, Stream};
+use futures_lite::FutureExt;
 
 use crate::supervisor::ChildSpec;
 use crate::sync::{Clock, SystemClock};
@@ -33,11 +33,12 @@ use crate::{Addr, AskError};
 use super::actor::{BreakerActor, Shared};
 use super::config::{BreakerConfig, ConfigError};
 use super::error::CallError;
+use super::feed::{CallEvents, Feed, Subscription};
 use super::protocol::Parts;
 use super::protocol::{
     Acquire, External, GetMetrics, GetParts, Manual, Permit, Report, Subscribe, SubscribeCalls,
 };
-use super::state::{CallEvent, Metrics, Outcome, State, Transition};
+use super::state::{Metrics, Outcome, State};
 
 /// A circuit breaker. Cheap to clone; clones share one breaker actor,
 /// which stops when the last clone is dropped.
@@ -72,12 +73,42 @@ pub struct CircuitBreaker {
 
 impl CircuitBreaker {
     /// Validates `config` and starts a breaker on real time.
+    ///
+    /// ```
+    /// use retinue::sync::{BreakerConfig, CircuitBreaker};
+    /// # retinue::rt::block_on(async {
+    /// let breaker = CircuitBreaker::spawn(BreakerConfig::default()).unwrap();
+    /// assert_eq!(breaker.call(|| async { Ok::<_, ()>(1) }).await, Ok(1));
+    /// // a config that cannot work is refused
+    /// let bad = BreakerConfig { half_open_trials: 0, ..BreakerConfig::default() };
+    /// assert!(CircuitBreaker::spawn(bad).is_err());
+    /// # });
+    /// ```
     pub fn spawn(config: BreakerConfig) -> Result<Self, ConfigError> {
         Self::spawn_with_clock(config, SystemClock)
     }
 
     /// Starts a breaker on the given clock (tests use
     /// [`ManualClock`](crate::sync::ManualClock)).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use retinue::sync::{BreakerConfig, CircuitBreaker, ManualClock, State, TripPolicy};
+    /// # retinue::rt::block_on(async {
+    /// let clock = ManualClock::new();
+    /// let cfg = BreakerConfig {
+    ///     trip: TripPolicy::ConsecutiveFailures { failures: 1 },
+    ///     open_wait: Duration::from_secs(30),
+    ///     ..BreakerConfig::default()
+    /// };
+    /// let breaker = CircuitBreaker::spawn_with_clock(cfg, clock.clone()).unwrap();
+    /// let _ = breaker.call(|| async { Err::<(), _>("down") }).await;
+    /// assert_eq!(breaker.state(), State::Open);
+    /// clock.advance(Duration::from_secs(30)); // no real wait
+    /// assert_eq!(breaker.call(|| async { Ok::<_, &str>(()) }).await, Ok(()));
+    /// assert_eq!(breaker.state(), State::Closed);
+    /// # });
+    /// ```
     pub fn spawn_with_clock(config: BreakerConfig, clock: impl Clock) -> Result<Self, ConfigError> {
         let actor = BreakerActor::with_clock(config, clock)?;
         let parts = actor.parts();
@@ -115,6 +146,14 @@ impl CircuitBreaker {
     }
 
     /// The actor's address.
+    ///
+    /// ```
+    /// use retinue::sync::{BreakerConfig, CircuitBreaker};
+    /// # retinue::rt::block_on(async {
+    /// let breaker = CircuitBreaker::spawn(BreakerConfig::default()).unwrap();
+    /// assert!(breaker.addr().is_alive());
+    /// # });
+    /// ```
     pub fn addr(&self) -> &Addr<BreakerActor> {
         &self.addr
     }
@@ -154,6 +193,16 @@ impl CircuitBreaker {
 
     /// Runs `f()` through the breaker: `Ok` is a success, `Err` a failure.
     /// Returns the call's own result, or why it did not run / was cut off.
+    ///
+    /// ```
+    /// use retinue::sync::{BreakerConfig, CallError, CircuitBreaker};
+    /// # retinue::rt::block_on(async {
+    /// let breaker = CircuitBreaker::spawn(BreakerConfig::default()).unwrap();
+    /// let r: Result<u32, CallError<&str>> = breaker.call(|| async { Err("refused") }).await;
+    /// assert_eq!(r, Err(CallError::Inner("refused"))); // the call's own error
+    /// assert_eq!(breaker.metrics().await.unwrap().failures, 1);
+    /// # });
+    /// ```
     pub async fn call<T, E, F, Fut>(&self, f: F) -> Result<T, CallError<E>>
     where
         F: FnOnce() -> Fut,
@@ -277,6 +326,20 @@ impl CircuitBreaker {
     /// Records a failure measured elsewhere (resilience4j's `onError`);
     /// see [`record_success`](Self::record_success). It may trip the
     /// breaker; the transition is in force when this returns.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use retinue::sync::{BreakerConfig, CircuitBreaker, State, TripPolicy};
+    /// # retinue::rt::block_on(async {
+    /// let cfg = BreakerConfig {
+    ///     trip: TripPolicy::ConsecutiveFailures { failures: 1 },
+    ///     ..BreakerConfig::default()
+    /// };
+    /// let breaker = CircuitBreaker::spawn(cfg).unwrap();
+    /// breaker.record_failure(Duration::from_millis(80)).await.unwrap();
+    /// assert_eq!(breaker.state(), State::Open);
+    /// # });
+    /// ```
     pub async fn record_failure(&self, elapsed: Duration) -> Result<(), AskError> {
         self.record_external(true, elapsed).await
     }
@@ -310,19 +373,40 @@ impl CircuitBreaker {
     /// # });
     /// ```
     pub async fn subscribe_calls(&self) -> Result<CallEvents, AskError> {
-        Ok(CallEvents {
-            rx: Box::pin(self.addr.ask(SubscribeCalls).await?),
-        })
+        Ok(Feed::new(self.addr.ask(SubscribeCalls).await?))
     }
 
     /// The state as last published by the actor. An open breaker whose
     /// wait is over reads `Open` until the next call (or the timer, with
     /// automatic transition) moves it to half-open.
+    ///
+    /// ```
+    /// use retinue::sync::{BreakerConfig, CircuitBreaker, State};
+    /// # retinue::rt::block_on(async {
+    /// let breaker = CircuitBreaker::spawn(BreakerConfig::default()).unwrap();
+    /// assert_eq!(breaker.state(), State::Closed); // one atomic load, no message
+    /// breaker.disable().await.unwrap();
+    /// assert_eq!(breaker.state(), State::Disabled);
+    /// # });
+    /// ```
     pub fn state(&self) -> State {
         State::from_code(self.shared.load().1)
     }
 
     /// A snapshot of the books.
+    ///
+    /// ```
+    /// use retinue::sync::{BreakerConfig, CircuitBreaker, Window};
+    /// # retinue::rt::block_on(async {
+    /// let cfg = BreakerConfig { window: Window::Count(4), minimum_calls: 2, ..BreakerConfig::default() };
+    /// let breaker = CircuitBreaker::spawn(cfg).unwrap();
+    /// let _ = breaker.call(|| async { Ok::<_, ()>(()) }).await;
+    /// let _ = breaker.call(|| async { Err::<(), _>(()) }).await;
+    /// let m = breaker.metrics().await.unwrap();
+    /// assert_eq!((m.calls, m.failures, m.window_calls), (2, 1, 2));
+    /// assert_eq!(m.failure_rate, Some(0.5));
+    /// # });
+    /// ```
     pub async fn metrics(&self) -> Result<Metrics, AskError> {
         self.addr.ask(GetMetrics).await
     }
@@ -346,9 +430,7 @@ impl CircuitBreaker {
     /// # });
     /// ```
     pub async fn subscribe(&self) -> Result<Subscription, AskError> {
-        Ok(Subscription {
-            rx: Box::pin(self.addr.ask(Subscribe).await?),
-        })
+        Ok(Feed::new(self.addr.ask(Subscribe).await?))
     }
 
     /// Moves the breaker to half-open now (from any state): the
@@ -373,28 +455,83 @@ impl CircuitBreaker {
     }
 
     /// Opens the breaker until another manual change: every call is rejected.
+    ///
+    /// ```
+    /// use retinue::sync::{BreakerConfig, CallError, CircuitBreaker, State};
+    /// # retinue::rt::block_on(async {
+    /// let breaker = CircuitBreaker::spawn(BreakerConfig::default()).unwrap();
+    /// breaker.force_open().await.unwrap();
+    /// let r = breaker.call(|| async { Ok::<_, ()>(()) }).await;
+    /// assert!(matches!(r, Err(CallError::Rejected(r)) if r.state == State::ForcedOpen));
+    /// # });
+    /// ```
     pub async fn force_open(&self) -> Result<(), AskError> {
         self.addr.ask(Manual::ForceOpen).await
     }
 
     /// Closes the breaker (from any state, an already closed one too) with
     /// a fresh window and failure count; normal tripping resumes.
+    ///
+    /// ```
+    /// use retinue::sync::{BreakerConfig, CircuitBreaker, State};
+    /// # retinue::rt::block_on(async {
+    /// let breaker = CircuitBreaker::spawn(BreakerConfig::default()).unwrap();
+    /// let _ = breaker.call(|| async { Err::<(), _>(()) }).await;
+    /// breaker.force_closed().await.unwrap(); // already closed: a fresh window
+    /// let m = breaker.metrics().await.unwrap();
+    /// assert_eq!((m.state, m.consecutive_failures, m.window_calls), (State::Closed, 0, 0));
+    /// # });
+    /// ```
     pub async fn force_closed(&self) -> Result<(), AskError> {
         self.addr.ask(Manual::ForceClosed).await
     }
 
     /// Admits every call and never trips, still counting in the metrics.
+    ///
+    /// ```
+    /// use retinue::sync::{BreakerConfig, CircuitBreaker, State, TripPolicy};
+    /// # retinue::rt::block_on(async {
+    /// let cfg = BreakerConfig {
+    ///     trip: TripPolicy::ConsecutiveFailures { failures: 1 },
+    ///     ..BreakerConfig::default()
+    /// };
+    /// let breaker = CircuitBreaker::spawn(cfg).unwrap();
+    /// breaker.disable().await.unwrap();
+    /// let _ = breaker.call(|| async { Err::<(), _>(()) }).await;
+    /// assert_eq!(breaker.state(), State::Disabled); // never trips
+    /// assert_eq!(breaker.metrics().await.unwrap().failures, 1); // still counts
+    /// # });
+    /// ```
     pub async fn disable(&self) -> Result<(), AskError> {
         self.addr.ask(Manual::Disable).await
     }
 
     /// Back to a fresh closed breaker: window, counts, open-wait backoff
     /// and metrics cleared.
+    ///
+    /// ```
+    /// use retinue::sync::{BreakerConfig, CircuitBreaker};
+    /// # retinue::rt::block_on(async {
+    /// let breaker = CircuitBreaker::spawn(BreakerConfig::default()).unwrap();
+    /// let _ = breaker.call(|| async { Err::<(), _>(()) }).await;
+    /// breaker.reset().await.unwrap();
+    /// assert_eq!(breaker.metrics().await.unwrap().calls, 0);
+    /// # });
+    /// ```
     pub async fn reset(&self) -> Result<(), AskError> {
         self.addr.ask(Manual::Reset).await
     }
 
     /// The clock this breaker runs on.
+    ///
+    /// ```
+    /// use retinue::sync::{BreakerConfig, CircuitBreaker, Clock, ManualClock};
+    /// # retinue::rt::block_on(async {
+    /// let clock = ManualClock::new();
+    /// let breaker = CircuitBreaker::spawn_with_clock(BreakerConfig::default(), clock.clone()).unwrap();
+    /// assert_eq!(breaker.clock().now(), clock.now());
+    /// # });
+    /// ```
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.clock
     }
@@ -405,73 +542,5 @@ impl fmt::Debug for CircuitBreaker {
         f.debug_struct("CircuitBreaker")
             .field("state", &self.state())
             .finish_non_exhaustive()
-    }
-}
-
-/// A stream of a breaker's [`Transition`]s; ends when the breaker stops.
-pub struct Subscription {
-    rx: std::pin::Pin<Box<async_channel::Receiver<Transition>>>,
-}
-
-impl Subscription {
-    /// The next transition; `None` once the breaker is gone.
-    pub async fn recv(&mut self) -> Option<Transition> {
-        self.rx.recv().await.ok()
-    }
-
-    /// A transition that already happened, without waiting.
-    pub fn try_recv(&mut self) -> Option<Transition> {
-        self.rx.try_recv().ok()
-    }
-}
-
-impl Stream for Subscription {
-    type Item = Transition;
-
-    fn poll_next(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Transition>> {
-        self.rx.as_mut().poll_next(cx)
-    }
-}
-
-impl fmt::Debug for Subscription {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Subscription").finish_non_exhaustive()
-    }
-}
-
-/// A stream of a breaker's [`CallEvent`]s; ends when the breaker stops.
-pub struct CallEvents {
-    rx: std::pin::Pin<Box<async_channel::Receiver<CallEvent>>>,
-}
-
-impl CallEvents {
-    /// The next call event; `None` once the breaker is gone.
-    pub async fn recv(&mut self) -> Option<CallEvent> {
-        self.rx.recv().await.ok()
-    }
-
-    /// An event that already happened, without waiting.
-    pub fn try_recv(&mut self) -> Option<CallEvent> {
-        self.rx.try_recv().ok()
-    }
-}
-
-impl Stream for CallEvents {
-    type Item = CallEvent;
-
-    fn poll_next(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<CallEvent>> {
-        self.rx.as_mut().poll_next(cx)
-    }
-}
-
-impl fmt::Debug for CallEvents {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CallEvents").finish_non_exhaustive()
     }
 }

@@ -16,11 +16,13 @@
 //!
 //! Files: `config` (serde config), `window` (sliding windows),
 //! `state` (public state and event types), `error`, `actor` (the books),
-//! `protocol` (the actor's messages and the call permit), `handle`.
+//! `protocol` (the actor's messages and the call permit), `feed` (event
+//! streams), `handle`.
 
 mod actor;
 mod config;
 mod error;
+mod feed;
 mod handle;
 mod protocol;
 mod state;
@@ -29,5 +31,6 @@ mod window;
 pub use actor::BreakerActor;
 pub use config::{BreakerConfig, ConfigError, OpenBackoff, SlowCalls, TripPolicy, Window};
 pub use error::{CallError, Rejected};
-pub use handle::{CallEvents, CircuitBreaker, Subscription};
+pub use feed::{CallEvents, Feed, Subscription};
+pub use handle::CircuitBreaker;
 pub use state::{CallEvent, CallKind, Metrics, Outcome, State, Transition};

@@ -5,6 +5,12 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 /// A breaker's state.
+///
+/// ```
+/// use retinue::sync::State;
+///
+/// assert_eq!(State::HalfOpen.to_string(), "half-open");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum State {
     /// Calls run and are recorded; the trip policy is watched.
@@ -71,6 +77,17 @@ pub struct Transition {
 }
 
 /// How a finished call counts.
+///
+/// ```
+/// use retinue::sync::{BreakerConfig, CircuitBreaker, Outcome};
+/// # retinue::rt::block_on(async {
+/// let breaker = CircuitBreaker::spawn(BreakerConfig::default()).unwrap();
+/// // an Ok value that is really a failure
+/// let classify = |r: &Result<u16, ()>| if r == &Ok(503) { Outcome::Failure } else { Outcome::Success };
+/// let _ = breaker.call_with(classify, || async { Ok(503) }).await;
+/// assert_eq!(breaker.metrics().await.unwrap().failures, 1);
+/// # });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     /// A success: resets the consecutive-failure count.
@@ -83,6 +100,15 @@ pub enum Outcome {
 }
 
 /// A snapshot of the breaker's books.
+///
+/// ```
+/// use retinue::sync::{BreakerConfig, CircuitBreaker, State};
+/// # retinue::rt::block_on(async {
+/// let breaker = CircuitBreaker::spawn(BreakerConfig::default()).unwrap();
+/// let m = breaker.metrics().await.unwrap();
+/// assert_eq!((m.state, m.calls, m.failure_rate, m.retry_after), (State::Closed, 0, None, None));
+/// # });
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Metrics {
     /// The current state.
@@ -138,6 +164,18 @@ impl fmt::Display for CallKind {
 }
 
 /// One call's event (resilience4j's per-call events).
+///
+/// ```
+/// use retinue::sync::{BreakerConfig, CallKind, CircuitBreaker};
+/// # retinue::rt::block_on(async {
+/// let breaker = CircuitBreaker::spawn(BreakerConfig::default()).unwrap();
+/// let mut calls = breaker.subscribe_calls().await.unwrap();
+/// breaker.force_open().await.unwrap();
+/// let _ = breaker.call(|| async { Ok::<_, ()>(()) }).await;
+/// let e = calls.recv().await.unwrap();
+/// assert_eq!((e.kind, e.elapsed), (CallKind::Rejected, None));
+/// # });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CallEvent {
     /// What became of the call.

@@ -11,7 +11,7 @@ use std::fmt;
 
 use super::{Downgrade, DowngradeToUpgradable, Release, RwLockActor, TryUpgrade, Upgrade};
 use crate::sync::RwLockError;
-use crate::{Addr, Context};
+use crate::{Addr, Context, Handler, Message};
 
 /// One grant; releases itself on drop unless disarmed.
 pub(super) struct Grant {
@@ -30,6 +30,19 @@ impl Grant {
     pub(super) fn disarm(mut self) {
         self.addr = None;
     }
+
+    /// The same grant under a new guard, after telling the actor what it
+    /// becomes (`msg(id)`, control lane); this guard no longer releases.
+    fn hand_on<M: Message>(&mut self, msg: impl FnOnce(u64) -> M) -> Grant
+    where
+        RwLockActor: Handler<M>,
+    {
+        let addr = self.addr.take();
+        if let Some(addr) = &addr {
+            let _ = addr.tell_urgent(msg(self.id));
+        }
+        Grant { id: self.id, addr }
+    }
 }
 
 impl Drop for Grant {
@@ -41,6 +54,17 @@ impl Drop for Grant {
 }
 
 /// A read grant; dropping it releases it.
+///
+/// ```
+/// use retinue::sync::RwLock;
+/// # retinue::rt::block_on(async {
+/// let rw = RwLock::new();
+/// let reader = rw.read().await.unwrap();
+/// assert!(rw.try_write().await.is_err());
+/// drop(reader); // released through the control lane
+/// assert!(rw.try_write().await.is_ok());
+/// # });
+/// ```
 #[must_use = "the grant is released as soon as the guard is dropped"]
 pub struct RwLockReadGuard(pub(super) Grant);
 
@@ -62,6 +86,17 @@ pub struct RwLockWriteGuard(pub(super) Grant);
 
 /// An upgradable read grant: coexists with readers, excludes writers and
 /// other upgradable readers, and can become a write grant.
+///
+/// ```
+/// use retinue::sync::RwLock;
+/// # retinue::rt::block_on(async {
+/// let rw = RwLock::new();
+/// let up = rw.upgradable_read().await.unwrap();
+/// let reader = rw.read().await.unwrap(); // coexists with readers
+/// drop(reader);
+/// let _writer = up.upgrade().await.unwrap();
+/// # });
+/// ```
 #[must_use = "the grant is released as soon as the guard is dropped"]
 pub struct RwLockUpgradableGuard(pub(super) Grant);
 
@@ -78,15 +113,20 @@ impl RwLockWriteGuard {
 
     /// Turns this write grant into a read grant atomically (no writer can
     /// slip in between); readers queued behind are admitted.
+    ///
+    /// ```
+    /// use retinue::sync::RwLock;
+    /// # retinue::rt::block_on(async {
+    /// let rw = RwLock::new();
+    /// let w = rw.write().await.unwrap();
+    /// let r = w.downgrade();
+    /// let s = rw.status().await.unwrap();
+    /// assert_eq!((s.readers, s.writer), (1, false));
+    /// # drop(r);
+    /// # });
+    /// ```
     pub fn downgrade(mut self) -> RwLockReadGuard {
-        let addr = self.0.addr.take();
-        if let Some(addr) = &addr {
-            let _ = addr.tell_urgent(Downgrade(self.0.id));
-        }
-        RwLockReadGuard(Grant {
-            id: self.0.id,
-            addr,
-        })
+        RwLockReadGuard(self.0.hand_on(Downgrade))
     }
 
     /// Turns this write grant into an upgradable read grant atomically:
@@ -106,14 +146,7 @@ impl RwLockWriteGuard {
     /// # });
     /// ```
     pub fn downgrade_to_upgradable(mut self) -> RwLockUpgradableGuard {
-        let addr = self.0.addr.take();
-        if let Some(addr) = &addr {
-            let _ = addr.tell_urgent(DowngradeToUpgradable(self.0.id));
-        }
-        RwLockUpgradableGuard(Grant {
-            id: self.0.id,
-            addr,
-        })
+        RwLockUpgradableGuard(self.0.hand_on(DowngradeToUpgradable))
     }
 }
 
@@ -185,6 +218,20 @@ impl RwLockUpgradableGuard {
 
     /// [`upgrade`](Self::upgrade) with a deadline. On
     /// [`RwLockError::Timeout`] the upgradable grant has been released.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use retinue::sync::{RwLock, RwLockError};
+    /// # retinue::rt::block_on(async {
+    /// let rw = RwLock::new();
+    /// let up = rw.upgradable_read().await.unwrap();
+    /// let reader = rw.read().await.unwrap(); // keeps the upgrade waiting
+    /// let late = up.upgrade_timeout(Duration::from_millis(5)).await;
+    /// assert_eq!(late.unwrap_err(), RwLockError::Timeout);
+    /// assert!(!rw.status().await.unwrap().upgradable); // released
+    /// # drop(reader);
+    /// # });
+    /// ```
     pub async fn upgrade_timeout(
         self,
         timeout: std::time::Duration,
@@ -196,15 +243,19 @@ impl RwLockUpgradableGuard {
 
     /// Turns this grant into a plain read grant, letting another upgradable
     /// reader (or a queued one) in.
+    ///
+    /// ```
+    /// use retinue::sync::RwLock;
+    /// # retinue::rt::block_on(async {
+    /// let rw = RwLock::new();
+    /// let up = rw.upgradable_read().await.unwrap();
+    /// let r = up.downgrade();
+    /// let other = rw.try_upgradable_read().await.unwrap(); // the slot is free again
+    /// # drop((r, other));
+    /// # });
+    /// ```
     pub fn downgrade(mut self) -> RwLockReadGuard {
-        let addr = self.0.addr.take();
-        if let Some(addr) = &addr {
-            let _ = addr.tell_urgent(Downgrade(self.0.id));
-        }
-        RwLockReadGuard(Grant {
-            id: self.0.id,
-            addr,
-        })
+        RwLockReadGuard(self.0.hand_on(Downgrade))
     }
 }
 
