@@ -63,9 +63,15 @@ mod tokio;
 #[cfg(all(feature = "tokio", not(feature = "async-std-bare")))]
 use self::tokio as imp;
 
-#[cfg(all(feature = "smol", not(any(feature = "async-std-bare", feature = "tokio"))))]
+#[cfg(all(
+    feature = "smol",
+    not(any(feature = "async-std-bare", feature = "tokio"))
+))]
 mod smol;
-#[cfg(all(feature = "smol", not(any(feature = "async-std-bare", feature = "tokio"))))]
+#[cfg(all(
+    feature = "smol",
+    not(any(feature = "async-std-bare", feature = "tokio"))
+))]
 use self::smol as imp;
 
 use std::any::Any;
@@ -335,7 +341,9 @@ impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.inner).poll(cx).map(|r| r.and_then(|inner| inner))
+        Pin::new(&mut self.inner)
+            .poll(cx)
+            .map(|r| r.and_then(|inner| inner))
     }
 }
 

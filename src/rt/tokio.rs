@@ -51,7 +51,9 @@ impl<T> Future for Task<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.0).poll(cx).map(|done| done.map_err(join_error))
+        Pin::new(&mut self.0)
+            .poll(cx)
+            .map(|done| done.map_err(join_error))
     }
 }
 

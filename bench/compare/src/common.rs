@@ -158,7 +158,13 @@ pub const METRICS: [(&str, Scenario, &str, f64, f64); 9] = [
     ("ring", Scenario::Ring, "ns/hop", 1.0, 1.0),
     ("spawn", Scenario::Spawn, "ns/actor", 1.0 / 5.0, 1.0 / 5.0),
     ("memory", Scenario::Spawn, "B/actor", 1.0 / 4.0, 1.0 / 5.0),
-    ("restart", Scenario::Restart, "us", f64::INFINITY, f64::INFINITY),
+    (
+        "restart",
+        Scenario::Restart,
+        "us",
+        f64::INFINITY,
+        f64::INFINITY,
+    ),
 ];
 
 /// The median of some samples (sorted in place).

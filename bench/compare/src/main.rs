@@ -60,7 +60,13 @@ pub fn column(name: &str) -> (Option<&'static str>, &'static str) {
         "retinue-bare" => (Some("async-std-bare"), "retinue"),
         "floor-tokio" => (Some("tokio"), "floor"),
         "floor-smol" => (Some("smol"), "floor"),
-        other => (None, CHILD_FRAMEWORKS.into_iter().find(|f| *f == other).unwrap_or("floor")),
+        other => (
+            None,
+            CHILD_FRAMEWORKS
+                .into_iter()
+                .find(|f| *f == other)
+                .unwrap_or("floor"),
+        ),
     }
 }
 
@@ -219,7 +225,11 @@ fn run_child(
         cmd.arg("--quick");
     }
     if let Some(n) = &args.threads {
-        for var in ["ASYNC_STD_THREAD_COUNT", "TOKIO_WORKER_THREADS", "SMOL_THREADS"] {
+        for var in [
+            "ASYNC_STD_THREAD_COUNT",
+            "TOKIO_WORKER_THREADS",
+            "SMOL_THREADS",
+        ] {
             cmd.env(var, n);
         }
     }

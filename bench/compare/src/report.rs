@@ -57,8 +57,67 @@ impl Results {
             .collect()
     }
 
-    /// `retinue-like column / best peer`, judged against `target`.
+    /// `column / best peer`, judged against `target`.
     fn verdict(&self, key: &str, column: &str, target: f64) -> String {
+        let best = PEERS
+            .iter()
+            .filter_map(|p| self.value(key, p))
+            .min_by(|a, b| a.total_cmp(b));
+        match (self.value(key, column), best) {
+            (Some(b), Some(p)) => {
+                let ratio = b / p;
+                if target.is_finite() {
+                    let ok = if ratio <= target { "met" } else { "MISSED" };
+                    format!("{ratio:.2} (≤ {target:.2}: {ok})")
+                } else {
+                    format!("{ratio:.2}")
+                }
+            }
+            _ => "-".to_string(),
+        }
+    }
+}
+
+fn fmt_value(v: f64) -> String {
+    if v >= 100.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
+}
+
+/// The table as markdown.
+pub fn table(results: &Results) -> String {
+    let mut out = String::new();
+    let _ = write!(out, "| metric | unit |");
+    for f in FRAMEWORKS {
+        let _ = write!(out, " {f} |");
+    }
+    let _ = writeln!(
+        out,
+        " retinue / best peer (target) | retinue-tokio / best peer (target) |"
+    );
+    let _ = write!(out, "|---|---|");
+    for _ in FRAMEWORKS {
+        let _ = write!(out, "---:|");
+    }
+    let _ = writeln!(out, "---|---|");
+    for (key, unit, target, tokio_target) in results.metrics() {
+        let _ = write!(out, "| {key} | {unit} |");
+        let base = results.value(key, "retinue");
+        for f in FRAMEWORKS {
+            let text = match results.cell(key, f) {
+                None => "-".to_string(),
+                Some(Cell::Unsupported) => "n/a".to_string(),
+                Some(Cell::Failed) => "failed".to_string(),
+                Some(Cell::NotBuilt) => "not built".to_string(),
+                Some(Cell::Value(v)) => match (f, base) {
+                    ("retinue", _) | (_, None) => fmt_value(v),
+                    (_, Some(b)) => format!("{} ({:.2}x)", fmt_value(v), v / b),
+                },
+            };
+            let _ = write!(out, " {text} |");
+        }
         let verdict = results.verdict(key, "retinue", target);
         let tokio = results.verdict(key, "retinue-tokio", tokio_target);
         let _ = writeln!(out, " {verdict} | {tokio} |");
