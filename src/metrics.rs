@@ -9,7 +9,7 @@
 //! | metric | kind | what |
 //! |---|---|---|
 //! | `retinue_messages_handled_total` | counter | messages handled (told and asked) |
-//! | `retinue_handler_seconds` | histogram | time in a handler, per message |
+//! | `retinue_handler_seconds` | histogram | time in a handler, sampled: one message in 16 (the first of each instance, then every 16th) |
 //! | `retinue_mailbox_depth` | gauge | messages waiting, as last seen by the actor (0 when it goes idle) |
 //! | `retinue_actors_running` | gauge | instances running now |
 //! | `retinue_asks_total` | counter | asks sent (`ask`, `ask_timeout`, `ask_with`) |
@@ -20,9 +20,18 @@
 //! `path` is the way to tell supervised children apart; unsupervised actors
 //! of one type share one series (their mailbox depth is the last one seen).
 //!
-//! The coordination primitives report through the same facade with the
-//! helpers below ([`counter`], [`gauge`], [`histogram`]), which any crate
-//! may use too: without the feature they are empty types whose methods do
+//! The circuit breaker reports through the same facade, labelled by
+//! `path`:
+//!
+//! | metric | kind | what |
+//! |---|---|---|
+//! | `retinue_breaker_state` | gauge | 0 closed, 1 open, 2 half-open, 3 disabled |
+//! | `retinue_breaker_calls_total` | counter | permits asked for |
+//! | `retinue_breaker_rejections_total` | counter | calls rejected (open, or half-open trials used up) |
+//! | `retinue_breaker_failures_total` | counter | calls recorded as failures |
+//!
+//! They use the helpers below ([`counter`], [`gauge`], [`histogram`],
+//! [`path_label`]), which any crate may use too: without the feature they are empty types whose methods do
 //! nothing, so calling code needs no `cfg`.
 //!
 //! ```
@@ -34,8 +43,9 @@
 //! - Without the feature nothing here holds data or does work: the actor
 //!   loop and `tell` compile to what they were.
 //! - With it, the hot path touches only handles made when the instance
-//!   started (no key lookup per message) and reads the clock once per
-//!   message while the mailbox is busy.
+//!   started (no key lookup per message), adds the handled count up
+//!   locally (published every 64 messages and whenever the actor goes
+//!   idle or stops), and reads the clock for one message in [`SAMPLE`].
 
 use std::borrow::Cow;
 use std::time::Duration;
@@ -63,6 +73,17 @@ fn labels(labels: &[Label]) -> Vec<::metrics::Label> {
         .collect()
 }
 
+/// The `path` label of an actor's own figures: its supervised path (see
+/// [`Context::path`](crate::Context::path)), `""` when unsupervised.
+///
+/// ```
+/// let label = retinue::metrics::path_label(Some("limits/db_lock"));
+/// assert_eq!(label, ("path", "limits/db_lock".into()));
+/// ```
+pub fn path_label(path: Option<&str>) -> Label {
+    ("path", path.unwrap_or("").to_owned().into())
+}
+
 /// A counter named `name` with `labels`, from the installed recorder.
 pub fn counter(name: &'static str, labels: &[Label]) -> Counter {
     #[cfg(feature = "metrics")]
@@ -75,6 +96,12 @@ pub fn counter(name: &'static str, labels: &[Label]) -> Counter {
 }
 
 /// A gauge named `name` with `labels`, from the installed recorder.
+///
+/// ```
+/// let waiting = retinue::metrics::gauge("my_waiters", &[]);
+/// waiting.increment(1.0);
+/// waiting.decrement(1.0);
+/// ```
 pub fn gauge(name: &'static str, labels: &[Label]) -> Gauge {
     #[cfg(feature = "metrics")]
     return Gauge(::metrics::gauge!(name, self::labels(labels)));
@@ -86,6 +113,12 @@ pub fn gauge(name: &'static str, labels: &[Label]) -> Gauge {
 }
 
 /// A histogram named `name` with `labels`, from the installed recorder.
+///
+/// ```
+/// use std::time::Duration;
+/// let wait = retinue::metrics::histogram("my_wait_seconds", &[("lock", "db".into())]);
+/// wait.record_duration(Duration::from_millis(3));
+/// ```
 pub fn histogram(name: &'static str, labels: &[Label]) -> Histogram {
     #[cfg(feature = "metrics")]
     return Histogram(::metrics::histogram!(name, self::labels(labels)));
@@ -153,6 +186,9 @@ impl Histogram {
     }
 }
 
+/// One handled message in this many is timed for `retinue_handler_seconds`.
+pub const SAMPLE: u64 = 16;
+
 #[cfg(feature = "metrics")]
 pub(crate) use on::{ActorMeter, AskMeter};
 
@@ -164,7 +200,7 @@ pub(crate) use off::ActorMeter;
 mod on {
     use std::time::Instant;
 
-    use super::{Counter, Gauge, Histogram, Label, counter, gauge, histogram};
+    use super::{Counter, Gauge, Histogram, Label, SAMPLE, counter, gauge, histogram};
     use crate::exit::ExitReason;
 
     fn actor_labels<A>(path: Option<&str>) -> [Label; 2] {
@@ -207,7 +243,9 @@ mod on {
         running: Gauge,
         /// Handled but not yet added to `handled` (flushed when idle).
         pending: u64,
-        /// When the message in hand started (or the last one ended).
+        /// Messages begun by this instance.
+        seq: u64,
+        /// When the message in hand started, if it is a timed one.
         since: Option<Instant>,
         /// `exited` has run; dropped without it means killed.
         done: bool,
@@ -223,6 +261,7 @@ mod on {
                 running: gauge("retinue_actors_running", &labels),
                 labels,
                 pending: 0,
+                seq: 0,
                 since: None,
                 done: false,
             }
@@ -236,11 +275,14 @@ mod on {
             }
         }
 
-        /// A message is about to be handled; `waited` when the actor had
-        /// to wait for it (the clock is read again only then).
+        /// A message is about to be handled. One in [`SAMPLE`] messages
+        /// is timed (the first of an instance, then every 16th): reading
+        /// the clock twice per message would cost more than the rest of
+        /// the bookkeeping together.
         #[inline]
-        pub(crate) fn begin(&mut self, waited: bool) {
-            if waited || self.since.is_none() {
+        pub(crate) fn begin(&mut self) {
+            self.seq = self.seq.wrapping_add(1);
+            if self.seq % SAMPLE == 1 {
                 self.since = Some(Instant::now());
             }
         }
@@ -249,9 +291,8 @@ mod on {
         /// [`flush`](Self::flush).
         #[inline]
         pub(crate) fn end(&mut self) -> bool {
-            let now = Instant::now();
-            if let Some(since) = self.since.replace(now) {
-                self.handler_time.record_duration(now - since);
+            if let Some(since) = self.since.take() {
+                self.handler_time.record_duration(since.elapsed());
             }
             self.pending += 1;
             self.pending >= 64
@@ -312,7 +353,7 @@ mod off {
         #[inline(always)]
         pub(crate) fn started(&self, _: u64) {}
         #[inline(always)]
-        pub(crate) fn begin(&mut self, _: bool) {}
+        pub(crate) fn begin(&mut self) {}
         #[inline(always)]
         pub(crate) fn end(&mut self) -> bool {
             false

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::metrics;
 use crate::sync::Clock;
 use crate::{Actor, Context, Handler, Message, ReplyTo, TaskHandle, WeakAddr};
 
@@ -109,6 +110,8 @@ impl Books {
         let from = self.state;
         let now = self.clock.now();
         self.state = to;
+        metrics::gauge("retinue_breaker_state", &[metrics::path_label(ctx.path())])
+            .set(to as u8 as f64);
         self.epoch += 1;
         if let Some(timer) = self.timer.take() {
             timer.cancel();
@@ -328,6 +331,11 @@ impl Message for Acquire {
 
 impl Handler<Acquire> for Books {
     async fn handle(&mut self, _: Acquire, ctx: &mut Context<Self>) -> Result<Permit, Rejected> {
+        metrics::counter(
+            "retinue_breaker_calls_total",
+            &[metrics::path_label(ctx.path())],
+        )
+        .increment(1);
         if self.state == State::Open
             && self
                 .open_until
@@ -349,7 +357,14 @@ impl Handler<Acquire> for Books {
                     trial: true,
                 })
             }
-            _ => Err(self.reject()),
+            _ => {
+                metrics::counter(
+                    "retinue_breaker_rejections_total",
+                    &[metrics::path_label(ctx.path())],
+                )
+                .increment(1);
+                Err(self.reject())
+            }
         }
     }
 }
@@ -374,6 +389,17 @@ impl Message for Record {
 impl Handler<Record> for Books {
     async fn handle(&mut self, mut msg: Record, ctx: &mut Context<Self>) {
         let ack = msg.ack.take();
+        if let Recorded::Done {
+            outcome: Outcome::Failure,
+            ..
+        } = msg.result
+        {
+            metrics::counter(
+                "retinue_breaker_failures_total",
+                &[metrics::path_label(ctx.path())],
+            )
+            .increment(1);
+        }
         self.record(msg, ctx);
         if let Some(ack) = ack {
             let _ = ack.send(());
