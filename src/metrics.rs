@@ -198,49 +198,102 @@ pub(crate) use off::ActorMeter;
 /// The real meters.
 #[cfg(feature = "metrics")]
 mod on {
+    use std::any::TypeId;
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
     use std::time::Instant;
 
     use super::{Counter, Gauge, Histogram, Label, SAMPLE, counter, gauge, histogram};
     use crate::exit::ExitReason;
 
-    fn actor_labels<A>(path: Option<&str>) -> [Label; 2] {
-        [
-            ("actor_type", crate::addr::short_type_name::<A>().into()),
-            ("path", path.unwrap_or("").to_owned().into()),
-        ]
+    const REASONS: [&str; 6] = [
+        "normal", "stopped", "shutdown", "failed", "panicked", "killed",
+    ];
+
+    /// Every handle of one (actor type, path), made once per recorder.
+    pub(crate) struct Handles {
+        handled: Counter,
+        handler_time: Histogram,
+        depth: Gauge,
+        running: Gauge,
+        asks: Counter,
+        timeouts: Counter,
+        restarts: Counter,
+        exits: [Counter; 6],
+    }
+
+    impl Handles {
+        fn new<A>(path: &str) -> Self {
+            let labels: [Label; 2] = [
+                ("actor_type", crate::addr::short_type_name::<A>().into()),
+                ("path", path.to_owned().into()),
+            ];
+            let exit = |reason: &'static str| {
+                let mut labels = labels.to_vec();
+                labels.push(("reason", reason.into()));
+                counter("retinue_exits_total", &labels)
+            };
+            Handles {
+                handled: counter("retinue_messages_handled_total", &labels),
+                handler_time: histogram("retinue_handler_seconds", &labels),
+                depth: gauge("retinue_mailbox_depth", &labels),
+                running: gauge("retinue_actors_running", &labels),
+                asks: counter("retinue_asks_total", &labels),
+                timeouts: counter("retinue_ask_timeouts_total", &labels),
+                restarts: counter("retinue_restarts_total", &labels),
+                exits: REASONS.map(exit),
+            }
+        }
+    }
+
+    /// Which recorder is current (the facade's no-op one until one is
+    /// installed, then that one): handles made for one are not reused for
+    /// another.
+    fn recorder_id() -> usize {
+        ::metrics::with_recorder(|r| r as *const dyn ::metrics::Recorder as *const () as usize)
+    }
+
+    type Cache = HashMap<(usize, TypeId), HashMap<Box<str>, Arc<Handles>>>;
+
+    /// The handles of actors of type `A` at `path`: registering a metric
+    /// is a key lookup with allocations, too slow to repeat for every
+    /// spawned actor, so they are made once and shared.
+    pub(crate) fn handles<A: 'static>(path: Option<&str>) -> Arc<Handles> {
+        static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
+        let path = path.unwrap_or("");
+        let mut cache = CACHE
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let of_type = cache.entry((recorder_id(), TypeId::of::<A>())).or_default();
+        if let Some(handles) = of_type.get(path) {
+            return handles.clone();
+        }
+        let handles = Arc::new(Handles::new::<A>(path));
+        of_type.insert(path.into(), handles.clone());
+        handles
     }
 
     /// What the sending side counts (kept in the mailbox).
-    pub(crate) struct AskMeter {
-        asks: Counter,
-        timeouts: Counter,
-    }
+    pub(crate) struct AskMeter(Arc<Handles>);
 
     impl AskMeter {
-        pub(crate) fn new<A>(path: Option<&str>) -> Self {
-            let labels = actor_labels::<A>(path);
-            AskMeter {
-                asks: counter("retinue_asks_total", &labels),
-                timeouts: counter("retinue_ask_timeouts_total", &labels),
-            }
+        pub(crate) fn new<A: 'static>(path: Option<&str>) -> Self {
+            AskMeter(handles::<A>(path))
         }
 
         pub(crate) fn asked(&self) {
-            self.asks.increment(1);
+            self.0.asks.increment(1);
         }
 
         pub(crate) fn timed_out(&self) {
-            self.timeouts.increment(1);
+            self.0.timeouts.increment(1);
         }
     }
 
     /// What an instance counts while it runs (kept in its context).
     pub(crate) struct ActorMeter {
-        labels: [Label; 2],
-        handled: Counter,
-        handler_time: Histogram,
-        depth: Gauge,
-        running: Gauge,
+        handles: Arc<Handles>,
         /// Handled but not yet added to `handled` (flushed when idle).
         pending: u64,
         /// Messages begun by this instance.
@@ -252,14 +305,9 @@ mod on {
     }
 
     impl ActorMeter {
-        pub(crate) fn new<A>(path: Option<&str>) -> Self {
-            let labels = actor_labels::<A>(path);
+        pub(crate) fn new<A: 'static>(path: Option<&str>) -> Self {
             ActorMeter {
-                handled: counter("retinue_messages_handled_total", &labels),
-                handler_time: histogram("retinue_handler_seconds", &labels),
-                depth: gauge("retinue_mailbox_depth", &labels),
-                running: gauge("retinue_actors_running", &labels),
-                labels,
+                handles: handles::<A>(path),
                 pending: 0,
                 seq: 0,
                 since: None,
@@ -269,9 +317,9 @@ mod on {
 
         /// Instance `instance` has started.
         pub(crate) fn started(&self, instance: u64) {
-            self.running.increment(1.0);
+            self.handles.running.increment(1.0);
             if instance > 1 {
-                counter("retinue_restarts_total", &self.labels).increment(1);
+                self.handles.restarts.increment(1);
             }
         }
 
@@ -292,7 +340,7 @@ mod on {
         #[inline]
         pub(crate) fn end(&mut self) -> bool {
             if let Some(since) = self.since.take() {
-                self.handler_time.record_duration(since.elapsed());
+                self.handles.handler_time.record_duration(since.elapsed());
             }
             self.pending += 1;
             self.pending >= 64
@@ -301,11 +349,11 @@ mod on {
         /// Publishes the count (and the depth, when known).
         pub(crate) fn flush(&mut self, depth: Option<usize>) {
             if self.pending > 0 {
-                self.handled.increment(self.pending);
+                self.handles.handled.increment(self.pending);
                 self.pending = 0;
             }
             if let Some(depth) = depth {
-                self.depth.set(depth as f64);
+                self.handles.depth.set(depth as f64);
             }
         }
 
@@ -315,18 +363,16 @@ mod on {
                 return;
             }
             self.flush(Some(0));
-            self.running.decrement(1.0);
-            let reason = match reason {
-                ExitReason::Normal => "normal",
-                ExitReason::Stopped => "stopped",
-                ExitReason::Shutdown => "shutdown",
-                ExitReason::Failed(_) => "failed",
-                ExitReason::Panicked(_) => "panicked",
-                ExitReason::Killed => "killed",
+            self.handles.running.decrement(1.0);
+            let index = match reason {
+                ExitReason::Normal => 0,
+                ExitReason::Stopped => 1,
+                ExitReason::Shutdown => 2,
+                ExitReason::Failed(_) => 3,
+                ExitReason::Panicked(_) => 4,
+                ExitReason::Killed => 5,
             };
-            let mut labels = self.labels.to_vec();
-            labels.push(("reason", reason.into()));
-            counter("retinue_exits_total", &labels).increment(1);
+            self.handles.exits[index].increment(1);
         }
     }
 
@@ -347,6 +393,7 @@ mod off {
 
     impl ActorMeter {
         #[inline(always)]
+        #[allow(clippy::extra_unused_type_parameters)] // the same call as with the feature
         pub(crate) fn new<A>(_: Option<&str>) -> Self {
             ActorMeter
         }

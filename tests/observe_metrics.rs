@@ -139,12 +139,13 @@ fn scraped_figures_match_what_the_actors_did() {
             async move { ok }
         })
         .await;
+        // Every series exists from the first start, at zero.
         assert_eq!(
             last.get(&key("retinue_restarts_total", "pool/w1", "")),
-            None,
-            "never restarted"
+            Some(&0.0)
         );
-        // Made when the instance started, so it shows as zero.
+        let w1_panics = key("retinue_exits_total", "pool/w1", ",reason=\"panicked\"");
+        assert_eq!(last.get(&w1_panics), Some(&0.0));
         assert_eq!(
             last.get(&key("retinue_ask_timeouts_total", "pool/w0", "")),
             Some(&0.0)

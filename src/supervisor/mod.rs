@@ -60,7 +60,7 @@
 //!     answers.push(ask.await.unwrap());
 //! }
 //! assert!(answers[4].is_err(), "the poison job's asker sees the crash");
-//! assert_eq!(answers[7], Ok(70), "w1's next job is handled by its new instance");
+//! assert_eq!(answers[7], Ok(70), "w1 answers its other jobs, before or after its restart");
 //! assert_eq!(answers.iter().filter(|a| a.is_ok()).count(), 8);
 //!
 //! let children = pool.which_children().await.unwrap();
