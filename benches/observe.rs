@@ -102,7 +102,6 @@ fn measure(label: &str) {
         &[
             row("raw async-channel bounded(256) (floor)", raw, "ns/msg"),
             row("retinue tell", tell, "ns/msg"),
-            row("retinue tell / floor", tell / raw, "x"),
             row("retinue ask p50", ask, "ns"),
         ],
     );
@@ -110,8 +109,14 @@ fn measure(label: &str) {
 
 fn main() {
     let threads = std::env::var("ASYNC_STD_THREAD_COUNT").unwrap_or_else(|_| "default".into());
-    let feature = if cfg!(feature = "metrics") { "on" } else { "off" };
-    println!("retinue observe bench (metrics feature {feature}; async-std worker threads: {threads})");
+    let feature = if cfg!(feature = "metrics") {
+        "on"
+    } else {
+        "off"
+    };
+    println!(
+        "retinue observe bench (metrics feature {feature}; async-std worker threads: {threads})"
+    );
     measure("no subscriber, no recorder");
     // A subscriber that wants nothing from retinue (WARN and up only).
     let subscriber = tracing_subscriber::fmt()

@@ -39,7 +39,10 @@ fn arg(name: &str, default: u64) -> u64 {
     args.iter()
         .position(|a| a == name)
         .and_then(|i| args.get(i + 1))
-        .map(|v| v.parse().unwrap_or_else(|_| panic!("{name} takes a number")))
+        .map(|v| {
+            v.parse()
+                .unwrap_or_else(|_| panic!("{name} takes a number"))
+        })
         .unwrap_or(default)
 }
 
@@ -50,8 +53,8 @@ fn main() {
         .install_recorder()
         .expect("no other metrics recorder is installed");
     let render = recorder.clone();
-    let endpoint = scrape_endpoint::Endpoint::start(port, move || render.render())
-        .expect("the port is free");
+    let endpoint =
+        scrape_endpoint::Endpoint::start(port, move || render.render()).expect("the port is free");
     println!("scrape http://{}/metrics", endpoint.addr());
 
     retinue::rt::block_on(async {
@@ -71,7 +74,10 @@ fn main() {
             let _ = worker.ask_timeout(Job(n), Duration::from_secs(1)).await;
         }
         let text = recorder.render();
-        for line in text.lines().filter(|l| l.starts_with("retinue_") && !l.contains("quantile")) {
+        for line in text
+            .lines()
+            .filter(|l| l.starts_with("retinue_") && !l.contains("quantile"))
+        {
             println!("{line}");
         }
         retinue::rt::sleep(serve_for).await;

@@ -43,7 +43,8 @@ fn main() {
     retinue::rt::block_on(async {
         let w1 = ChildSpec::worker("w1", || Worker);
         let worker = w1.addr::<Worker>().expect("a worker spec");
-        let pool = || Supervisor::new(Strategy::OneForOne).child(ChildSpec::worker("w0", || Worker));
+        let pool =
+            || Supervisor::new(Strategy::OneForOne).child(ChildSpec::worker("w0", || Worker));
         let sup = Supervisor::new(Strategy::OneForOne)
             .child(ChildSpec::supervisor("workers", pool))
             .child(w1)

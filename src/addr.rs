@@ -12,8 +12,9 @@
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+
+pub use crate::id::{ActorId, short_type_name};
 
 use crate::actor::{Actor, Handler, Message};
 use crate::current;
@@ -24,41 +25,6 @@ use crate::mailbox::{Capacity, Control, Mailbox, PushFailed};
 use crate::recipient::Recipient;
 use crate::reply::ReplyTo;
 use crate::rt;
-
-/// A process-unique actor identity. Supervised actors keep theirs across
-/// restarts, like their address.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ActorId(u64);
-
-impl ActorId {
-    pub(crate) fn next() -> ActorId {
-        static NEXT: AtomicU64 = AtomicU64::new(1);
-        ActorId(NEXT.fetch_add(1, Ordering::Relaxed))
-    }
-
-    /// A fresh id that no other actor or handle of this process has: for
-    /// things that stand for an actor without being a local one (a remote
-    /// handle, a test double behind a [`RecipientPort`](crate::RecipientPort)).
-    ///
-    /// ```
-    /// use retinue::ActorId;
-    /// assert_ne!(ActorId::unique(), ActorId::unique());
-    /// ```
-    pub fn unique() -> ActorId {
-        ActorId::next()
-    }
-
-    /// The number behind the id.
-    pub fn as_u64(self) -> u64 {
-        self.0
-    }
-}
-
-impl fmt::Display for ActorId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "#{}", self.0)
-    }
-}
 
 /// The address of an actor of type `A`. Cheap to clone; keeps the actor
 /// reachable (see the module invariants).
@@ -102,12 +68,47 @@ impl<A: Actor> Addr<A> {
     }
 
     /// The actor's identity.
+    ///
+    /// ```
+    /// # use retinue::{Actor, Context, Handler, Message};
+    /// # struct Echo;
+    /// # impl Actor for Echo {}
+    /// # struct Say(u32);
+    /// # impl Message for Say { type Reply = u32; }
+    /// # impl Handler<Say> for Echo {
+    /// #     async fn handle(&mut self, msg: Say, _: &mut Context<Self>) -> u32 { msg.0 }
+    /// # }
+    /// # retinue::rt::block_on(async {
+    /// let a = retinue::spawn(Echo);
+    /// let b = retinue::spawn(Echo);
+    /// assert_ne!(a.id(), b.id());
+    /// assert_eq!(a.clone().id(), a.id());
+    /// # });
+    /// ```
     pub fn id(&self) -> ActorId {
         self.mailbox.id()
     }
 
     /// Sends a message, waiting while the mailbox is full. Fails, giving the
     /// message back, only when the actor has stopped for good.
+    ///
+    /// ```
+    /// # use retinue::{Actor, Context, Handler, Message};
+    /// # struct Echo;
+    /// # impl Actor for Echo {}
+    /// # struct Say(u32);
+    /// # impl Message for Say { type Reply = u32; }
+    /// # impl Handler<Say> for Echo {
+    /// #     async fn handle(&mut self, msg: Say, _: &mut Context<Self>) -> u32 { msg.0 }
+    /// # }
+    /// # retinue::rt::block_on(async {
+    /// let echo = retinue::spawn(Echo);
+    /// echo.tell(Say(1)).await.unwrap(); // queued; no reply
+    /// echo.stop();
+    /// echo.wait_stopped().await;
+    /// assert_eq!(echo.tell(Say(2)).await.unwrap_err().0 .0, 2, "the message comes back");
+    /// # });
+    /// ```
     pub async fn tell<M: Message>(&self, msg: M) -> Result<(), SendError<M>>
     where
         A: Handler<M>,
@@ -125,6 +126,25 @@ impl<A: Actor> Addr<A> {
     }
 
     /// Sends a message if there is room right now.
+    ///
+    /// ```
+    /// # use retinue::{Actor, Context, Handler, Message};
+    /// # struct Echo;
+    /// # impl Actor for Echo {}
+    /// # struct Say(u32);
+    /// # impl Message for Say { type Reply = u32; }
+    /// # impl Handler<Say> for Echo {
+    /// #     async fn handle(&mut self, msg: Say, _: &mut Context<Self>) -> u32 { msg.0 }
+    /// # }
+    /// # retinue::rt::block_on(async {
+    /// use retinue::{Capacity, Inbox, TrySendError};
+    /// // A mailbox nobody runs yet: one place, then full.
+    /// let inbox = Inbox::<Echo>::with_capacity(Capacity::Bounded(1));
+    /// let echo = inbox.addr();
+    /// echo.try_tell(Say(1)).unwrap();
+    /// assert!(matches!(echo.try_tell(Say(2)), Err(TrySendError::Full(Say(2)))));
+    /// # });
+    /// ```
     pub fn try_tell<M: Message>(&self, msg: M) -> Result<(), TrySendError<M>>
     where
         A: Handler<M>,
@@ -141,6 +161,22 @@ impl<A: Actor> Addr<A> {
     /// refused for lack of room, and is handled before any queued ordinary
     /// message. Meant for signals that must not be lost, such as a guard's
     /// release sent from `Drop`.
+    ///
+    /// ```
+    /// # use retinue::{Actor, Context, Handler, Message};
+    /// # struct Echo;
+    /// # impl Actor for Echo {}
+    /// # struct Say(u32);
+    /// # impl Message for Say { type Reply = u32; }
+    /// # impl Handler<Say> for Echo {
+    /// #     async fn handle(&mut self, msg: Say, _: &mut Context<Self>) -> u32 { msg.0 }
+    /// # }
+    /// # retinue::rt::block_on(async {
+    /// let echo = retinue::spawn(Echo);
+    /// echo.tell_urgent(Say(1)).unwrap(); // never waits
+    /// assert_eq!(echo.ask(Say(2)).await, Ok(2));
+    /// # });
+    /// ```
     pub fn tell_urgent<M: Message>(&self, msg: M) -> Result<(), SendError<M>>
     where
         A: Handler<M>,
@@ -175,6 +211,22 @@ impl<A: Actor> Addr<A> {
 
     /// [`ask`](Self::ask) with a deadline. On timeout the reply port closes,
     /// which the handler can see with [`ReplyTo::is_closed`].
+    ///
+    /// ```
+    /// # use retinue::{Actor, Context, Handler, Message};
+    /// # struct Echo;
+    /// # impl Actor for Echo {}
+    /// # struct Say(u32);
+    /// # impl Message for Say { type Reply = u32; }
+    /// # impl Handler<Say> for Echo {
+    /// #     async fn handle(&mut self, msg: Say, _: &mut Context<Self>) -> u32 { msg.0 }
+    /// # }
+    /// # retinue::rt::block_on(async {
+    /// use std::time::Duration;
+    /// let echo = retinue::spawn(Echo);
+    /// assert_eq!(echo.ask_timeout(Say(7), Duration::from_secs(5)).await, Ok(7));
+    /// # });
+    /// ```
     pub async fn ask_timeout<M: Message>(
         &self,
         msg: M,
@@ -251,12 +303,47 @@ impl<A: Actor> Addr<A> {
     /// Asks the actor to stop after the message in hand, with
     /// [`ExitReason::Stopped`]. Queued ordinary messages are not handled by
     /// this instance. Does nothing if it has already stopped.
+    ///
+    /// ```
+    /// # use retinue::{Actor, Context, Handler, Message};
+    /// # struct Echo;
+    /// # impl Actor for Echo {}
+    /// # struct Say(u32);
+    /// # impl Message for Say { type Reply = u32; }
+    /// # impl Handler<Say> for Echo {
+    /// #     async fn handle(&mut self, msg: Say, _: &mut Context<Self>) -> u32 { msg.0 }
+    /// # }
+    /// # retinue::rt::block_on(async {
+    /// use retinue::ExitReason;
+    /// let echo = retinue::spawn(Echo);
+    /// echo.stop();
+    /// assert_eq!(echo.wait_stopped().await, ExitReason::Stopped);
+    /// assert!(!echo.is_alive());
+    /// # });
+    /// ```
     pub fn stop(&self) {
         self.stop_with(ExitReason::Stopped);
     }
 
     /// Like [`stop`](Self::stop), with the exit reason of your choice
     /// (supervisors use [`ExitReason::Shutdown`]).
+    ///
+    /// ```
+    /// # use retinue::{Actor, Context, Handler, Message};
+    /// # struct Echo;
+    /// # impl Actor for Echo {}
+    /// # struct Say(u32);
+    /// # impl Message for Say { type Reply = u32; }
+    /// # impl Handler<Say> for Echo {
+    /// #     async fn handle(&mut self, msg: Say, _: &mut Context<Self>) -> u32 { msg.0 }
+    /// # }
+    /// # retinue::rt::block_on(async {
+    /// use retinue::ExitReason;
+    /// let echo = retinue::spawn(Echo);
+    /// echo.stop_with(ExitReason::Shutdown);
+    /// assert_eq!(echo.wait_stopped().await, ExitReason::Shutdown);
+    /// # });
+    /// ```
     pub fn stop_with(&self, reason: ExitReason) {
         let _ = self.mailbox.push_control(Control::Exit(reason));
     }
@@ -273,21 +360,90 @@ impl<A: Actor> Addr<A> {
 
     /// Waits until the actor has stopped for good and returns why. Returns
     /// at once if it already has.
+    ///
+    /// ```
+    /// # use retinue::{Actor, Context, Handler, Message};
+    /// # struct Echo;
+    /// # impl Actor for Echo {}
+    /// # struct Say(u32);
+    /// # impl Message for Say { type Reply = u32; }
+    /// # impl Handler<Say> for Echo {
+    /// #     async fn handle(&mut self, msg: Say, _: &mut Context<Self>) -> u32 { msg.0 }
+    /// # }
+    /// # retinue::rt::block_on(async {
+    /// let echo = retinue::spawn(Echo);
+    /// let waiter = { let e = echo.clone(); retinue::rt::spawn(async move { e.wait_stopped().await }) };
+    /// echo.stop();
+    /// assert_eq!(waiter.await.unwrap(), retinue::ExitReason::Stopped);
+    /// # });
+    /// ```
     pub async fn wait_stopped(&self) -> ExitReason {
         self.mailbox.wait_closed().await
     }
 
     /// The final exit reason, if the actor has stopped for good.
+    ///
+    /// ```
+    /// # use retinue::{Actor, Context, Handler, Message};
+    /// # struct Echo;
+    /// # impl Actor for Echo {}
+    /// # struct Say(u32);
+    /// # impl Message for Say { type Reply = u32; }
+    /// # impl Handler<Say> for Echo {
+    /// #     async fn handle(&mut self, msg: Say, _: &mut Context<Self>) -> u32 { msg.0 }
+    /// # }
+    /// # retinue::rt::block_on(async {
+    /// let echo = retinue::spawn(Echo);
+    /// assert_eq!(echo.exit_reason(), None);
+    /// echo.stop();
+    /// echo.wait_stopped().await;
+    /// assert_eq!(echo.exit_reason(), Some(retinue::ExitReason::Stopped));
+    /// # });
+    /// ```
     pub fn exit_reason(&self) -> Option<ExitReason> {
         self.mailbox.exit_reason()
     }
 
     /// Whether the actor can still receive messages.
+    ///
+    /// ```
+    /// # use retinue::{Actor, Context, Handler, Message};
+    /// # struct Echo;
+    /// # impl Actor for Echo {}
+    /// # struct Say(u32);
+    /// # impl Message for Say { type Reply = u32; }
+    /// # impl Handler<Say> for Echo {
+    /// #     async fn handle(&mut self, msg: Say, _: &mut Context<Self>) -> u32 { msg.0 }
+    /// # }
+    /// # retinue::rt::block_on(async {
+    /// let echo = retinue::spawn(Echo);
+    /// assert!(echo.is_alive());
+    /// echo.stop();
+    /// echo.wait_stopped().await;
+    /// assert!(!echo.is_alive());
+    /// # });
+    /// ```
     pub fn is_alive(&self) -> bool {
         !self.mailbox.is_closed()
     }
 
     /// How many ordinary messages are waiting.
+    ///
+    /// ```
+    /// # use retinue::{Actor, Context, Handler, Message};
+    /// # struct Echo;
+    /// # impl Actor for Echo {}
+    /// # struct Say(u32);
+    /// # impl Message for Say { type Reply = u32; }
+    /// # impl Handler<Say> for Echo {
+    /// #     async fn handle(&mut self, msg: Say, _: &mut Context<Self>) -> u32 { msg.0 }
+    /// # }
+    /// # retinue::rt::block_on(async {
+    /// let echo = retinue::spawn(Echo);
+    /// echo.ask(Say(0)).await.unwrap();
+    /// assert_eq!(echo.mailbox_len(), 0, "nothing waiting once it answered");
+    /// # });
+    /// ```
     pub fn mailbox_len(&self) -> usize {
         self.mailbox.len()
     }
@@ -326,6 +482,25 @@ impl<A: Actor> Addr<A> {
     }
 
     /// An address that does not keep the actor reachable.
+    ///
+    /// ```
+    /// # use retinue::{Actor, Context, Handler, Message};
+    /// # struct Echo;
+    /// # impl Actor for Echo {}
+    /// # struct Say(u32);
+    /// # impl Message for Say { type Reply = u32; }
+    /// # impl Handler<Say> for Echo {
+    /// #     async fn handle(&mut self, msg: Say, _: &mut Context<Self>) -> u32 { msg.0 }
+    /// # }
+    /// # retinue::rt::block_on(async {
+    /// let echo = retinue::spawn(Echo);
+    /// let weak = echo.downgrade();
+    /// assert_eq!(weak.upgrade().unwrap().ask(Say(3)).await, Ok(3));
+    /// echo.stop();
+    /// echo.wait_stopped().await;
+    /// assert!(weak.upgrade().is_none());
+    /// # });
+    /// ```
     pub fn downgrade(&self) -> WeakAddr<A> {
         WeakAddr {
             mailbox: self.mailbox.clone(),
@@ -333,6 +508,24 @@ impl<A: Actor> Addr<A> {
     }
 
     /// A type-erased address that accepts only `M`.
+    ///
+    /// ```
+    /// # use retinue::{Actor, Context, Handler, Message};
+    /// # struct Echo;
+    /// # impl Actor for Echo {}
+    /// # struct Say(u32);
+    /// # impl Message for Say { type Reply = u32; }
+    /// # impl Handler<Say> for Echo {
+    /// #     async fn handle(&mut self, msg: Say, _: &mut Context<Self>) -> u32 { msg.0 }
+    /// # }
+    /// # retinue::rt::block_on(async {
+    /// use retinue::Recipient;
+    /// let sinks: Vec<Recipient<Say>> = vec![retinue::spawn(Echo).recipient(), retinue::spawn(Echo).recipient()];
+    /// for sink in &sinks {
+    ///     assert_eq!(sink.ask(Say(5)).await, Ok(5));
+    /// }
+    /// # });
+    /// ```
     pub fn recipient<M: Message>(&self) -> Recipient<M>
     where
         A: Handler<M>,
@@ -421,12 +614,4 @@ impl<A> fmt::Debug for WeakAddr<A> {
             self.mailbox.id()
         )
     }
-}
-
-/// The last path segment of a type's name, for logs and trees.
-pub fn short_type_name<T: ?Sized>() -> &'static str {
-    let full = std::any::type_name::<T>();
-    let base = full.split('<').next().unwrap_or(full);
-    let start = base.rfind("::").map_or(0, |i| i + 2);
-    &full[start..]
 }

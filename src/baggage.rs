@@ -78,27 +78,64 @@ pub struct Baggage {
 
 impl Baggage {
     /// Empty baggage.
+    ///
+    /// ```
+    /// use retinue::Baggage;
+    /// assert!(Baggage::new().is_empty());
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
 
     /// The baggage current on this thread right now, if any.
+    ///
+    /// ```
+    /// # retinue::rt::block_on(async {
+    /// use retinue::Baggage;
+    /// assert!(Baggage::current().is_none());
+    /// let seen = Baggage::new().with(1u8).scope(async { Baggage::current() }).await;
+    /// assert_eq!(seen.map(|b| b.len()), Some(1));
+    /// # });
+    /// ```
     pub fn current() -> Option<Baggage> {
         CURRENT.with(|c| c.borrow().clone())
     }
 
     /// The current value of type `T`, if the current baggage has one.
+    ///
+    /// ```
+    /// # retinue::rt::block_on(async {
+    /// use retinue::Baggage;
+    /// let seen = Baggage::new().with("req-7").scope(async { Baggage::get::<&str>() }).await;
+    /// assert_eq!(seen, Some("req-7"));
+    /// # });
+    /// ```
     pub fn get<T: Any + Clone + Send + Sync>() -> Option<T> {
         CURRENT.with(|c| c.borrow().as_ref().and_then(|b| b.value::<T>()))
     }
 
     /// The current baggage (or empty) with `value` added or replaced:
     /// handy for "the same request, one more detail".
+    ///
+    /// ```
+    /// # retinue::rt::block_on(async {
+    /// use retinue::Baggage;
+    /// let outer = Baggage::new().with("req-7");
+    /// let inner = outer.scope(async { Baggage::current_with(42u32) }).await;
+    /// assert_eq!((inner.value::<&str>(), inner.value::<u32>()), (Some("req-7"), Some(42)));
+    /// # });
+    /// ```
     pub fn current_with<T: Any + Send + Sync>(value: T) -> Baggage {
         Self::current().unwrap_or_default().with(value)
     }
 
     /// This baggage with `value` added, replacing any value of its type.
+    ///
+    /// ```
+    /// use retinue::Baggage;
+    /// let b = Baggage::new().with(1u32).with(2u32); // replaces
+    /// assert_eq!((b.len(), b.value::<u32>()), (1, Some(2)));
+    /// ```
     pub fn with<T: Any + Send + Sync>(self, value: T) -> Baggage {
         self.insert(value, None)
     }
@@ -140,6 +177,13 @@ impl Baggage {
     }
 
     /// The value of type `T` in this baggage.
+    ///
+    /// ```
+    /// use retinue::Baggage;
+    /// let b = Baggage::new().with(String::from("alice"));
+    /// assert_eq!(b.value::<String>().as_deref(), Some("alice"));
+    /// assert_eq!(b.value::<u64>(), None);
+    /// ```
     pub fn value<T: Any + Clone + Send + Sync>(&self) -> Option<T> {
         self.items
             .iter()
@@ -169,6 +213,15 @@ impl Baggage {
 
     /// Runs `future` with this baggage current (including in everything it
     /// sends).
+    ///
+    /// ```
+    /// # retinue::rt::block_on(async {
+    /// use retinue::Baggage;
+    /// let inside = Baggage::new().with(7u8).scope(async { Baggage::get::<u8>() }).await;
+    /// assert_eq!(inside, Some(7));
+    /// assert_eq!(Baggage::get::<u8>(), None, "only inside the scope");
+    /// # });
+    /// ```
     pub fn scope<F: Future>(self, future: F) -> WithBaggage<F> {
         WithBaggage {
             baggage: Some(self),

@@ -8,7 +8,6 @@
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use futures_lite::{FutureExt, Stream, StreamExt};
 use tracing::{Instrument, Span};
@@ -24,6 +23,15 @@ use crate::owned::{StreamEnded, TaskHandle, TaskId};
 use crate::rt;
 
 /// The running instance's view of itself, passed to every hook and handler.
+///
+/// What it can do, each with an example on its method: who am I ([`id`](Self::id),
+/// [`path`](Self::path), [`addr`](Self::addr), [`weak_addr`](Self::weak_addr),
+/// [`mailbox_len`](Self::mailbox_len)); end this instance ([`stop`](Self::stop),
+/// [`stop_with`](Self::stop_with), [`fail`](Self::fail)); other actors' lives
+/// ([`watch`](Self::watch), [`link`](Self::link)); timers
+/// ([`send_after`](Self::send_after), [`interval`](Self::interval)); owned work
+/// ([`spawn_task`](Self::spawn_task), [`add_stream`](Self::add_stream),
+/// [`owned_tasks`](Self::owned_tasks)).
 pub struct Context<A: Actor> {
     mailbox: Arc<Mailbox<A>>,
     instance: u64,
@@ -64,45 +72,207 @@ impl<A: Actor> Context<A> {
     }
 
     /// This actor's identity.
+    ///
+    /// ```
+    /// use retinue::{Actor, ActorId, Context, Handler, Message};
+    ///
+    /// struct Me;
+    /// impl Actor for Me {}
+    /// struct WhoAmI;
+    /// impl Message for WhoAmI { type Reply = ActorId; }
+    /// impl Handler<WhoAmI> for Me {
+    ///     async fn handle(&mut self, _: WhoAmI, ctx: &mut Context<Self>) -> ActorId { ctx.id() }
+    /// }
+    /// # retinue::rt::block_on(async {
+    /// let me = retinue::spawn(Me);
+    /// assert_eq!(me.ask(WhoAmI).await, Ok(me.id()));
+    /// # });
+    /// ```
     pub fn id(&self) -> ActorId {
         self.mailbox.id()
     }
 
     /// This actor's place in a supervision tree (`"workers/fetcher"`), when
     /// a supervisor runs it; see [`Inbox::set_path`](crate::Inbox::set_path).
+    ///
+    /// ```
+    /// use retinue::{Actor, Context, Handler, Message};
+    /// use retinue::supervisor::{ChildSpec, Strategy, Supervisor};
+    ///
+    /// struct Worker;
+    /// impl Actor for Worker {}
+    /// struct Where;
+    /// impl Message for Where { type Reply = Option<String>; }
+    /// impl Handler<Where> for Worker {
+    ///     async fn handle(&mut self, _: Where, ctx: &mut Context<Self>) -> Option<String> {
+    ///         ctx.path().map(str::to_owned)
+    ///     }
+    /// }
+    /// # retinue::rt::block_on(async {
+    /// let spec = ChildSpec::worker("fetcher", || Worker);
+    /// let worker = spec.addr::<Worker>().unwrap();
+    /// let sup = Supervisor::new(Strategy::OneForOne).child(spec).spawn().await.unwrap();
+    /// assert_eq!(worker.ask(Where).await, Ok(Some("fetcher".to_owned())));
+    /// assert_eq!(retinue::spawn(Worker).ask(Where).await, Ok(None), "not supervised");
+    /// sup.shutdown().await;
+    /// # });
+    /// ```
     pub fn path(&self) -> Option<&str> {
         self.path.as_deref()
     }
 
     /// This actor's address. It keeps the actor reachable: an actor that
     /// stores its own `Addr` never exits by being forgotten.
+    ///
+    /// ```
+    /// use retinue::{Actor, Context, Handler, Message};
+    ///
+    /// /// Counts down by telling itself, one message per step.
+    /// struct Countdown(u32);
+    /// impl Actor for Countdown {}
+    /// struct Step;
+    /// impl Message for Step { type Reply = (); }
+    /// impl Handler<Step> for Countdown {
+    ///     async fn handle(&mut self, _: Step, ctx: &mut Context<Self>) {
+    ///         self.0 -= 1;
+    ///         if self.0 == 0 { ctx.stop() } else { let _ = ctx.addr().try_tell(Step); }
+    ///     }
+    /// }
+    /// # retinue::rt::block_on(async {
+    /// let countdown = retinue::spawn(Countdown(3));
+    /// countdown.tell(Step).await.unwrap();
+    /// assert_eq!(countdown.wait_stopped().await, retinue::ExitReason::Normal);
+    /// # });
+    /// ```
     pub fn addr(&self) -> Addr<A> {
         Addr::from_mailbox(self.mailbox.clone())
     }
 
     /// This actor's address, without keeping it reachable.
+    ///
+    /// ```
+    /// use retinue::{Actor, Context, Handler, Message, WeakAddr};
+    ///
+    /// struct Me;
+    /// impl Actor for Me {}
+    /// struct Weak;
+    /// impl Message for Weak { type Reply = WeakAddr<Me>; }
+    /// impl Handler<Weak> for Me {
+    ///     async fn handle(&mut self, _: Weak, ctx: &mut Context<Self>) -> WeakAddr<Me> { ctx.weak_addr() }
+    /// }
+    /// # retinue::rt::block_on(async {
+    /// let me = retinue::spawn(Me);
+    /// let weak = me.ask(Weak).await.unwrap();
+    /// drop(me); // the last strong address: the actor exits
+    /// while weak.is_alive() { retinue::rt::yield_now().await }
+    /// assert!(weak.upgrade().is_none());
+    /// # });
+    /// ```
     pub fn weak_addr(&self) -> WeakAddr<A> {
         self.addr().downgrade()
     }
 
     /// How many ordinary messages are waiting.
+    ///
+    /// ```
+    /// use retinue::{Actor, Context, Handler, Message};
+    ///
+    /// /// Sheds load: drops work while more than 2 messages wait behind it.
+    /// struct Shedder { done: u32 }
+    /// impl Actor for Shedder {}
+    /// struct Work;
+    /// impl Message for Work { type Reply = (); }
+    /// impl Handler<Work> for Shedder {
+    ///     async fn handle(&mut self, _: Work, ctx: &mut Context<Self>) {
+    ///         if ctx.mailbox_len() <= 2 { self.done += 1 }
+    ///     }
+    /// }
+    /// struct Done;
+    /// impl Message for Done { type Reply = u32; }
+    /// impl Handler<Done> for Shedder {
+    ///     async fn handle(&mut self, _: Done, _: &mut Context<Self>) -> u32 { self.done }
+    /// }
+    /// # retinue::rt::block_on(async {
+    /// let shedder = retinue::spawn(Shedder { done: 0 });
+    /// assert_eq!(shedder.ask(Done).await, Ok(0));
+    /// shedder.tell(Work).await.unwrap();
+    /// assert_eq!(shedder.ask(Done).await, Ok(1));
+    /// # });
+    /// ```
     pub fn mailbox_len(&self) -> usize {
         self.mailbox.len()
     }
 
     /// Ends this instance with [`ExitReason::Normal`] once the current
     /// handler returns.
+    ///
+    /// ```
+    /// use retinue::{Actor, Context, ExitReason, Handler, Message};
+    ///
+    /// struct OneShot;
+    /// impl Actor for OneShot {}
+    /// struct Go;
+    /// impl Message for Go { type Reply = (); }
+    /// impl Handler<Go> for OneShot {
+    ///     async fn handle(&mut self, _: Go, ctx: &mut Context<Self>) { ctx.stop() }
+    /// }
+    /// # retinue::rt::block_on(async {
+    /// let actor = retinue::spawn(OneShot);
+    /// actor.ask(Go).await.unwrap(); // the reply still arrives
+    /// assert_eq!(actor.wait_stopped().await, ExitReason::Normal);
+    /// # });
+    /// ```
     pub fn stop(&mut self) {
         self.request_exit(ExitReason::Normal);
     }
 
     /// Ends this instance with `reason` once the current handler returns.
+    ///
+    /// ```
+    /// use retinue::{Actor, Context, ExitReason, Handler, Message};
+    ///
+    /// struct Service;
+    /// impl Actor for Service {}
+    /// struct Drain;
+    /// impl Message for Drain { type Reply = (); }
+    /// impl Handler<Drain> for Service {
+    ///     async fn handle(&mut self, _: Drain, ctx: &mut Context<Self>) {
+    ///         ctx.stop_with(ExitReason::Shutdown); // normal: a transient child is not restarted
+    ///     }
+    /// }
+    /// # retinue::rt::block_on(async {
+    /// let service = retinue::spawn(Service);
+    /// service.tell(Drain).await.unwrap();
+    /// assert_eq!(service.wait_stopped().await, ExitReason::Shutdown);
+    /// # });
+    /// ```
     pub fn stop_with(&mut self, reason: ExitReason) {
         self.request_exit(reason);
     }
 
     /// Ends this instance with [`ExitReason::Failed`] once the current
     /// handler returns. A supervisor treats it as a crash.
+    ///
+    /// ```
+    /// use retinue::{Actor, Context, ExitReason, Handler, Message};
+    ///
+    /// struct Conn;
+    /// impl Actor for Conn {}
+    /// struct Lost;
+    /// impl Message for Lost { type Reply = (); }
+    /// impl Handler<Lost> for Conn {
+    ///     async fn handle(&mut self, _: Lost, ctx: &mut Context<Self>) {
+    ///         ctx.fail("connection reset"); // a supervisor restarts it
+    ///     }
+    /// }
+    /// # retinue::rt::block_on(async {
+    /// let conn = retinue::spawn(Conn);
+    /// conn.tell(Lost).await.unwrap();
+    /// let reason = conn.wait_stopped().await;
+    /// assert_eq!(reason.to_string(), "failed: connection reset");
+    /// assert!(matches!(reason, ExitReason::Failed(_)));
+    /// # });
+    /// ```
     pub fn fail(&mut self, err: impl Into<BoxError>) {
         self.request_exit(ExitReason::failed(err));
     }
@@ -157,50 +327,37 @@ impl<A: Actor> Context<A> {
     /// with an abnormal reason, the other fails with a [`LinkedExit`].
     /// Normal exits do not propagate. Use [`watch`](Self::watch) to be told
     /// instead of taken down.
+    ///
+    /// ```
+    /// use retinue::{Actor, Addr, BoxError, Context, ExitReason, Handler, Message};
+    ///
+    /// struct Peer;
+    /// impl Actor for Peer {}
+    /// struct Crash;
+    /// impl Message for Crash { type Reply = (); }
+    /// impl Handler<Crash> for Peer {
+    ///     async fn handle(&mut self, _: Crash, _: &mut Context<Self>) { panic!("down") }
+    /// }
+    ///
+    /// struct Partner(Addr<Peer>);
+    /// impl Actor for Partner {
+    ///     async fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), BoxError> {
+    ///         ctx.link(&self.0);
+    ///         Ok(())
+    ///     }
+    /// }
+    /// # retinue::rt::block_on(async {
+    /// let peer = retinue::spawn(Peer);
+    /// let partner = retinue::spawn(Partner(peer.clone()));
+    /// # while partner.mailbox_len() > 0 { retinue::rt::yield_now().await }
+    /// let _ = peer.ask(Crash).await;
+    /// let reason = partner.wait_stopped().await;
+    /// assert!(reason.to_string().starts_with("failed: linked actor"), "{reason}");
+    /// # });
+    /// ```
     pub fn link<B: Actor>(&mut self, peer: &Addr<B>) {
         propagate_failure(peer.mailbox(), &self.mailbox);
         propagate_failure(&self.mailbox, peer.mailbox());
-    }
-
-    /// Sends `msg` to this actor after `delay`. Cancel with the handle;
-    /// the timer also dies with the actor.
-    pub fn send_after<M: Message>(&mut self, msg: M, delay: Duration) -> TaskHandle
-    where
-        A: Handler<M>,
-    {
-        let addr = self.addr();
-        self.spawn_task(async move {
-            rt::sleep(delay).await;
-            let _ = addr.tell(msg).await;
-        })
-    }
-
-    /// Sends `make()` to this actor every `period`, first after one period.
-    /// When the actor is busy and ticks fall behind, missed ticks are
-    /// skipped rather than bunched. A panic in `make` ends the instance
-    /// with [`ExitReason::Panicked`].
-    pub fn interval<M, F>(&mut self, period: Duration, mut make: F) -> TaskHandle
-    where
-        A: Handler<M>,
-        M: Message,
-        F: FnMut() -> M + Send + 'static,
-    {
-        let addr = self.addr();
-        let period = period.max(Duration::from_micros(1));
-        self.spawn_task(async move {
-            let mut next = Instant::now() + period;
-            loop {
-                rt::sleep(next.saturating_duration_since(Instant::now())).await;
-                if addr.tell(make()).await.is_err() {
-                    return;
-                }
-                next += period;
-                let now = Instant::now();
-                if next < now {
-                    next = now + period;
-                }
-            }
-        })
     }
 
     /// Runs `task` in the background, owned by this instance: it is
@@ -208,6 +365,28 @@ impl<A: Actor> Context<A> {
     /// with [`ExitReason::Panicked`]. To report back, send a message to
     /// [`addr`](Self::addr). Like timers and streams, it carries the
     /// [`Baggage`] of the message being handled when it was started.
+    ///
+    /// ```
+    /// use retinue::{Actor, Context, Handler, Message, ReplyTo};
+    ///
+    /// /// Answers from a background task, so its mailbox stays free meanwhile.
+    /// struct Fetcher;
+    /// impl Actor for Fetcher {}
+    /// struct Fetch(u32, ReplyTo<u32>);
+    /// impl Message for Fetch { type Reply = (); }
+    /// impl Handler<Fetch> for Fetcher {
+    ///     async fn handle(&mut self, Fetch(n, port): Fetch, ctx: &mut Context<Self>) {
+    ///         ctx.spawn_task(async move {
+    ///             retinue::rt::yield_now().await; // slow I/O here
+    ///             let _ = port.send(n + 1);
+    ///         });
+    ///     }
+    /// }
+    /// # retinue::rt::block_on(async {
+    /// let fetcher = retinue::spawn(Fetcher);
+    /// assert_eq!(fetcher.ask_with(|port| Fetch(41, port)).await, Ok(42));
+    /// # });
+    /// ```
     pub fn spawn_task<F>(&mut self, task: F) -> TaskHandle
     where
         F: Future<Output = ()> + Send + 'static,
@@ -218,6 +397,33 @@ impl<A: Actor> Context<A> {
     /// Feeds a stream to this actor: each item arrives as a message, in
     /// order, through the ordinary lane (so a slow actor slows the stream),
     /// and a [`StreamEnded`] follows the last one.
+    ///
+    /// ```
+    /// use retinue::{Actor, BoxError, Context, ExitReason, Handler, Message, StreamEnded};
+    ///
+    /// struct Summer { total: u32 }
+    /// impl Actor for Summer {
+    ///     async fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), BoxError> {
+    ///         ctx.add_stream(futures_lite::stream::iter([Num(1), Num(2), Num(3)]));
+    ///         Ok(())
+    ///     }
+    ///     async fn stopped(&mut self, _: &mut Context<Self>, _: &ExitReason) {
+    ///         assert_eq!(self.total, 6);
+    ///     }
+    /// }
+    /// struct Num(u32);
+    /// impl Message for Num { type Reply = (); }
+    /// impl Handler<Num> for Summer {
+    ///     async fn handle(&mut self, Num(n): Num, _: &mut Context<Self>) { self.total += n }
+    /// }
+    /// impl Handler<StreamEnded> for Summer {
+    ///     async fn handle(&mut self, _: StreamEnded, ctx: &mut Context<Self>) { ctx.stop() }
+    /// }
+    /// # retinue::rt::block_on(async {
+    /// let summer = retinue::spawn(Summer { total: 0 });
+    /// assert_eq!(summer.wait_stopped().await, ExitReason::Normal);
+    /// # });
+    /// ```
     pub fn add_stream<S>(&mut self, stream: S) -> TaskHandle
     where
         S: Stream + Send + 'static,
@@ -267,6 +473,28 @@ impl<A: Actor> Context<A> {
     }
 
     /// How many owned tasks, timers and streams are still running.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use retinue::{Actor, Context, Handler, Message};
+    ///
+    /// struct Owner;
+    /// impl Actor for Owner {}
+    /// struct Start;
+    /// impl Message for Start { type Reply = usize; }
+    /// impl Handler<Start> for Owner {
+    ///     async fn handle(&mut self, _: Start, ctx: &mut Context<Self>) -> usize {
+    ///         let timer = ctx.send_after(Start, Duration::from_secs(3600));
+    ///         let before = ctx.owned_tasks();
+    ///         timer.cancel();
+    ///         before
+    ///     }
+    /// }
+    /// # retinue::rt::block_on(async {
+    /// let owner = retinue::spawn(Owner);
+    /// assert_eq!(owner.ask(Start).await, Ok(1));
+    /// # });
+    /// ```
     pub fn owned_tasks(&self) -> usize {
         self.owned.iter().filter(|h| !h.is_finished()).count()
     }

@@ -52,7 +52,6 @@
 //! }
 //!
 //! # retinue::rt::block_on(async {
-//! assert!(retinue::crash::is_quiet());
 //! let actor = retinue::spawn(Fragile);
 //! let _ = actor.ask(Boom).await; // nothing on stderr; one `retinue::crash` event
 //! assert_eq!(actor.wait_stopped().await, ExitReason::Panicked("boom".into()));
@@ -102,6 +101,13 @@ pub fn is_quiet() -> bool {
 /// `false` sends actor panics to the previously installed panic hook again
 /// (Rust's default prints them to stderr); `true` (the default) keeps them
 /// quiet. The `retinue::crash` event is emitted either way.
+///
+/// ```no_run
+/// retinue::crash::set_quiet(false); // print actor panics as Rust does
+/// assert!(!retinue::crash::is_quiet());
+/// retinue::crash::set_quiet(true);
+/// assert!(retinue::crash::is_quiet());
+/// ```
 pub fn set_quiet(quiet: bool) {
     install_hook();
     QUIET.store(quiet, Ordering::Relaxed);
@@ -111,6 +117,13 @@ pub fn set_quiet(quiet: bool) {
 /// does), chaining to the hook installed before it. Does nothing after the
 /// first call. With `RETINUE_PANIC_HOOK=default` set, the hook starts loud
 /// (as after `set_quiet(false)`).
+///
+/// ```no_run
+/// // Install before your own hook, so that yours sees actor panics too.
+/// retinue::crash::install_hook();
+/// let retinue_hook = std::panic::take_hook();
+/// std::panic::set_hook(Box::new(move |info| retinue_hook(info)));
+/// ```
 pub fn install_hook() {
     INSTALL.call_once(|| {
         if std::env::var_os("RETINUE_PANIC_HOOK").is_some_and(|v| v == "default") {

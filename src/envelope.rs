@@ -215,10 +215,11 @@ impl<A: Actor> Envelope<A> {
         Some(node.payload)
     }
 
-    /// The message's type name, last path segment.
-    pub(crate) fn message_type(&self) -> &'static str {
+    /// What gives the message's type name (last path segment); call it
+    /// only when the name is needed, it scans the full type name.
+    pub(crate) fn message_type(&self) -> fn() -> &'static str {
         // SAFETY: the header is live while `self` owns the node.
-        unsafe { ((*self.node.as_ref().vtable).message_type)() }
+        unsafe { (*self.node.as_ref().vtable).message_type }
     }
 
     /// Frees the node and places the future that handles the message in

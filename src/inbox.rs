@@ -88,11 +88,38 @@ pub struct Running<'a, A: Actor> {
 
 impl<A: Actor> Inbox<A> {
     /// A new mailbox with the actor's default capacity ([`Actor::CAPACITY`]).
+    ///
+    /// ```
+    /// # use retinue::{Actor, Context, Handler, Inbox, Message};
+    /// # struct Echo;
+    /// # impl Actor for Echo {}
+    /// # struct Say(u32);
+    /// # impl Message for Say { type Reply = u32; }
+    /// # impl Handler<Say> for Echo {
+    /// #     async fn handle(&mut self, msg: Say, _: &mut Context<Self>) -> u32 { msg.0 }
+    /// # }
+    /// let inbox = Inbox::<Echo>::new();
+    /// assert_eq!(inbox.addr().capacity(), Echo::CAPACITY);
+    /// ```
     pub fn new() -> Self {
         Self::with_capacity(A::CAPACITY)
     }
 
     /// A new mailbox with the given capacity.
+    ///
+    /// ```
+    /// # use retinue::{Actor, Context, Handler, Inbox, Message};
+    /// # struct Echo;
+    /// # impl Actor for Echo {}
+    /// # struct Say(u32);
+    /// # impl Message for Say { type Reply = u32; }
+    /// # impl Handler<Say> for Echo {
+    /// #     async fn handle(&mut self, msg: Say, _: &mut Context<Self>) -> u32 { msg.0 }
+    /// # }
+    /// use retinue::Capacity;
+    /// let inbox = Inbox::<Echo>::with_capacity(Capacity::Unbounded);
+    /// assert_eq!(inbox.addr().capacity(), Capacity::Unbounded);
+    /// ```
     pub fn with_capacity(capacity: Capacity) -> Self {
         Inbox {
             mailbox: Arc::new(Mailbox::new(capacity)),
@@ -130,16 +157,61 @@ impl<A: Actor> Inbox<A> {
     }
 
     /// A strong address of this mailbox.
+    ///
+    /// ```
+    /// # use retinue::{Actor, Context, Handler, Inbox, Message};
+    /// # struct Echo;
+    /// # impl Actor for Echo {}
+    /// # struct Say(u32);
+    /// # impl Message for Say { type Reply = u32; }
+    /// # impl Handler<Say> for Echo {
+    /// #     async fn handle(&mut self, msg: Say, _: &mut Context<Self>) -> u32 { msg.0 }
+    /// # }
+    /// # retinue::rt::block_on(async {
+    /// let mut inbox = Inbox::<Echo>::new();
+    /// let echo = inbox.addr(); // valid before any instance runs
+    /// retinue::rt::spawn(async move { inbox.run(Echo).await });
+    /// assert_eq!(echo.ask(Say(1)).await, Ok(1));
+    /// # });
+    /// ```
     pub fn addr(&self) -> Addr<A> {
         Addr::from_mailbox(self.mailbox.clone())
     }
 
     /// The identity every instance run here shares.
+    ///
+    /// ```
+    /// # use retinue::{Actor, Context, Handler, Inbox, Message};
+    /// # struct Echo;
+    /// # impl Actor for Echo {}
+    /// # struct Say(u32);
+    /// # impl Message for Say { type Reply = u32; }
+    /// # impl Handler<Say> for Echo {
+    /// #     async fn handle(&mut self, msg: Say, _: &mut Context<Self>) -> u32 { msg.0 }
+    /// # }
+    /// let inbox = Inbox::<Echo>::new();
+    /// assert_eq!(inbox.id(), inbox.addr().id());
+    /// ```
     pub fn id(&self) -> ActorId {
         self.mailbox.id()
     }
 
     /// How many ordinary messages are waiting.
+    ///
+    /// ```
+    /// # use retinue::{Actor, Context, Handler, Inbox, Message};
+    /// # struct Echo;
+    /// # impl Actor for Echo {}
+    /// # struct Say(u32);
+    /// # impl Message for Say { type Reply = u32; }
+    /// # impl Handler<Say> for Echo {
+    /// #     async fn handle(&mut self, msg: Say, _: &mut Context<Self>) -> u32 { msg.0 }
+    /// # }
+    /// let inbox = Inbox::<Echo>::new();
+    /// inbox.addr().try_tell(Say(1)).unwrap();
+    /// assert_eq!(inbox.len(), 1);
+    /// assert!(!inbox.is_empty());
+    /// ```
     pub fn len(&self) -> usize {
         self.mailbox.len()
     }
@@ -150,6 +222,25 @@ impl<A: Actor> Inbox<A> {
     }
 
     /// How many instances have been started here.
+    ///
+    /// ```
+    /// # use retinue::{Actor, Context, Handler, Inbox, Message};
+    /// # struct Echo;
+    /// # impl Actor for Echo {}
+    /// # struct Say(u32);
+    /// # impl Message for Say { type Reply = u32; }
+    /// # impl Handler<Say> for Echo {
+    /// #     async fn handle(&mut self, msg: Say, _: &mut Context<Self>) -> u32 { msg.0 }
+    /// # }
+    /// # retinue::rt::block_on(async {
+    /// use retinue::ExitReason;
+    /// let mut inbox = Inbox::<Echo>::new();
+    /// assert_eq!(inbox.instances(), 0);
+    /// inbox.addr().stop();
+    /// assert_eq!(inbox.run(Echo).await, ExitReason::Stopped);
+    /// assert_eq!(inbox.instances(), 1);
+    /// # });
+    /// ```
     pub fn instances(&self) -> u64 {
         self.mailbox.instances()
     }
@@ -158,6 +249,24 @@ impl<A: Actor> Inbox<A> {
     /// to [`run`](Running::run); on failure (an error or a panic) the
     /// instance is gone, `stopped` is not called, and the mailbox with its
     /// queued messages is untouched.
+    ///
+    /// ```
+    /// # use retinue::{Actor, Context, Handler, Inbox, Message};
+    /// # struct Echo;
+    /// # impl Actor for Echo {}
+    /// # struct Say(u32);
+    /// # impl Message for Say { type Reply = u32; }
+    /// # impl Handler<Say> for Echo {
+    /// #     async fn handle(&mut self, msg: Say, _: &mut Context<Self>) -> u32 { msg.0 }
+    /// # }
+    /// # retinue::rt::block_on(async {
+    /// let mut inbox = Inbox::<Echo>::new();
+    /// let echo = inbox.addr();
+    /// let running = inbox.start(Echo).await.unwrap(); // `started` has run
+    /// echo.stop();
+    /// assert_eq!(running.run().await, retinue::ExitReason::Stopped);
+    /// # });
+    /// ```
     pub async fn start(&mut self, mut actor: A) -> Result<Running<'_, A>, ExitReason> {
         crash::install_hook();
         let instance = self.mailbox.next_instance();
@@ -208,6 +317,25 @@ impl<A: Actor> Inbox<A> {
     /// Ends the mailbox for good: later sends fail, queued messages are
     /// dropped (their askers get an error), and `reason` goes to
     /// `wait_stopped` callers, watchers and links.
+    ///
+    /// ```
+    /// # use retinue::{Actor, Context, Handler, Inbox, Message};
+    /// # struct Echo;
+    /// # impl Actor for Echo {}
+    /// # struct Say(u32);
+    /// # impl Message for Say { type Reply = u32; }
+    /// # impl Handler<Say> for Echo {
+    /// #     async fn handle(&mut self, msg: Say, _: &mut Context<Self>) -> u32 { msg.0 }
+    /// # }
+    /// # retinue::rt::block_on(async {
+    /// use retinue::{AskError, ExitReason};
+    /// let inbox = Inbox::<Echo>::new();
+    /// let echo = inbox.addr();
+    /// inbox.close(ExitReason::Shutdown);
+    /// assert_eq!(echo.ask(Say(1)).await, Err(AskError::Closed));
+    /// assert_eq!(echo.wait_stopped().await, ExitReason::Shutdown);
+    /// # });
+    /// ```
     pub fn close(mut self, reason: ExitReason) {
         self.closed = true;
         let taken = std::mem::replace(&mut self.taken, Batch::empty());
@@ -271,11 +399,11 @@ impl<'a, A: Actor> Running<'a, A> {
             }
             // Messages waiting is the busy case: take one without building
             // the waiting future.
-            let (next, waited) = match mailbox.try_receive(&mut self.inbox.taken) {
-                Some(next) => (next, false),
+            let next = match mailbox.try_receive(&mut self.inbox.taken) {
+                Some(next) => next,
                 None => {
-                    self.ctx.meter.flush(Some(0));
-                    (mailbox.receive(&mut self.inbox.taken).await, true)
+                    self.ctx.meter.flush(Some(0)); // going idle: publish
+                    mailbox.receive(&mut self.inbox.taken).await
                 }
             };
             let envelope = match next {
@@ -294,14 +422,14 @@ impl<'a, A: Actor> Running<'a, A> {
             // Counted as the handler starts, so an asker that got its
             // reply always sees its message counted.
             mailbox.count_handled();
-            self.ctx.meter.begin(waited);
+            self.ctx.meter.begin();
             let message_type = envelope.message_type();
             // SAFETY: `handler` is dropped by the end of this iteration.
             let handler =
                 unsafe { envelope.handle(&mut self.actor, &mut self.ctx, &mut self.slot) };
             let handled = AssertUnwindSafe(handler).catch_unwind().await;
             if let Err(payload) = handled {
-                return panicked::<A>(mailbox.id(), message_type, &*payload);
+                return panicked::<A>(mailbox.id(), message_type(), &*payload);
             }
             if self.ctx.meter.end() {
                 self.ctx.meter.flush(Some(mailbox.len()));

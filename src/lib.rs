@@ -39,6 +39,68 @@
 //!
 //! The runtime seam is [`rt`]: the only module that names a runtime crate
 //! (async-std by default; tokio or smol by cargo feature).
+//!
+//! # Logging and tracing
+//!
+//! retinue logs through [`tracing`](https://docs.rs/tracing) and runs
+//! actor code inside spans, so a subscriber shows which actor and which
+//! message every line came from:
+//!
+//! ```text
+//! INFO actor{id=#3 type="Worker" path="pool/w1" instance=2}:message{type="Job" baggage=RequestId(7)}: my_app: working
+//! ```
+//!
+//! - The `actor` span (target `retinue::actor`, level `INFO`) has the
+//!   fields `id`, `type`, `path` (the supervised path, when a supervisor
+//!   runs the actor) and `instance` (1, then 2 after the first restart...).
+//!   `started`, every handler, `stopped`, owned tasks and timers run in it;
+//!   a supervisor's decisions sit in the supervisor's own span.
+//! - The `message` span (target `retinue::message`, level `DEBUG`) has the
+//!   message `type` and, when the message carried [`Baggage`] values added
+//!   with [`Baggage::with_logged`], a `baggage` field: set a request id once
+//!   at the edge and every line of that request shows it, in every actor it
+//!   reaches. A `tracing::Span` in the baggage becomes a follows-from link.
+//! - Owned tasks and timers run in the span that was current when they
+//!   were started (so a task started by a message shows that message).
+//! - A caught panic is reported once, as an `ERROR` event on target
+//!   `retinue::crash`, and retinue's panic hook keeps it off stderr: see
+//!   [`crash`] for the fields, the hook and how to opt out.
+//!
+//! Set up any subscriber at the start of `main`; with
+//! `tracing_subscriber::fmt().with_max_level(tracing::Level::DEBUG).init()`
+//! the lines above appear as shown (at `INFO`, the message spans are
+//! filtered out and cost nothing). When no subscriber is interested in a
+//! span, making it is a cached check that returns `Span::none()`; the
+//! `observe` bench measures it.
+//!
+//! # Metrics
+//!
+//! With the `metrics` cargo feature, retinue records through the
+//! [`metrics`](https://docs.rs/metrics) facade: install any recorder (for
+//! Prometheus, `metrics-exporter-prometheus`) and every actor reports
+//! messages handled, handler time, mailbox depth, asks and ask timeouts,
+//! exits by reason and restarts, labelled by actor type and supervised
+//! path. The full list, and the helpers the primitives (and your code) use
+//! to add figures of their own, are in [`metrics`]. Without the feature,
+//! nothing is recorded and nothing is paid. `examples/metrics_prometheus.rs`
+//! serves a scrape endpoint.
+//!
+//! # Tokio interop
+//!
+//! tokio-based crates (HTTP clients, database drivers, NATS, gRPC) work
+//! inside actors on every backend: a handler may await their futures
+//! directly, with no runtime set-up of your own. The runtime seam ([`rt`])
+//! is where this is arranged; actors never name a runtime.
+//!
+//! # Cargo features
+//!
+//! - `config` (default): supervision trees from TOML files ([`config`]).
+//!   `default-features = false` builds the actor core, supervisors,
+//!   primitives and tasks without the config-file crates (toml,
+//!   codespan-reporting, strsim).
+//! - `json`, `yaml`: JSON and YAML tree files (imply `config`; need Rust
+//!   1.88, the rest of the crate 1.85).
+//! - `metrics`: see [Metrics](#metrics).
 
 #![warn(missing_docs)]
 
@@ -56,6 +118,7 @@ mod envelope;
 mod error;
 mod exit;
 mod future_slot;
+mod id;
 mod inbox;
 mod lane;
 mod mailbox;
@@ -71,6 +134,7 @@ mod spawn;
 pub mod supervisor;
 pub mod sync;
 pub mod task;
+mod timers;
 mod trace;
 
 pub use actor::{Actor, Handler, Message};

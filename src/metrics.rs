@@ -9,7 +9,7 @@
 //! | metric | kind | what |
 //! |---|---|---|
 //! | `retinue_messages_handled_total` | counter | messages handled (told and asked) |
-//! | `retinue_handler_seconds` | histogram | time in a handler, per message |
+//! | `retinue_handler_seconds` | histogram | time in a handler, sampled: one message in 16 (the first of each instance, then every 16th) |
 //! | `retinue_mailbox_depth` | gauge | messages waiting, as last seen by the actor (0 when it goes idle) |
 //! | `retinue_actors_running` | gauge | instances running now |
 //! | `retinue_asks_total` | counter | asks sent (`ask`, `ask_timeout`, `ask_with`) |
@@ -20,9 +20,18 @@
 //! `path` is the way to tell supervised children apart; unsupervised actors
 //! of one type share one series (their mailbox depth is the last one seen).
 //!
-//! The coordination primitives report through the same facade with the
-//! helpers below ([`counter`], [`gauge`], [`histogram`]), which any crate
-//! may use too: without the feature they are empty types whose methods do
+//! The circuit breaker reports through the same facade, labelled by
+//! `path`:
+//!
+//! | metric | kind | what |
+//! |---|---|---|
+//! | `retinue_breaker_state` | gauge | 0 closed, 1 open, 2 half-open, 3 disabled |
+//! | `retinue_breaker_calls_total` | counter | permits asked for |
+//! | `retinue_breaker_rejections_total` | counter | calls rejected (open, or half-open trials used up) |
+//! | `retinue_breaker_failures_total` | counter | calls recorded as failures |
+//!
+//! They use the helpers below ([`counter`], [`gauge`], [`histogram`],
+//! [`path_label`]), which any crate may use too: without the feature they are empty types whose methods do
 //! nothing, so calling code needs no `cfg`.
 //!
 //! ```
@@ -34,8 +43,9 @@
 //! - Without the feature nothing here holds data or does work: the actor
 //!   loop and `tell` compile to what they were.
 //! - With it, the hot path touches only handles made when the instance
-//!   started (no key lookup per message) and reads the clock once per
-//!   message while the mailbox is busy.
+//!   started (no key lookup per message), adds the handled count up
+//!   locally (published every 64 messages and whenever the actor goes
+//!   idle or stops), and reads the clock for one message in [`SAMPLE`].
 
 use std::borrow::Cow;
 use std::time::Duration;
@@ -63,6 +73,17 @@ fn labels(labels: &[Label]) -> Vec<::metrics::Label> {
         .collect()
 }
 
+/// The `path` label of an actor's own figures: its supervised path (see
+/// [`Context::path`](crate::Context::path)), `""` when unsupervised.
+///
+/// ```
+/// let label = retinue::metrics::path_label(Some("limits/db_lock"));
+/// assert_eq!(label, ("path", "limits/db_lock".into()));
+/// ```
+pub fn path_label(path: Option<&str>) -> Label {
+    ("path", path.unwrap_or("").to_owned().into())
+}
+
 /// A counter named `name` with `labels`, from the installed recorder.
 pub fn counter(name: &'static str, labels: &[Label]) -> Counter {
     #[cfg(feature = "metrics")]
@@ -75,6 +96,12 @@ pub fn counter(name: &'static str, labels: &[Label]) -> Counter {
 }
 
 /// A gauge named `name` with `labels`, from the installed recorder.
+///
+/// ```
+/// let waiting = retinue::metrics::gauge("my_waiters", &[]);
+/// waiting.increment(1.0);
+/// waiting.decrement(1.0);
+/// ```
 pub fn gauge(name: &'static str, labels: &[Label]) -> Gauge {
     #[cfg(feature = "metrics")]
     return Gauge(::metrics::gauge!(name, self::labels(labels)));
@@ -86,6 +113,12 @@ pub fn gauge(name: &'static str, labels: &[Label]) -> Gauge {
 }
 
 /// A histogram named `name` with `labels`, from the installed recorder.
+///
+/// ```
+/// use std::time::Duration;
+/// let wait = retinue::metrics::histogram("my_wait_seconds", &[("lock", "db".into())]);
+/// wait.record_duration(Duration::from_millis(3));
+/// ```
 pub fn histogram(name: &'static str, labels: &[Label]) -> Histogram {
     #[cfg(feature = "metrics")]
     return Histogram(::metrics::histogram!(name, self::labels(labels)));
@@ -153,6 +186,9 @@ impl Histogram {
     }
 }
 
+/// One handled message in this many is timed for `retinue_handler_seconds`.
+pub const SAMPLE: u64 = 16;
+
 #[cfg(feature = "metrics")]
 pub(crate) use on::{ActorMeter, AskMeter};
 
@@ -162,67 +198,118 @@ pub(crate) use off::ActorMeter;
 /// The real meters.
 #[cfg(feature = "metrics")]
 mod on {
+    use std::any::TypeId;
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
     use std::time::Instant;
 
-    use super::{Counter, Gauge, Histogram, Label, counter, gauge, histogram};
+    use super::{Counter, Gauge, Histogram, Label, SAMPLE, counter, gauge, histogram};
     use crate::exit::ExitReason;
 
-    fn actor_labels<A>(path: Option<&str>) -> [Label; 2] {
-        [
-            ("actor_type", crate::addr::short_type_name::<A>().into()),
-            ("path", path.unwrap_or("").to_owned().into()),
-        ]
+    const REASONS: [&str; 6] = [
+        "normal", "stopped", "shutdown", "failed", "panicked", "killed",
+    ];
+
+    /// Every handle of one (actor type, path), made once per recorder.
+    pub(crate) struct Handles {
+        handled: Counter,
+        handler_time: Histogram,
+        depth: Gauge,
+        running: Gauge,
+        asks: Counter,
+        timeouts: Counter,
+        restarts: Counter,
+        exits: [Counter; 6],
+    }
+
+    impl Handles {
+        fn new<A>(path: &str) -> Self {
+            let labels: [Label; 2] = [
+                ("actor_type", crate::addr::short_type_name::<A>().into()),
+                ("path", path.to_owned().into()),
+            ];
+            let exit = |reason: &'static str| {
+                let mut labels = labels.to_vec();
+                labels.push(("reason", reason.into()));
+                counter("retinue_exits_total", &labels)
+            };
+            Handles {
+                handled: counter("retinue_messages_handled_total", &labels),
+                handler_time: histogram("retinue_handler_seconds", &labels),
+                depth: gauge("retinue_mailbox_depth", &labels),
+                running: gauge("retinue_actors_running", &labels),
+                asks: counter("retinue_asks_total", &labels),
+                timeouts: counter("retinue_ask_timeouts_total", &labels),
+                restarts: counter("retinue_restarts_total", &labels),
+                exits: REASONS.map(exit),
+            }
+        }
+    }
+
+    /// Which recorder is current (the facade's no-op one until one is
+    /// installed, then that one): handles made for one are not reused for
+    /// another.
+    fn recorder_id() -> usize {
+        ::metrics::with_recorder(|r| r as *const dyn ::metrics::Recorder as *const () as usize)
+    }
+
+    type Cache = HashMap<(usize, TypeId), HashMap<Box<str>, Arc<Handles>>>;
+
+    /// The handles of actors of type `A` at `path`: registering a metric
+    /// is a key lookup with allocations, too slow to repeat for every
+    /// spawned actor, so they are made once and shared.
+    pub(crate) fn handles<A: 'static>(path: Option<&str>) -> Arc<Handles> {
+        static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
+        let path = path.unwrap_or("");
+        let mut cache = CACHE
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let of_type = cache.entry((recorder_id(), TypeId::of::<A>())).or_default();
+        if let Some(handles) = of_type.get(path) {
+            return handles.clone();
+        }
+        let handles = Arc::new(Handles::new::<A>(path));
+        of_type.insert(path.into(), handles.clone());
+        handles
     }
 
     /// What the sending side counts (kept in the mailbox).
-    pub(crate) struct AskMeter {
-        asks: Counter,
-        timeouts: Counter,
-    }
+    pub(crate) struct AskMeter(Arc<Handles>);
 
     impl AskMeter {
-        pub(crate) fn new<A>(path: Option<&str>) -> Self {
-            let labels = actor_labels::<A>(path);
-            AskMeter {
-                asks: counter("retinue_asks_total", &labels),
-                timeouts: counter("retinue_ask_timeouts_total", &labels),
-            }
+        pub(crate) fn new<A: 'static>(path: Option<&str>) -> Self {
+            AskMeter(handles::<A>(path))
         }
 
         pub(crate) fn asked(&self) {
-            self.asks.increment(1);
+            self.0.asks.increment(1);
         }
 
         pub(crate) fn timed_out(&self) {
-            self.timeouts.increment(1);
+            self.0.timeouts.increment(1);
         }
     }
 
     /// What an instance counts while it runs (kept in its context).
     pub(crate) struct ActorMeter {
-        labels: [Label; 2],
-        handled: Counter,
-        handler_time: Histogram,
-        depth: Gauge,
-        running: Gauge,
+        handles: Arc<Handles>,
         /// Handled but not yet added to `handled` (flushed when idle).
         pending: u64,
-        /// When the message in hand started (or the last one ended).
+        /// Messages begun by this instance.
+        seq: u64,
+        /// When the message in hand started, if it is a timed one.
         since: Option<Instant>,
         /// `exited` has run; dropped without it means killed.
         done: bool,
     }
 
     impl ActorMeter {
-        pub(crate) fn new<A>(path: Option<&str>) -> Self {
-            let labels = actor_labels::<A>(path);
+        pub(crate) fn new<A: 'static>(path: Option<&str>) -> Self {
             ActorMeter {
-                handled: counter("retinue_messages_handled_total", &labels),
-                handler_time: histogram("retinue_handler_seconds", &labels),
-                depth: gauge("retinue_mailbox_depth", &labels),
-                running: gauge("retinue_actors_running", &labels),
-                labels,
+                handles: handles::<A>(path),
                 pending: 0,
+                seq: 0,
                 since: None,
                 done: false,
             }
@@ -230,17 +317,20 @@ mod on {
 
         /// Instance `instance` has started.
         pub(crate) fn started(&self, instance: u64) {
-            self.running.increment(1.0);
+            self.handles.running.increment(1.0);
             if instance > 1 {
-                counter("retinue_restarts_total", &self.labels).increment(1);
+                self.handles.restarts.increment(1);
             }
         }
 
-        /// A message is about to be handled; `waited` when the actor had
-        /// to wait for it (the clock is read again only then).
+        /// A message is about to be handled. One in [`SAMPLE`] messages
+        /// is timed (the first of an instance, then every 16th): reading
+        /// the clock twice per message would cost more than the rest of
+        /// the bookkeeping together.
         #[inline]
-        pub(crate) fn begin(&mut self, waited: bool) {
-            if waited || self.since.is_none() {
+        pub(crate) fn begin(&mut self) {
+            self.seq = self.seq.wrapping_add(1);
+            if self.seq % SAMPLE == 1 {
                 self.since = Some(Instant::now());
             }
         }
@@ -249,9 +339,8 @@ mod on {
         /// [`flush`](Self::flush).
         #[inline]
         pub(crate) fn end(&mut self) -> bool {
-            let now = Instant::now();
-            if let Some(since) = self.since.replace(now) {
-                self.handler_time.record_duration(now - since);
+            if let Some(since) = self.since.take() {
+                self.handles.handler_time.record_duration(since.elapsed());
             }
             self.pending += 1;
             self.pending >= 64
@@ -260,11 +349,11 @@ mod on {
         /// Publishes the count (and the depth, when known).
         pub(crate) fn flush(&mut self, depth: Option<usize>) {
             if self.pending > 0 {
-                self.handled.increment(self.pending);
+                self.handles.handled.increment(self.pending);
                 self.pending = 0;
             }
             if let Some(depth) = depth {
-                self.depth.set(depth as f64);
+                self.handles.depth.set(depth as f64);
             }
         }
 
@@ -274,18 +363,16 @@ mod on {
                 return;
             }
             self.flush(Some(0));
-            self.running.decrement(1.0);
-            let reason = match reason {
-                ExitReason::Normal => "normal",
-                ExitReason::Stopped => "stopped",
-                ExitReason::Shutdown => "shutdown",
-                ExitReason::Failed(_) => "failed",
-                ExitReason::Panicked(_) => "panicked",
-                ExitReason::Killed => "killed",
+            self.handles.running.decrement(1.0);
+            let index = match reason {
+                ExitReason::Normal => 0,
+                ExitReason::Stopped => 1,
+                ExitReason::Shutdown => 2,
+                ExitReason::Failed(_) => 3,
+                ExitReason::Panicked(_) => 4,
+                ExitReason::Killed => 5,
             };
-            let mut labels = self.labels.to_vec();
-            labels.push(("reason", reason.into()));
-            counter("retinue_exits_total", &labels).increment(1);
+            self.handles.exits[index].increment(1);
         }
     }
 
@@ -306,13 +393,14 @@ mod off {
 
     impl ActorMeter {
         #[inline(always)]
+        #[allow(clippy::extra_unused_type_parameters)] // the same call as with the feature
         pub(crate) fn new<A>(_: Option<&str>) -> Self {
             ActorMeter
         }
         #[inline(always)]
         pub(crate) fn started(&self, _: u64) {}
         #[inline(always)]
-        pub(crate) fn begin(&mut self, _: bool) {}
+        pub(crate) fn begin(&mut self) {}
         #[inline(always)]
         pub(crate) fn end(&mut self) -> bool {
             false

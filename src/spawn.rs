@@ -13,6 +13,25 @@ use crate::rt;
 /// [`Addr::stop`], it fails, or every strong address is dropped and its
 /// mailbox is empty (then it exits [`Normal`](crate::ExitReason::Normal)).
 /// Nothing restarts it; put it under a supervisor for that.
+///
+/// ```
+/// use retinue::{Actor, Context, Handler, Message};
+///
+/// struct Greeter;
+/// impl Actor for Greeter {}
+/// struct Hello(&'static str);
+/// impl Message for Hello { type Reply = String; }
+/// impl Handler<Hello> for Greeter {
+///     async fn handle(&mut self, Hello(who): Hello, _: &mut Context<Self>) -> String {
+///         format!("hello, {who}")
+///     }
+/// }
+///
+/// # retinue::rt::block_on(async {
+/// let greeter = retinue::spawn(Greeter);
+/// assert_eq!(greeter.ask(Hello("world")).await.unwrap(), "hello, world");
+/// # });
+/// ```
 pub fn spawn<A: Actor>(actor: A) -> Addr<A> {
     spawn_with(actor, A::CAPACITY)
 }

@@ -82,7 +82,10 @@ impl Drop for Endpoint {
 #[allow(dead_code)] // used by the test, not by the example
 pub fn scrape(addr: SocketAddr) -> std::io::Result<String> {
     let mut stream = TcpStream::connect(addr)?;
-    write!(stream, "GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")?;
+    write!(
+        stream,
+        "GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )?;
     let mut response = String::new();
     std::io::Read::read_to_string(&mut stream, &mut response)?;
     match response.split_once("\r\n\r\n") {

@@ -1,4 +1,5 @@
-//! Coordination primitives as actors ("Protocols as actors" in DESIGN.md).
+//! Coordination primitives as actors: each one is a message protocol that
+//! anyone holding its address can speak.
 //!
 //! Each primitive is an actor (so it can be supervised, named, and declared
 //! in a config file) plus a small clonable handle that users call. All of

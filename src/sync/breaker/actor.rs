@@ -29,6 +29,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::metrics;
 use crate::sync::{Clock, SystemClock};
 use crate::{Actor, Context, TaskHandle, WeakAddr};
 
@@ -203,6 +204,8 @@ impl BreakerActor {
         }
         let from = self.state;
         self.state = to;
+        metrics::gauge("retinue_breaker_state", &[metrics::path_label(ctx.path())])
+            .set(to as u8 as f64);
         self.epoch += 1;
         if let Some(timer) = self.timer.take() {
             timer.cancel();

@@ -10,6 +10,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::metrics;
 use crate::sync::Clock;
 use crate::{Addr, Context, Handler, Message, ReplyTo, WeakAddr};
 
@@ -91,7 +92,11 @@ impl Message for Acquire {
 
 impl Handler<Acquire> for BreakerActor {
     async fn handle(&mut self, _: Acquire, ctx: &mut Context<Self>) -> Result<Permit, Rejected> {
-        let trial = self.admit(ctx)?;
+        let path = [metrics::path_label(ctx.path())];
+        metrics::counter("retinue_breaker_calls_total", &path).increment(1);
+        let trial = self
+            .admit(ctx)
+            .inspect_err(|_| metrics::counter("retinue_breaker_rejections_total", &path).increment(1))?;
         Ok(Permit {
             addr: trial.then(|| ctx.weak_addr()),
             epoch: self.epoch(),
@@ -127,6 +132,14 @@ impl Message for Record {
 impl Handler<Record> for BreakerActor {
     async fn handle(&mut self, mut msg: Record, ctx: &mut Context<Self>) {
         let ack = msg.ack.take();
+        if let Recorded::Done {
+            outcome: Outcome::Failure,
+            ..
+        } = msg.result
+        {
+            let path = [metrics::path_label(ctx.path())];
+            metrics::counter("retinue_breaker_failures_total", &path).increment(1);
+        }
         self.record(msg, ctx);
         if let Some(ack) = ack {
             let _ = ack.send(());
