@@ -281,16 +281,16 @@ impl ChildSpec {
     /// children may be significant.
     ///
     /// ```
-    /// use retinue::{Actor, Context, ExitReason};
+    /// use retinue::{Actor, Context, ExitReason, Handler, Message};
     /// use retinue::supervisor::{AutoShutdown, ChildSpec, Flags, Restart, Strategy, Supervisor};
     ///
-    /// /// The main job: finishes on its own.
+    /// /// The main job: finishes when told its work is done.
     /// struct Main;
-    /// impl Actor for Main {
-    ///     async fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), retinue::BoxError> {
-    ///         ctx.stop();
-    ///         Ok(())
-    ///     }
+    /// impl Actor for Main {}
+    /// struct Done;
+    /// impl Message for Done { type Reply = (); }
+    /// impl Handler<Done> for Main {
+    ///     async fn handle(&mut self, _: Done, ctx: &mut Context<Self>) { ctx.stop() }
     /// }
     /// struct Helper;
     /// impl Actor for Helper {}
@@ -301,6 +301,8 @@ impl ChildSpec {
     ///     .child(ChildSpec::worker("helper", || Helper))
     ///     .child(ChildSpec::worker("main", || Main).restart(Restart::Transient).significant(true))
     ///     .spawn().await.unwrap();
+    /// let main = sup.child("main").await.unwrap().addr::<Main>().unwrap();
+    /// assert!(main.tell(Done).await.is_ok());
     /// // When `main` is done, the supervisor shuts itself (and `helper`) down.
     /// assert_eq!(sup.addr().wait_stopped().await, ExitReason::Shutdown);
     /// # });

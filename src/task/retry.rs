@@ -240,6 +240,14 @@ impl<T, E> Retry<T, E> {
     }
 
     /// What to do when a breaker rejects a call ([`run_breaker`](Self::run_breaker)).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use retinue::task::{OnRejected, Retry};
+    ///
+    /// let patient = Retry::<(), ()>::new().on_rejected(OnRejected::Wait { max: Duration::from_secs(5) });
+    /// assert!(format!("{patient:?}").contains("Wait { max: 5s }"));
+    /// ```
     pub fn on_rejected(mut self, policy: OnRejected) -> Self {
         self.on_rejected = policy;
         self
