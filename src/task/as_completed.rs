@@ -34,10 +34,10 @@ type Sleep = Pin<Box<dyn Future<Output = ()> + Send>>;
 /// use futures_lite::StreamExt;
 /// use retinue::task::{as_completed, Completion};
 ///
+/// async fn crash() -> u8 { panic!("boom") }
+///
 /// # retinue::rt::block_on(async {
-/// let mut done = as_completed(vec![
-///     Box::pin(async { panic!("boom") }) as std::pin::Pin<Box<dyn std::future::Future<Output = u8> + Send>>,
-/// ]);
+/// let mut done = as_completed(vec![crash()]);
 /// assert_eq!(done.next().await, Some(Completion::Panicked { index: 0, message: "boom".into() }));
 /// assert_eq!(done.next().await, None);
 /// # });

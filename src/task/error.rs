@@ -10,11 +10,15 @@ use crate::ExitReason;
 /// ```
 /// use retinue::task::{gather_all, TaskError};
 ///
+/// async fn parse(input: &'static str) -> Result<u8, &'static str> {
+///     match input {
+///         "bug" => panic!("bug"),
+///         _ => Err("bad input"),
+///     }
+/// }
+///
 /// # retinue::rt::block_on(async {
-/// let results = gather_all(vec![
-///     Box::pin(async { Err::<u8, _>("bad input") }) as std::pin::Pin<Box<dyn std::future::Future<Output = _> + Send>>,
-///     Box::pin(async { panic!("bug") }),
-/// ]).await;
+/// let results = gather_all(["x", "bug"].map(parse)).await;
 /// assert_eq!(results[0], Err(TaskError::Failed("bad input")));
 /// assert_eq!(results[1], Err(TaskError::Panicked("bug".into())));
 /// # });
