@@ -332,16 +332,14 @@ gather_tuple!(
     /// [`gather`] over four futures of different value types.
     ///
     /// ```
-    /// use retinue::task::{gather4, TaskError};
-    ///
     /// # retinue::rt::block_on(async {
-    /// let ok = gather4(async { Ok::<_, &str>(1u8) }, async { Ok('b') }, async { Ok("c") }, async { Ok(4.0f32) });
-    /// assert_eq!(ok.await.unwrap(), (1, 'b', "c", 4.0));
-    /// // One failure fails the whole, with its argument position.
-    /// let err = gather4(async { Ok(1u8) }, async { Ok('b') }, async { Err("no") }, async { Ok(4.0f32) })
-    ///     .await
-    ///     .unwrap_err();
-    /// assert_eq!((err.index, err.error), (2, TaskError::Failed("no")));
+    /// let all = retinue::task::gather4(
+    ///     async { Ok::<_, ()>(1u8) },
+    ///     async { Ok::<_, ()>('b') },
+    ///     async { Ok::<_, ()>("c") },
+    ///     async { Ok::<_, ()>(4u32) },
+    /// ).await.unwrap();
+    /// assert_eq!(all, (1, 'b', "c", 4));
     /// # });
     /// ```
     gather4: a FA A, b FB B, c FC C, d FD D
