@@ -20,6 +20,22 @@ use super::supervisor::{ChildState, Started, Supervisor};
 use super::tree::{TreeNode, capacity_limit};
 
 /// One child as `which_children` sees it.
+///
+/// ```
+/// use retinue::{Actor, supervisor::{ChildSpec, ChildState, Restart, Strategy, Supervisor}};
+///
+/// struct Worker;
+/// impl Actor for Worker {}
+///
+/// # retinue::rt::block_on(async {
+/// let sup = Supervisor::new(Strategy::OneForOne)
+///     .child(ChildSpec::worker("w", || Worker)).spawn().await.unwrap();
+/// let info = sup.child("w").await.unwrap();
+/// assert_eq!((info.id.as_str(), info.actor), ("w", "Worker"));
+/// assert_eq!((info.state, info.restart, info.restarts), (ChildState::Running, Restart::Permanent, 0));
+/// sup.shutdown().await;
+/// # });
+/// ```
 #[derive(Clone)]
 pub struct ChildInfo {
     /// Its id.
@@ -44,6 +60,28 @@ pub struct ChildInfo {
 
 impl ChildInfo {
     /// Its address, if its actor type is `A`.
+    ///
+    /// ```
+    /// use retinue::{Actor, Context, Handler, Message};
+    /// use retinue::supervisor::{ChildSpec, Strategy, Supervisor};
+    ///
+    /// struct Worker;
+    /// impl Actor for Worker {}
+    /// struct Ping;
+    /// impl Message for Ping { type Reply = &'static str; }
+    /// impl Handler<Ping> for Worker {
+    ///     async fn handle(&mut self, _: Ping, _: &mut Context<Self>) -> &'static str { "pong" }
+    /// }
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let sup = Supervisor::new(Strategy::OneForOne)
+    ///     .child(ChildSpec::worker("w", || Worker)).spawn().await.unwrap();
+    /// let info = sup.child("w").await.unwrap();
+    /// assert!(info.addr::<Supervisor>().is_none()); // wrong type
+    /// assert_eq!(info.addr::<Worker>().unwrap().ask(Ping).await, Ok("pong"));
+    /// sup.shutdown().await;
+    /// # });
+    /// ```
     pub fn addr<A: Actor>(&self) -> Option<Addr<A>> {
         self.addr.downcast_ref::<Addr<A>>().cloned()
     }
@@ -91,6 +129,25 @@ impl fmt::Debug for ChildInfo {
 }
 
 /// OTP's count_children.
+///
+/// ```
+/// use retinue::{Actor, supervisor::{ChildCounts, ChildSpec, Strategy, Supervisor}};
+///
+/// struct Worker;
+/// impl Actor for Worker {}
+///
+/// # retinue::rt::block_on(async {
+/// let sup = Supervisor::new(Strategy::OneForOne)
+///     .child(ChildSpec::worker("a", || Worker))
+///     .child(ChildSpec::worker("b", || Worker))
+///     .child(ChildSpec::supervisor("sub", || Supervisor::new(Strategy::OneForOne)))
+///     .spawn().await.unwrap();
+/// sup.terminate_child("b").await.unwrap();
+/// let counts = sup.count_children().await.unwrap();
+/// assert_eq!(counts, ChildCounts { specs: 3, active: 2, supervisors: 1, workers: 2 });
+/// sup.shutdown().await;
+/// # });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct ChildCounts {
     /// All child specs.
@@ -138,6 +195,21 @@ impl Message for Snapshot {
 /// A handle to a running supervisor. Cheap to clone; like an [`Addr`], it
 /// keeps the supervisor reachable, and when the last handle and address
 /// are gone the supervisor shuts its tree down.
+///
+/// ```
+/// use retinue::{Actor, ExitReason, supervisor::{ChildSpec, Strategy, Supervisor}};
+///
+/// struct Worker;
+/// impl Actor for Worker {}
+///
+/// # retinue::rt::block_on(async {
+/// let sup = Supervisor::new(Strategy::OneForOne).spawn().await.unwrap();
+/// let admin = sup.clone(); // handles are cheap to share
+/// let info = admin.start_child(ChildSpec::worker("w", || Worker)).await.unwrap();
+/// assert_eq!(sup.which_children().await.unwrap()[0].id, info.id);
+/// assert_eq!(sup.shutdown().await, ExitReason::Shutdown);
+/// # });
+/// ```
 #[derive(Clone)]
 pub struct SupervisorRef {
     addr: Addr<Supervisor>,
@@ -147,6 +219,31 @@ impl Supervisor {
     /// Spawns the supervisor and waits until every child has started.
     /// If one fails to start, the ones already started are stopped and the
     /// error says which child and why.
+    ///
+    /// ```
+    /// use retinue::{Actor, BoxError, Context};
+    /// use retinue::supervisor::{ChildSpec, Strategy, Supervisor, SupervisorError};
+    ///
+    /// struct Good;
+    /// impl Actor for Good {}
+    /// struct Broken;
+    /// impl Actor for Broken {
+    ///     async fn started(&mut self, _: &mut Context<Self>) -> Result<(), BoxError> {
+    ///         Err("no config".into())
+    ///     }
+    /// }
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let good = ChildSpec::worker("good", || Good);
+    /// let good_addr = good.addr::<Good>().unwrap();
+    /// let err = Supervisor::new(Strategy::OneForOne)
+    ///     .child(good)
+    ///     .child(ChildSpec::worker("broken", || Broken))
+    ///     .spawn().await.unwrap_err();
+    /// assert!(matches!(err, SupervisorError::StartFailed { ref id, .. } if id == "broken"));
+    /// assert!(!good_addr.is_alive()); // started, then stopped again
+    /// # });
+    /// ```
     pub async fn spawn(self) -> Result<SupervisorRef, SupervisorError> {
         SupervisorRef::wait_started(crate::spawn(self)).await
     }
@@ -154,6 +251,21 @@ impl Supervisor {
 
 impl SupervisorRef {
     /// Waits until the supervisor behind `addr` has started its children.
+    ///
+    /// ```
+    /// use retinue::{Actor, supervisor::{ChildSpec, Strategy, Supervisor, SupervisorRef}};
+    ///
+    /// struct Worker;
+    /// impl Actor for Worker {}
+    ///
+    /// # retinue::rt::block_on(async {
+    /// // Spawned like any actor (e.g. by a config loader), then waited for.
+    /// let addr = retinue::spawn(Supervisor::new(Strategy::OneForOne).child(ChildSpec::worker("w", || Worker)));
+    /// let sup = SupervisorRef::wait_started(addr).await.unwrap();
+    /// assert_eq!(sup.count_children().await.unwrap().active, 1);
+    /// sup.shutdown().await;
+    /// # });
+    /// ```
     pub async fn wait_started(addr: Addr<Supervisor>) -> Result<SupervisorRef, SupervisorError> {
         match addr.ask(Ping).await {
             Ok(()) => Ok(SupervisorRef { addr }),
@@ -171,12 +283,41 @@ impl SupervisorRef {
     }
 
     /// The supervisor's address.
+    ///
+    /// ```
+    /// use retinue::supervisor::{Strategy, Supervisor};
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let sup = Supervisor::new(Strategy::OneForOne).spawn().await.unwrap();
+    /// let addr = sup.addr().clone();
+    /// assert!(addr.is_alive());
+    /// sup.shutdown().await;
+    /// assert!(!addr.is_alive());
+    /// # });
+    /// ```
     pub fn addr(&self) -> &Addr<Supervisor> {
         &self.addr
     }
 
     /// Adds and starts a child (OTP's start_child). The child's address is
     /// in the returned info.
+    ///
+    /// ```
+    /// use retinue::{Actor, supervisor::{ChildSpec, Strategy, Supervisor, SupervisorError}};
+    ///
+    /// struct Worker;
+    /// impl Actor for Worker {}
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let sup = Supervisor::new(Strategy::OneForOne).spawn().await.unwrap();
+    /// let info = sup.start_child(ChildSpec::worker("w", || Worker)).await.unwrap();
+    /// assert!(info.addr::<Worker>().unwrap().is_alive());
+    /// // Ids are unique within a supervisor.
+    /// let again = sup.start_child(ChildSpec::worker("w", || Worker)).await;
+    /// assert_eq!(again.unwrap_err(), SupervisorError::AlreadyStarted("w".into()));
+    /// sup.shutdown().await;
+    /// # });
+    /// ```
     pub async fn start_child(&self, spec: ChildSpec) -> Result<ChildInfo, SupervisorError> {
         self.call(StartChild(spec)).await?
     }
@@ -184,26 +325,112 @@ impl SupervisorRef {
     /// Stops a child for good and closes its mailbox; a temporary child (and
     /// any child of a dynamic supervisor) is also removed. Terminating a
     /// stopped child is not an error.
+    ///
+    /// ```
+    /// use retinue::{Actor, ExitReason, supervisor::{ChildSpec, ChildState, Strategy, Supervisor}};
+    ///
+    /// struct Worker;
+    /// impl Actor for Worker {}
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let spec = ChildSpec::worker("w", || Worker);
+    /// let w = spec.addr::<Worker>().unwrap();
+    /// let sup = Supervisor::new(Strategy::OneForOne).child(spec).spawn().await.unwrap();
+    /// sup.terminate_child("w").await.unwrap();
+    /// assert_eq!(w.wait_stopped().await, ExitReason::Shutdown);
+    /// assert_eq!(sup.child("w").await.unwrap().state, ChildState::Stopped); // not restarted
+    /// sup.terminate_child("w").await.unwrap(); // again: not an error
+    /// sup.shutdown().await;
+    /// # });
+    /// ```
     pub async fn terminate_child(&self, id: &str) -> Result<(), SupervisorError> {
         self.call(Admin::Terminate(id.into())).await?
     }
 
     /// Starts a stopped child again, with a new mailbox.
+    ///
+    /// ```
+    /// use retinue::{Actor, supervisor::{ChildSpec, ChildState, Strategy, Supervisor, SupervisorError}};
+    ///
+    /// struct Worker;
+    /// impl Actor for Worker {}
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let sup = Supervisor::new(Strategy::OneForOne)
+    ///     .child(ChildSpec::worker("w", || Worker)).spawn().await.unwrap();
+    /// assert_eq!(sup.restart_child("w").await, Err(SupervisorError::Running("w".into())));
+    /// sup.terminate_child("w").await.unwrap();
+    /// sup.restart_child("w").await.unwrap();
+    /// let info = sup.child("w").await.unwrap();
+    /// assert_eq!(info.state, ChildState::Running);
+    /// assert!(info.addr::<Worker>().unwrap().is_alive()); // a new mailbox
+    /// sup.shutdown().await;
+    /// # });
+    /// ```
     pub async fn restart_child(&self, id: &str) -> Result<(), SupervisorError> {
         self.call(Admin::Restart(id.into())).await?
     }
 
     /// Removes a stopped child's spec.
+    ///
+    /// ```
+    /// use retinue::{Actor, supervisor::{ChildSpec, Strategy, Supervisor, SupervisorError}};
+    ///
+    /// struct Worker;
+    /// impl Actor for Worker {}
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let sup = Supervisor::new(Strategy::OneForOne)
+    ///     .child(ChildSpec::worker("w", || Worker)).spawn().await.unwrap();
+    /// assert_eq!(sup.delete_child("w").await, Err(SupervisorError::Running("w".into())));
+    /// sup.terminate_child("w").await.unwrap();
+    /// sup.delete_child("w").await.unwrap();
+    /// assert_eq!(sup.child("w").await.unwrap_err(), SupervisorError::NotFound("w".into()));
+    /// sup.shutdown().await;
+    /// # });
+    /// ```
     pub async fn delete_child(&self, id: &str) -> Result<(), SupervisorError> {
         self.call(Admin::Delete(id.into())).await?
     }
 
     /// Every child, in start order.
+    ///
+    /// ```
+    /// use retinue::{Actor, supervisor::{ChildSpec, Strategy, Supervisor}};
+    ///
+    /// struct Worker;
+    /// impl Actor for Worker {}
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let sup = Supervisor::new(Strategy::OneForOne)
+    ///     .child(ChildSpec::worker("first", || Worker))
+    ///     .child(ChildSpec::worker("second", || Worker))
+    ///     .spawn().await.unwrap();
+    /// let ids: Vec<String> = sup.which_children().await.unwrap().into_iter().map(|c| c.id).collect();
+    /// assert_eq!(ids, ["first", "second"]);
+    /// sup.shutdown().await;
+    /// # });
+    /// ```
     pub async fn which_children(&self) -> Result<Vec<ChildInfo>, SupervisorError> {
         self.call(WhichChildren).await
     }
 
     /// One child by id.
+    ///
+    /// ```
+    /// use retinue::{Actor, supervisor::{ChildSpec, Strategy, Supervisor, SupervisorError}};
+    ///
+    /// struct Worker;
+    /// impl Actor for Worker {}
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let sup = Supervisor::new(Strategy::OneForOne)
+    ///     .child(ChildSpec::worker("w", || Worker)).spawn().await.unwrap();
+    /// assert_eq!(sup.child("w").await.unwrap().restarts, 0);
+    /// assert_eq!(sup.child("nope").await.unwrap_err(), SupervisorError::NotFound("nope".into()));
+    /// sup.shutdown().await;
+    /// # });
+    /// ```
     pub async fn child(&self, id: &str) -> Result<ChildInfo, SupervisorError> {
         self.which_children()
             .await?
@@ -213,6 +440,23 @@ impl SupervisorRef {
     }
 
     /// OTP's count_children.
+    ///
+    /// ```
+    /// use retinue::{Actor, supervisor::{ChildSpec, Strategy, Supervisor}};
+    ///
+    /// struct Worker;
+    /// impl Actor for Worker {}
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let sup = Supervisor::new(Strategy::OneForOne)
+    ///     .child(ChildSpec::worker("a", || Worker))
+    ///     .child(ChildSpec::worker("b", || Worker))
+    ///     .spawn().await.unwrap();
+    /// let counts = sup.count_children().await.unwrap();
+    /// assert_eq!((counts.specs, counts.active, counts.workers), (2, 2, 2));
+    /// sup.shutdown().await;
+    /// # });
+    /// ```
     pub async fn count_children(&self) -> Result<ChildCounts, SupervisorError> {
         let children = self.which_children().await?;
         Ok(ChildCounts {
@@ -233,6 +477,21 @@ impl SupervisorRef {
     }
 
     /// A snapshot of the tree below this supervisor, named `name`.
+    ///
+    /// ```
+    /// use retinue::{Actor, supervisor::{ChildSpec, Strategy, Supervisor}};
+    ///
+    /// struct Worker;
+    /// impl Actor for Worker {}
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let sup = Supervisor::new(Strategy::OneForOne)
+    ///     .child(ChildSpec::worker("w", || Worker)).spawn().await.unwrap();
+    /// let tree = sup.tree("app").await.unwrap();
+    /// assert_eq!(tree.to_string(), "app (Supervisor) running\n└── w (Worker) running\n");
+    /// sup.shutdown().await;
+    /// # });
+    /// ```
     pub async fn tree(&self, name: &str) -> Result<TreeNode, SupervisorError> {
         Ok(TreeNode {
             id: name.into(),
@@ -270,6 +529,31 @@ impl SupervisorRef {
 
     /// Stops the tree: children in reverse start order, each within its
     /// shutdown time, recursively. Returns the supervisor's exit reason.
+    ///
+    /// ```
+    /// use retinue::{Actor, Context, ExitReason};
+    /// use retinue::supervisor::{ChildSpec, Strategy, Supervisor};
+    ///
+    /// /// Records the order children stop in.
+    /// struct Worker(&'static str, async_channel::Sender<&'static str>);
+    /// impl Actor for Worker {
+    ///     async fn stopped(&mut self, _: &mut Context<Self>, _: &ExitReason) {
+    ///         let _ = self.1.send(self.0).await;
+    ///     }
+    /// }
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let (tx, rx) = async_channel::unbounded();
+    /// let (t1, t2) = (tx.clone(), tx);
+    /// let sup = Supervisor::new(Strategy::OneForOne)
+    ///     .child(ChildSpec::worker("first", move || Worker("first", t1.clone())))
+    ///     .child(ChildSpec::worker("second", move || Worker("second", t2.clone())))
+    ///     .spawn().await.unwrap();
+    /// assert_eq!(sup.shutdown().await, ExitReason::Shutdown);
+    /// // Reverse start order.
+    /// assert_eq!((rx.try_recv(), rx.try_recv()), (Ok("second"), Ok("first")));
+    /// # });
+    /// ```
     pub async fn shutdown(&self) -> ExitReason {
         self.addr.stop_with(ExitReason::Shutdown);
         self.addr.wait_stopped().await

@@ -17,6 +17,21 @@ use super::spec::{ChildSpec, Restart, Shutdown};
 use super::supervisor::Supervisor;
 
 /// The settings every child of a dynamic supervisor shares.
+///
+/// ```
+/// use retinue::{Actor, supervisor::{DynamicSupervisor, Flags, Restart, SupervisorError, Template}};
+///
+/// struct Session;
+/// impl Actor for Session {}
+///
+/// # retinue::rt::block_on(async {
+/// let template = Template { max_children: Some(1), restart: Restart::Temporary, ..Template::default() };
+/// let sessions = DynamicSupervisor::spawn(Flags::default(), template).await.unwrap();
+/// sessions.start_child(|| Session).await.unwrap();
+/// assert_eq!(sessions.start_child(|| Session).await.unwrap_err(), SupervisorError::MaxChildren(1));
+/// sessions.shutdown().await;
+/// # });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Template {
     /// Restart type (default [`Restart::Transient`]: a child that finishes
@@ -76,6 +91,20 @@ impl DynamicSupervisor {
     /// `auto_shutdown` other than `Never` (as OTP's DynamicSupervisor: its
     /// children cannot be significant), are refused with
     /// [`SupervisorError::InvalidFlags`].
+    ///
+    /// ```
+    /// use retinue::supervisor::{AutoShutdown, DynamicSupervisor, Flags, SupervisorError, Template};
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let sup = DynamicSupervisor::spawn(Flags::default(), Template::default()).await.unwrap();
+    /// assert_eq!(sup.count().await.unwrap(), 0);
+    /// sup.shutdown().await;
+    ///
+    /// let flags = Flags::default().auto_shutdown(AutoShutdown::AnySignificant);
+    /// let refused = DynamicSupervisor::spawn(flags, Template::default()).await;
+    /// assert!(matches!(refused, Err(SupervisorError::InvalidFlags(_))));
+    /// # });
+    /// ```
     pub async fn spawn(flags: Flags, template: Template) -> Result<Self, SupervisorError> {
         flags.validate()?;
         if flags.auto_shutdown != AutoShutdown::Never {
@@ -102,6 +131,29 @@ impl DynamicSupervisor {
     /// [`Ignore`](super::Ignore) is not an error: the address is returned,
     /// but no child runs behind it (its mailbox is closed) and nothing is
     /// kept.
+    ///
+    /// ```
+    /// use retinue::{Actor, Context, Handler, Message};
+    /// use retinue::supervisor::{DynamicSupervisor, Flags, Template};
+    ///
+    /// struct Doubler;
+    /// impl Actor for Doubler {}
+    /// struct Double(u32);
+    /// impl Message for Double { type Reply = u32; }
+    /// impl Handler<Double> for Doubler {
+    ///     async fn handle(&mut self, Double(n): Double, _: &mut Context<Self>) -> u32 { 2 * n }
+    /// }
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let sup = DynamicSupervisor::spawn(Flags::default(), Template::default()).await.unwrap();
+    /// let a = sup.start_child(|| Doubler).await.unwrap();
+    /// let b = sup.start_child(|| Doubler).await.unwrap();
+    /// assert_ne!(a.id(), b.id());
+    /// assert_eq!(b.ask(Double(21)).await, Ok(42));
+    /// assert_eq!(sup.count().await.unwrap(), 2);
+    /// sup.shutdown().await;
+    /// # });
+    /// ```
     pub async fn start_child<A, F>(&self, factory: F) -> Result<Addr<A>, SupervisorError>
     where
         A: Actor,
@@ -128,6 +180,28 @@ impl DynamicSupervisor {
     /// has already gone (terminated before, or finished) is not an error;
     /// [`SupervisorError::NotFound`] means a live actor that is not a
     /// child of this supervisor (OTP's `terminate_child(Sup, Pid)`).
+    ///
+    /// ```
+    /// use retinue::{Actor, supervisor::{DynamicSupervisor, Flags, SupervisorError, Template}};
+    ///
+    /// struct Session;
+    /// impl Actor for Session {}
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let sup = DynamicSupervisor::spawn(Flags::default(), Template::default()).await.unwrap();
+    /// let s = sup.start_child(|| Session).await.unwrap();
+    /// sup.terminate_child(&s).await.unwrap();
+    /// assert!(!s.is_alive());
+    /// assert_eq!(sup.count().await.unwrap(), 0);
+    /// sup.terminate_child(&s).await.unwrap(); // already gone: fine
+    ///
+    /// // A live actor that is not a child is refused.
+    /// let stranger = retinue::spawn(Session);
+    /// assert!(matches!(sup.terminate_child(&stranger).await, Err(SupervisorError::NotFound(_))));
+    /// stranger.stop();
+    /// sup.shutdown().await;
+    /// # });
+    /// ```
     pub async fn terminate_child<A: Actor>(&self, child: &Addr<A>) -> Result<(), SupervisorError> {
         let info = self
             .sup
@@ -152,6 +226,33 @@ impl DynamicSupervisor {
     }
 
     /// How many children are live (running or about to restart).
+    ///
+    /// ```
+    /// use retinue::{Actor, Context};
+    /// use retinue::supervisor::{DynamicSupervisor, Flags, Template};
+    ///
+    /// /// Does its job and finishes.
+    /// struct OneShot;
+    /// impl Actor for OneShot {
+    ///     async fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), retinue::BoxError> {
+    ///         ctx.stop();
+    ///         Ok(())
+    ///     }
+    /// }
+    /// struct Session;
+    /// impl Actor for Session {}
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let sup = DynamicSupervisor::spawn(Flags::default(), Template::default()).await.unwrap();
+    /// sup.start_child(|| Session).await.unwrap();
+    /// let job = sup.start_child(|| OneShot).await.unwrap();
+    /// job.wait_stopped().await; // transient, normal exit: gone for good
+    /// while sup.count().await.unwrap() != 1 {
+    ///     retinue::rt::sleep(std::time::Duration::from_millis(1)).await;
+    /// }
+    /// sup.shutdown().await;
+    /// # });
+    /// ```
     pub async fn count(&self) -> Result<usize, SupervisorError> {
         Ok(self
             .sup
@@ -163,11 +264,40 @@ impl DynamicSupervisor {
     }
 
     /// The underlying supervisor.
+    ///
+    /// ```
+    /// use retinue::{Actor, supervisor::{DynamicSupervisor, Flags, Template}};
+    ///
+    /// struct Session;
+    /// impl Actor for Session {}
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let sup = DynamicSupervisor::spawn(Flags::default(), Template::default()).await.unwrap();
+    /// sup.start_child(|| Session).await.unwrap();
+    /// let counts = sup.supervisor().count_children().await.unwrap();
+    /// assert_eq!(counts.active, 1);
+    /// sup.shutdown().await;
+    /// # });
+    /// ```
     pub fn supervisor(&self) -> &SupervisorRef {
         &self.sup
     }
 
     /// Stops every child (newest first) and the supervisor.
+    ///
+    /// ```
+    /// use retinue::{Actor, ExitReason, supervisor::{DynamicSupervisor, Flags, Template}};
+    ///
+    /// struct Session;
+    /// impl Actor for Session {}
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let sup = DynamicSupervisor::spawn(Flags::default(), Template::default()).await.unwrap();
+    /// let s = sup.start_child(|| Session).await.unwrap();
+    /// assert_eq!(sup.shutdown().await, ExitReason::Shutdown);
+    /// assert!(!s.is_alive());
+    /// # });
+    /// ```
     pub async fn shutdown(&self) -> ExitReason {
         self.sup.shutdown().await
     }

@@ -6,6 +6,22 @@ use std::time::Duration;
 use crate::ExitReason;
 
 /// What can go wrong when starting or administering a supervisor.
+///
+/// ```
+/// use retinue::{Actor, supervisor::{ChildSpec, Strategy, Supervisor, SupervisorError}};
+///
+/// struct Worker;
+/// impl Actor for Worker {}
+///
+/// # retinue::rt::block_on(async {
+/// let sup = Supervisor::new(Strategy::OneForOne).spawn().await.unwrap();
+/// let err = sup.terminate_child("ghost").await.unwrap_err();
+/// assert_eq!(err, SupervisorError::NotFound("ghost".into()));
+/// assert_eq!(err.to_string(), "no child \"ghost\"");
+/// sup.shutdown().await;
+/// assert_eq!(sup.start_child(ChildSpec::worker("w", || Worker)).await.unwrap_err(), SupervisorError::Unavailable);
+/// # });
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub enum SupervisorError {
     /// A child with this id is already running (`start_child`).

@@ -15,58 +15,62 @@
 //! the supervisor's own `actor` span; each child's span and metrics carry
 //! its supervised path (`pool/w1`, see [`Inbox::set_path`](crate::Inbox::set_path)).
 //!
-//! # A worked example: a supervised worker pool
+//! # A supervised worker pool
 //!
-//! Three workers under a `one_for_one` supervisor, fed round-robin. A job
-//! that makes a worker panic fails only its own asker; the worker is
-//! restarted behind the same address, so the jobs queued behind the
-//! crashing one are handled by the new instance and the pool keeps its
-//! shape.
+//! A one_for_one supervisor runs three workers. One job is bad and crashes
+//! the worker that takes it: only that job's caller sees an error
+//! ([`AskError::NoReply`](crate::AskError::NoReply)); the jobs queued
+//! behind it in the same mailbox are handled by the restarted instance,
+//! and the worker's address keeps working.
 //!
 //! ```
-//! use std::time::Duration;
-//! use retinue::{Actor, Addr, Context, Handler, Message};
-//! use retinue::supervisor::{ChildSpec, ChildState, Flags, Strategy, Supervisor};
+//! use retinue::{Actor, AskError, Context, Handler, Message};
+//! use retinue::supervisor::{ChildSpec, Strategy, Supervisor};
+//! use retinue::task::{TaskError, gather_all};
 //!
-//! struct Worker;
-//! impl Actor for Worker {}
+//! /// Squares numbers; a negative one is a bug that makes it panic.
+//! struct Squarer;
+//! impl Actor for Squarer {}
 //!
-//! struct Job(u32);
-//! impl Message for Job { type Reply = u32; }
-//! impl Handler<Job> for Worker {
-//!     async fn handle(&mut self, Job(n): Job, _: &mut Context<Self>) -> u32 {
-//!         if n == 4 { panic!("job 4 is poison") }
-//!         n * 10
+//! struct Job(i64);
+//! impl Message for Job { type Reply = i64; }
+//! impl Handler<Job> for Squarer {
+//!     async fn handle(&mut self, Job(n): Job, _: &mut Context<Self>) -> i64 {
+//!         assert!(n >= 0, "bad job {n}"); // a crash, not an error value
+//!         n * n
 //!     }
 //! }
 //!
 //! # retinue::rt::block_on(async {
-//! // Up to 5 restarts in 10 s before the supervisor gives up and fails.
-//! let flags = Flags::new(Strategy::OneForOne).intensity(5, Duration::from_secs(10));
-//! let specs: Vec<ChildSpec> = (0..3).map(|i| ChildSpec::worker(format!("w{i}"), || Worker)).collect();
-//! let workers: Vec<Addr<Worker>> = specs.iter().map(|s| s.addr().unwrap()).collect();
-//! let pool = specs.into_iter().fold(Supervisor::with_flags(flags), Supervisor::child);
+//! // The pool: three permanent workers under one_for_one. A child's
+//! // address is known from its spec, before anything starts.
+//! let mut pool = Supervisor::new(Strategy::OneForOne);
+//! let mut workers = Vec::new();
+//! for i in 0..3 {
+//!     let spec = ChildSpec::worker(format!("worker-{i}"), || Squarer);
+//!     workers.push(spec.addr::<Squarer>().unwrap());
+//!     pool = pool.child(spec);
+//! }
 //! let pool = pool.spawn().await.unwrap();
 //!
-//! // Round-robin: job n goes to worker n % 3, all sent before any answer.
-//! let asks: Vec<_> = (0..9u32)
-//!     .map(|n| {
-//!         let worker = workers[n as usize % 3].clone();
-//!         retinue::rt::spawn(async move { worker.ask(Job(n)).await })
-//!     })
-//!     .collect();
-//! let mut answers = Vec::new();
-//! for ask in asks {
-//!     answers.push(ask.await.unwrap());
-//! }
-//! assert!(answers[4].is_err(), "the poison job's asker sees the crash");
-//! assert_eq!(answers[7], Ok(70), "w1 answers its other jobs, before or after its restart");
-//! assert_eq!(answers.iter().filter(|a| a.is_ok()).count(), 8);
+//! // Six jobs at once, round-robin; job #3 (-4, for worker-0) is bad.
+//! let jobs = [1, 2, 3, -4, 5, 6];
+//! let results = gather_all(jobs.iter().enumerate().map(|(i, &n)| {
+//!     let worker = workers[i % 3].clone();
+//!     async move { worker.ask(Job(n)).await }
+//! }))
+//! .await;
+//! assert_eq!(
+//!     results,
+//!     vec![Ok(1), Ok(4), Ok(9), Err(TaskError::Failed(AskError::NoReply)), Ok(25), Ok(36)]
+//! );
 //!
-//! let children = pool.which_children().await.unwrap();
-//! let w1 = children.iter().find(|c| c.id == "w1").unwrap();
-//! assert_eq!((w1.state, w1.restarts), (ChildState::Running, 1));
-//! assert!(children.iter().all(|c| c.state == ChildState::Running));
+//! // worker-0 was restarted once, behind the same address; the others never.
+//! assert_eq!(workers[0].ask(Job(7)).await, Ok(49));
+//! assert_eq!(pool.child("worker-0").await.unwrap().restarts, 1);
+//! assert_eq!(pool.child("worker-1").await.unwrap().restarts, 0);
+//! assert_eq!(pool.count_children().await.unwrap().active, 3);
+//!
 //! pool.shutdown().await;
 //! assert!(workers.iter().all(|w| !w.is_alive()));
 //! # });

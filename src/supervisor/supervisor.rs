@@ -39,6 +39,22 @@ use super::spec::{ChildKind, ChildSpec, Restart, Shutdown};
 use super::tree::RestartBudget;
 
 /// Where a child is in its life.
+///
+/// ```
+/// use retinue::{Actor, supervisor::{ChildSpec, ChildState, Strategy, Supervisor}};
+///
+/// struct Worker;
+/// impl Actor for Worker {}
+///
+/// # retinue::rt::block_on(async {
+/// let sup = Supervisor::new(Strategy::OneForOne)
+///     .child(ChildSpec::worker("w", || Worker)).spawn().await.unwrap();
+/// assert_eq!(sup.child("w").await.unwrap().state, ChildState::Running);
+/// sup.terminate_child("w").await.unwrap();
+/// assert_eq!(sup.child("w").await.unwrap().state, ChildState::Stopped);
+/// sup.shutdown().await;
+/// # });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ChildState {
@@ -129,11 +145,35 @@ impl Message for RestartGroup {
 
 impl Supervisor {
     /// A supervisor with default [`Flags`] and `strategy`.
+    ///
+    /// ```
+    /// use retinue::supervisor::{Flags, Strategy, Supervisor};
+    ///
+    /// let sup = Supervisor::new(Strategy::RestForOne);
+    /// assert_eq!(sup.flags(), &Flags::new(Strategy::RestForOne));
+    /// ```
     pub fn new(strategy: Strategy) -> Self {
         Self::with_flags(Flags::new(strategy))
     }
 
     /// A supervisor with these flags.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use retinue::supervisor::{Flags, Strategy, Supervisor};
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let flags = Flags::new(Strategy::OneForAll).intensity(10, Duration::from_secs(60));
+    /// let sup = Supervisor::with_flags(flags).spawn().await.unwrap();
+    /// let tree = sup.tree("root").await.unwrap();
+    /// assert!(tree.children.is_empty());
+    /// sup.shutdown().await;
+    ///
+    /// // Flags that make no sense are refused when it starts.
+    /// let bad = Flags::default().intensity(1, Duration::ZERO);
+    /// assert!(Supervisor::with_flags(bad).spawn().await.is_err());
+    /// # });
+    /// ```
     pub fn with_flags(flags: Flags) -> Self {
         Supervisor {
             intensity: Intensity::new(flags.max_restarts, flags.within),
@@ -146,12 +186,37 @@ impl Supervisor {
     }
 
     /// Adds a child, started after the ones added before it.
+    ///
+    /// ```
+    /// use retinue::{Actor, supervisor::{ChildSpec, Strategy, Supervisor}};
+    ///
+    /// struct Worker;
+    /// impl Actor for Worker {}
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let sup = (0..3)
+    ///     .map(|i| ChildSpec::worker(format!("w{i}"), || Worker))
+    ///     .fold(Supervisor::new(Strategy::OneForOne), Supervisor::child)
+    ///     .spawn().await.unwrap();
+    /// let ids: Vec<String> = sup.which_children().await.unwrap().into_iter().map(|c| c.id).collect();
+    /// assert_eq!(ids, ["w0", "w1", "w2"]); // start order
+    /// sup.shutdown().await;
+    /// # });
+    /// ```
     pub fn child(mut self, spec: ChildSpec) -> Self {
         self.pending.push(spec);
         self
     }
 
     /// The flags this supervisor runs with.
+    ///
+    /// ```
+    /// use retinue::supervisor::{Strategy, Supervisor};
+    ///
+    /// let sup = Supervisor::new(Strategy::OneForAll);
+    /// assert_eq!(sup.flags().strategy, Strategy::OneForAll);
+    /// assert_eq!(sup.flags().max_restarts, 3);
+    /// ```
     pub fn flags(&self) -> &Flags {
         &self.flags
     }

@@ -19,6 +19,22 @@ use super::supervisor::Supervisor;
 use super::tree::TreeNode;
 
 /// The name is taken by a live actor.
+///
+/// ```
+/// use retinue::{Actor, supervisor::{NameTaken, System}};
+///
+/// struct Clock;
+/// impl Actor for Clock {}
+///
+/// # retinue::rt::block_on(async {
+/// let system = System::new().await;
+/// let a = system.spawn("a", || Clock).await.unwrap();
+/// let b = system.spawn("b", || Clock).await.unwrap();
+/// system.register("clock", &a).unwrap();
+/// assert_eq!(system.register("clock", &b), Err(NameTaken("clock".into())));
+/// system.shutdown().await;
+/// # });
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NameTaken(pub String);
 
@@ -66,6 +82,16 @@ pub struct System {
 impl System {
     /// A system whose root is an empty one-for-one supervisor with
     /// default flags.
+    ///
+    /// ```
+    /// use retinue::supervisor::System;
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let system = System::new().await;
+    /// assert_eq!(system.root().count_children().await.unwrap().specs, 0);
+    /// system.shutdown().await;
+    /// # });
+    /// ```
     pub async fn new() -> System {
         Self::with_root(Supervisor::new(Strategy::OneForOne))
             .await
@@ -73,6 +99,20 @@ impl System {
     }
 
     /// A system whose root is `root`, started with its children.
+    ///
+    /// ```
+    /// use retinue::{Actor, supervisor::{ChildSpec, Strategy, Supervisor, System}};
+    ///
+    /// struct Db;
+    /// impl Actor for Db {}
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let root = Supervisor::new(Strategy::RestForOne).child(ChildSpec::worker("db", || Db));
+    /// let system = System::with_root(root).await.unwrap();
+    /// assert!(system.tree().await.unwrap().find("db").is_some());
+    /// system.shutdown().await;
+    /// # });
+    /// ```
     pub async fn with_root(root: Supervisor) -> Result<System, SupervisorError> {
         Ok(System {
             root: root.spawn().await?,
@@ -81,21 +121,83 @@ impl System {
     }
 
     /// A system with a root supervisor built from `flags`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use retinue::supervisor::{Flags, Strategy, System};
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let flags = Flags::new(Strategy::OneForAll).intensity(1, Duration::from_secs(1));
+    /// let system = System::with_flags(flags).await.unwrap();
+    /// system.shutdown().await;
+    /// assert!(System::with_flags(Flags::default().intensity(1, Duration::ZERO)).await.is_err());
+    /// # });
+    /// ```
     pub async fn with_flags(flags: Flags) -> Result<System, SupervisorError> {
         Self::with_root(Supervisor::with_flags(flags)).await
     }
 
     /// The root supervisor.
+    ///
+    /// ```
+    /// use retinue::{Actor, supervisor::System};
+    ///
+    /// struct Worker;
+    /// impl Actor for Worker {}
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let system = System::new().await;
+    /// system.spawn("w", || Worker).await.unwrap();
+    /// system.root().terminate_child("w").await.unwrap();
+    /// assert_eq!(system.root().count_children().await.unwrap().active, 0);
+    /// system.shutdown().await;
+    /// # });
+    /// ```
     pub fn root(&self) -> &SupervisorRef {
         &self.root
     }
 
     /// Starts a child under the root.
+    ///
+    /// ```
+    /// use retinue::{Actor, supervisor::{ChildSpec, Restart, System}};
+    ///
+    /// struct Job;
+    /// impl Actor for Job {}
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let system = System::new().await;
+    /// let info = system.start_child(ChildSpec::worker("job", || Job).restart(Restart::Transient)).await.unwrap();
+    /// assert_eq!(info.restart, Restart::Transient);
+    /// system.shutdown().await;
+    /// # });
+    /// ```
     pub async fn start_child(&self, spec: ChildSpec) -> Result<ChildInfo, SupervisorError> {
         self.root.start_child(spec).await
     }
 
     /// Starts a permanent worker under the root and returns its address.
+    ///
+    /// ```
+    /// use retinue::{Actor, Context, Handler, Message, supervisor::{SupervisorError, System}};
+    ///
+    /// struct Greeter;
+    /// impl Actor for Greeter {}
+    /// struct Hi;
+    /// impl Message for Hi { type Reply = &'static str; }
+    /// impl Handler<Hi> for Greeter {
+    ///     async fn handle(&mut self, _: Hi, _: &mut Context<Self>) -> &'static str { "hello" }
+    /// }
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let system = System::new().await;
+    /// let greeter = system.spawn("greeter", || Greeter).await.unwrap();
+    /// assert_eq!(greeter.ask(Hi).await, Ok("hello"));
+    /// let dup = system.spawn("greeter", || Greeter).await;
+    /// assert!(matches!(dup, Err(SupervisorError::AlreadyStarted(_))));
+    /// system.shutdown().await;
+    /// # });
+    /// ```
     pub async fn spawn<A, F>(&self, id: &str, factory: F) -> Result<Addr<A>, SupervisorError>
     where
         A: Actor,
@@ -109,6 +211,27 @@ impl System {
 
     /// Names an actor. Fails if the name belongs to an actor that is still
     /// alive.
+    ///
+    /// ```
+    /// use retinue::{Actor, supervisor::System};
+    ///
+    /// struct Clock;
+    /// impl Actor for Clock {}
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let system = System::new().await;
+    /// let old = retinue::spawn(Clock);
+    /// system.register("clock", &old).unwrap();
+    /// // A name whose actor has stopped is free again.
+    /// old.stop();
+    /// old.wait_stopped().await;
+    /// let new = retinue::spawn(Clock);
+    /// system.register("clock", &new).unwrap();
+    /// assert_eq!(system.lookup::<Clock>("clock").unwrap().id(), new.id());
+    /// new.stop();
+    /// system.shutdown().await;
+    /// # });
+    /// ```
     pub fn register<A: Actor>(&self, name: &str, addr: &Addr<A>) -> Result<(), NameTaken> {
         let mut names = self.lock();
         if names.get(name).is_some_and(|entry| entry.alive()) {
@@ -119,11 +242,47 @@ impl System {
     }
 
     /// Frees a name.
+    ///
+    /// ```
+    /// use retinue::{Actor, supervisor::System};
+    ///
+    /// struct Clock;
+    /// impl Actor for Clock {}
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let system = System::new().await;
+    /// let clock = system.spawn("clock", || Clock).await.unwrap();
+    /// system.register("clock", &clock).unwrap();
+    /// system.unregister("clock");
+    /// assert!(system.lookup::<Clock>("clock").is_none());
+    /// assert!(clock.is_alive()); // only the name went
+    /// system.shutdown().await;
+    /// # });
+    /// ```
     pub fn unregister(&self, name: &str) {
         self.lock().remove(name);
     }
 
     /// The actor named `name`, if it is alive and of type `A`.
+    ///
+    /// ```
+    /// use retinue::{Actor, supervisor::System};
+    ///
+    /// struct Clock;
+    /// impl Actor for Clock {}
+    /// struct Other;
+    /// impl Actor for Other {}
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let system = System::new().await;
+    /// let clock = system.spawn("clock", || Clock).await.unwrap();
+    /// system.register("clock", &clock).unwrap();
+    /// assert!(system.lookup::<Clock>("clock").is_some());
+    /// assert!(system.lookup::<Other>("clock").is_none()); // another type
+    /// assert!(system.lookup::<Clock>("nobody").is_none());
+    /// system.shutdown().await;
+    /// # });
+    /// ```
     pub fn lookup<A: Actor>(&self, name: &str) -> Option<Addr<A>> {
         let mut names = self.lock();
         let entry = names.get(name)?;
@@ -138,11 +297,43 @@ impl System {
     }
 
     /// A snapshot of the whole tree.
+    ///
+    /// ```
+    /// use retinue::{Actor, supervisor::System};
+    ///
+    /// struct Cache;
+    /// impl Actor for Cache {}
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let system = System::new().await;
+    /// system.spawn("cache", || Cache).await.unwrap();
+    /// let tree = system.tree().await.unwrap();
+    /// assert_eq!(tree.id, "root");
+    /// assert_eq!(tree.find("cache").unwrap().actor, "Cache");
+    /// system.shutdown().await;
+    /// # });
+    /// ```
     pub async fn tree(&self) -> Result<TreeNode, SupervisorError> {
         self.root.tree("root").await
     }
 
     /// Shuts the tree down in order and waits for it.
+    ///
+    /// ```
+    /// use retinue::{Actor, ExitReason, supervisor::System};
+    ///
+    /// struct Worker;
+    /// impl Actor for Worker {}
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let system = System::new().await;
+    /// let w = system.spawn("w", || Worker).await.unwrap();
+    /// system.register("w", &w).unwrap();
+    /// assert_eq!(system.shutdown().await, ExitReason::Shutdown);
+    /// assert!(!w.is_alive());
+    /// assert!(system.lookup::<Worker>("w").is_none());
+    /// # });
+    /// ```
     pub async fn shutdown(&self) -> ExitReason {
         let reason = self.root.shutdown().await;
         self.lock().clear();

@@ -62,6 +62,27 @@ pub struct TreeNode {
 }
 
 /// One exit of a child instance, as a tree snapshot reports it.
+///
+/// ```
+/// use std::time::Duration;
+/// use retinue::{Actor, ExitReason, supervisor::{ChildSpec, Strategy, Supervisor}};
+///
+/// struct Worker;
+/// impl Actor for Worker {}
+///
+/// # retinue::rt::block_on(async {
+/// let sup = Supervisor::new(Strategy::OneForOne)
+///     .child(ChildSpec::worker("w", || Worker)).spawn().await.unwrap();
+/// sup.child("w").await.unwrap().exit(ExitReason::failed("oops"));
+/// while sup.child("w").await.unwrap().restarts == 0 {
+///     retinue::rt::sleep(Duration::from_millis(1)).await;
+/// }
+/// let tree = sup.tree("root").await.unwrap();
+/// let exit = &tree.find("w").unwrap().exits[0];
+/// assert!(exit.abnormal && exit.reason.contains("oops"));
+/// sup.shutdown().await;
+/// # });
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExitRecord {
     /// The exit reason, as [`ExitReason`](crate::ExitReason) displays it.
@@ -75,6 +96,24 @@ pub struct ExitRecord {
 
 /// A supervisor's restart intensity as spent so far: `used` restarts in
 /// the last `within`, of at most `max` (OTP's intensity and period).
+///
+/// ```
+/// use std::time::Duration;
+/// use retinue::{Actor, supervisor::{ChildSpec, Flags, RestartBudget, Strategy, Supervisor}};
+///
+/// struct Worker;
+/// impl Actor for Worker {}
+///
+/// # retinue::rt::block_on(async {
+/// let flags = Flags::new(Strategy::OneForOne).intensity(5, Duration::from_secs(10));
+/// let sup = Supervisor::with_flags(flags)
+///     .child(ChildSpec::worker("w", || Worker)).spawn().await.unwrap();
+/// let tree = sup.tree("root").await.unwrap();
+/// let budget = tree.find("w").unwrap().budget.unwrap();
+/// assert_eq!(budget, RestartBudget { used: 0, max: 5, within: Duration::from_secs(10) });
+/// sup.shutdown().await;
+/// # });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RestartBudget {
     /// Restarts inside the window ending at the snapshot.
@@ -112,6 +151,19 @@ impl TreeNode {
     pub const EXITS_KEPT: usize = 8;
 
     /// Every node, depth first, with its depth.
+    ///
+    /// ```
+    /// use retinue::supervisor::TreeNode;
+    ///
+    /// let leaf = |id: &str| TreeNode { id: id.into(), ..TreeNode::default() };
+    /// let root = TreeNode {
+    ///     id: "root".into(),
+    ///     children: vec![TreeNode { children: vec![leaf("c")], ..leaf("b") }, leaf("d")],
+    ///     ..TreeNode::default()
+    /// };
+    /// let order: Vec<(usize, &str)> = root.walk().into_iter().map(|(d, n)| (d, n.id.as_str())).collect();
+    /// assert_eq!(order, [(0, "root"), (1, "b"), (2, "c"), (1, "d")]);
+    /// ```
     pub fn walk(&self) -> Vec<(usize, &TreeNode)> {
         let mut out = Vec::new();
         self.walk_into(0, &mut out);
@@ -126,6 +178,16 @@ impl TreeNode {
     }
 
     /// Finds a node by its path of ids below this one, e.g. `"workers/fetcher"`.
+    ///
+    /// ```
+    /// use retinue::supervisor::TreeNode;
+    ///
+    /// let leaf = |id: &str| TreeNode { id: id.into(), ..TreeNode::default() };
+    /// let root = TreeNode { children: vec![TreeNode { children: vec![leaf("fetcher")], ..leaf("workers") }], ..leaf("root") };
+    /// assert_eq!(root.find("workers/fetcher").unwrap().id, "fetcher");
+    /// assert!(root.find("fetcher").is_none()); // a path from here, not a search
+    /// assert_eq!(root.find("").unwrap().id, "root");
+    /// ```
     pub fn find(&self, path: &str) -> Option<&TreeNode> {
         path.split('/')
             .filter(|p| !p.is_empty())

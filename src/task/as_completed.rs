@@ -29,6 +29,19 @@ use super::hold::Hold;
 type Sleep = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// One item of an [`AsCompleted`] stream.
+///
+/// ```
+/// use futures_lite::StreamExt;
+/// use retinue::task::{as_completed, Completion};
+///
+/// async fn crash() -> u8 { panic!("boom") }
+///
+/// # retinue::rt::block_on(async {
+/// let mut done = as_completed(vec![crash()]);
+/// assert_eq!(done.next().await, Some(Completion::Panicked { index: 0, message: "boom".into() }));
+/// assert_eq!(done.next().await, None);
+/// # });
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub enum Completion<T> {
     /// The future at `index` finished with `value`.
@@ -113,6 +126,21 @@ where
 }
 
 /// The stream of [`as_completed`].
+///
+/// ```
+/// use futures_lite::StreamExt;
+/// use retinue::task::{as_completed, Completion};
+///
+/// # retinue::rt::block_on(async {
+/// // Collect the values, in whatever order they finish.
+/// let mut values: Vec<u32> = as_completed((1..=3u32).map(|i| async move { i * 10 }))
+///     .filter_map(|c| match c { Completion::Done { value, .. } => Some(value), _ => None })
+///     .collect()
+///     .await;
+/// values.sort();
+/// assert_eq!(values, vec![10, 20, 30]);
+/// # });
+/// ```
 #[must_use = "streams do nothing unless polled"]
 pub struct AsCompleted<T> {
     tasks: Vec<AbortHandle>,
@@ -128,6 +156,25 @@ pub struct AsCompleted<T> {
 
 impl<T> AsCompleted<T> {
     /// Gives the whole stream a deadline `within` from now.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use futures_lite::StreamExt;
+    /// use retinue::task::{as_completed, Completion};
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let never = std::future::pending::<&str>();
+    /// let mut done = as_completed(vec![
+    ///     Box::pin(async { "fast" }) as std::pin::Pin<Box<dyn std::future::Future<Output = &str> + Send>>,
+    ///     Box::pin(never),
+    /// ])
+    /// .deadline(Duration::from_millis(20));
+    /// assert_eq!(done.next().await, Some(Completion::Done { index: 0, value: "fast" }));
+    /// // The other one is cancelled when the deadline passes.
+    /// assert_eq!(done.next().await, Some(Completion::DeadlineExceeded { pending: 1 }));
+    /// assert_eq!(done.next().await, None);
+    /// # });
+    /// ```
     pub fn deadline(self, within: Duration) -> Self {
         match Instant::now().checked_add(within) {
             Some(at) => self.deadline_at(at),
@@ -136,6 +183,18 @@ impl<T> AsCompleted<T> {
     }
 
     /// Gives the whole stream a deadline at `at`.
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use futures_lite::StreamExt;
+    /// use retinue::task::{as_completed, Completion};
+    ///
+    /// # retinue::rt::block_on(async {
+    /// // A deadline already past: nothing still pending survives it.
+    /// let mut done = as_completed(vec![std::future::pending::<()>()]).deadline_at(Instant::now());
+    /// assert_eq!(done.next().await, Some(Completion::DeadlineExceeded { pending: 1 }));
+    /// # });
+    /// ```
     pub fn deadline_at(mut self, at: Instant) -> Self {
         let wait = at.saturating_duration_since(Instant::now());
         self.deadline = Some((at, Box::pin(rt::sleep(wait))));
@@ -143,6 +202,18 @@ impl<T> AsCompleted<T> {
     }
 
     /// How many futures have not been yielded yet.
+    ///
+    /// ```
+    /// use futures_lite::StreamExt;
+    /// use retinue::task::as_completed;
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let mut done = as_completed((0..3).map(|i| async move { i }));
+    /// assert_eq!(done.pending(), 3);
+    /// done.next().await;
+    /// assert_eq!(done.pending(), 2);
+    /// # });
+    /// ```
     pub fn pending(&self) -> usize {
         self.pending
     }

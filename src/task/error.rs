@@ -6,6 +6,23 @@ use crate::ExitReason;
 
 /// Why one task produced no value. Cancellation is not an error: a task
 /// cancelled by its group or gather never shows up as a `TaskError`.
+///
+/// ```
+/// use retinue::task::{gather_all, TaskError};
+///
+/// async fn parse(input: &'static str) -> Result<u8, &'static str> {
+///     match input {
+///         "bug" => panic!("bug"),
+///         _ => Err("bad input"),
+///     }
+/// }
+///
+/// # retinue::rt::block_on(async {
+/// let results = gather_all(["x", "bug"].map(parse)).await;
+/// assert_eq!(results[0], Err(TaskError::Failed("bad input")));
+/// assert_eq!(results[1], Err(TaskError::Panicked("bug".into())));
+/// # });
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub enum TaskError<E> {
     /// The task returned this error.
@@ -18,6 +35,13 @@ pub enum TaskError<E> {
 
 impl<E> TaskError<E> {
     /// The task's own error, if it returned one.
+    ///
+    /// ```
+    /// use retinue::task::TaskError;
+    ///
+    /// assert_eq!(TaskError::Failed("no").into_failed(), Some("no"));
+    /// assert_eq!(TaskError::<&str>::Panicked("bug".into()).into_failed(), None);
+    /// ```
     pub fn into_failed(self) -> Option<E> {
         match self {
             TaskError::Failed(e) => Some(e),

@@ -29,6 +29,18 @@ use super::error::TaskError;
 use super::hold::Hold;
 
 /// The first failure of a fail-fast [`gather`].
+///
+/// ```
+/// use retinue::task::{gather, GatherError, TaskError};
+///
+/// # retinue::rt::block_on(async {
+/// let err = gather((0..4).map(|i| async move { if i == 2 { Err("two") } else { Ok(i) } }))
+///     .await
+///     .unwrap_err();
+/// assert_eq!(err, GatherError { index: 2, error: TaskError::Failed("two") });
+/// assert_eq!(err.to_string(), "gathered future #2: task failed: two");
+/// # });
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct GatherError<E> {
     /// The argument position of the failed future.
@@ -303,9 +315,32 @@ gather_tuple!(
 );
 gather_tuple!(
     /// [`gather`] over three futures of different value types.
+    ///
+    /// ```
+    /// # retinue::rt::block_on(async {
+    /// let (id, name, score) = retinue::task::gather3(
+    ///     async { Ok::<_, String>(7u64) },
+    ///     async { Ok::<_, String>("ada".to_string()) },
+    ///     async { Ok::<_, String>(9.5f64) },
+    /// ).await.unwrap();
+    /// assert_eq!((id, name.as_str(), score), (7, "ada", 9.5));
+    /// # });
+    /// ```
     gather3: a FA A, b FB B, c FC C
 );
 gather_tuple!(
     /// [`gather`] over four futures of different value types.
+    ///
+    /// ```
+    /// # retinue::rt::block_on(async {
+    /// let all = retinue::task::gather4(
+    ///     async { Ok::<_, ()>(1u8) },
+    ///     async { Ok::<_, ()>('b') },
+    ///     async { Ok::<_, ()>("c") },
+    ///     async { Ok::<_, ()>(4u32) },
+    /// ).await.unwrap();
+    /// assert_eq!(all, (1, 'b', "c", 4));
+    /// # });
+    /// ```
     gather4: a FA A, b FB B, c FC C, d FD D
 );

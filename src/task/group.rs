@@ -66,6 +66,33 @@ pub struct Group<E> {
 }
 
 /// Spawns into a [`Group`]; clonable, so children can add children.
+///
+/// ```
+/// use std::sync::atomic::{AtomicU32, Ordering};
+/// use std::sync::Arc;
+/// use retinue::task::{Group, Spawner};
+///
+/// /// Visits a tree of depth `depth`, each node spawning its two children.
+/// fn visit(s: Spawner<()>, depth: u32, seen: Arc<AtomicU32>) {
+///     let s2 = s.clone();
+///     s.spawn(async move {
+///         seen.fetch_add(1, Ordering::SeqCst);
+///         if depth > 0 {
+///             visit(s2.clone(), depth - 1, seen.clone());
+///             visit(s2, depth - 1, seen);
+///         }
+///         Ok(())
+///     }).unwrap();
+/// }
+///
+/// # retinue::rt::block_on(async {
+/// let seen = Arc::new(AtomicU32::new(0));
+/// let group = Group::new();
+/// visit(group.spawner(), 3, seen.clone());
+/// group.join().await.unwrap(); // waits for the children's children too
+/// assert_eq!(seen.load(Ordering::SeqCst), 15);
+/// # });
+/// ```
 pub struct Spawner<E> {
     shared: Arc<Shared<E>>,
 }
@@ -91,6 +118,19 @@ struct Inner<E> {
 }
 
 /// Why a child could not be added.
+///
+/// ```
+/// use retinue::task::{Group, SpawnError};
+///
+/// # retinue::rt::block_on(async {
+/// let group = Group::<()>::new();
+/// let spawner = group.spawner();
+/// group.cancel();
+/// assert_eq!(spawner.spawn(async { Ok(()) }), Err(SpawnError::Cancelling));
+/// group.join().await.unwrap();
+/// assert_eq!(spawner.spawn(async { Ok(()) }), Err(SpawnError::Finished));
+/// # });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SpawnError {
     /// The group is cancelling (a child failed, or it was cancelled).
@@ -111,6 +151,18 @@ impl fmt::Display for SpawnError {
 impl std::error::Error for SpawnError {}
 
 /// Every real failure of a group's children, in the order they happened.
+///
+/// ```
+/// use retinue::task::{Group, TaskError};
+///
+/// # retinue::rt::block_on(async {
+/// let group = Group::new();
+/// group.spawn(async { Err("disk full") }).unwrap();
+/// let err = group.join().await.unwrap_err();
+/// assert_eq!(err.errors, vec![TaskError::Failed("disk full")]);
+/// assert_eq!(err.to_string(), "1 task(s) of the group failed; first: task failed: disk full");
+/// # });
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct GroupError<E> {
     /// The failures; never empty.
@@ -220,6 +272,16 @@ impl<E: Send + 'static> Group<E> {
     /// Created inside a child of another group (or inside a gather's
     /// future), it is that scope's descendant: the outer one is left only
     /// after this one's children are all gone.
+    ///
+    /// ```
+    /// use retinue::task::Group;
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let group = Group::<String>::new();
+    /// assert!(group.spawner().is_open());
+    /// group.join().await.unwrap(); // an empty group joins at once
+    /// # });
+    /// ```
     pub fn new() -> Self {
         let hold = Hold::new_scope();
         Group {
@@ -240,11 +302,40 @@ impl<E: Send + 'static> Group<E> {
     }
 
     /// A clonable spawner for this group (give it to children).
+    ///
+    /// ```
+    /// use retinue::task::Group;
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let group = Group::<()>::new();
+    /// let spawner = group.spawner();
+    /// let (tx, rx) = async_channel::unbounded();
+    /// group.spawn(async move {
+    ///     // A child adds a sibling through the spawner.
+    ///     spawner.spawn(async move { tx.send("sibling").await.map_err(|_| ()) }).unwrap();
+    ///     Ok(())
+    /// }).unwrap();
+    /// group.join().await.unwrap();
+    /// assert_eq!(rx.try_recv(), Ok("sibling"));
+    /// # });
+    /// ```
     pub fn spawner(&self) -> Spawner<E> {
         self.spawner.clone()
     }
 
     /// Adds a child task. See [`Spawner::spawn`].
+    ///
+    /// ```
+    /// use retinue::task::{Group, TaskError};
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let group = Group::<String>::new();
+    /// group.spawn(async { Ok(()) }).unwrap();
+    /// group.spawn(async { panic!("bug in a child") }).unwrap();
+    /// let err = group.join().await.unwrap_err();
+    /// assert_eq!(err.errors, vec![TaskError::Panicked("bug in a child".into())]);
+    /// # });
+    /// ```
     pub fn spawn<F>(&self, task: F) -> Result<(), SpawnError>
     where
         F: Future<Output = Result<(), E>> + Send + 'static,
@@ -253,12 +344,46 @@ impl<E: Send + 'static> Group<E> {
     }
 
     /// Adds an actor. See [`Spawner::spawn_actor`].
+    ///
+    /// ```
+    /// use retinue::{Actor, Context, Handler, Message};
+    /// use retinue::task::Group;
+    ///
+    /// struct Adder(u32);
+    /// impl Actor for Adder {}
+    /// struct Add(u32);
+    /// impl Message for Add { type Reply = u32; }
+    /// impl Handler<Add> for Adder {
+    ///     async fn handle(&mut self, Add(n): Add, _: &mut Context<Self>) -> u32 { self.0 += n; self.0 }
+    /// }
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let group = Group::<()>::new();
+    /// let adder = group.spawn_actor(Adder(0)).unwrap();
+    /// assert_eq!(adder.ask(Add(2)).await, Ok(2));
+    /// adder.stop(); // the group waits for its actors to stop
+    /// group.join().await.unwrap();
+    /// assert!(!adder.is_alive());
+    /// # });
+    /// ```
     pub fn spawn_actor<A: Actor>(&self, actor: A) -> Result<Addr<A>, SpawnError> {
         self.spawner.spawn_actor(actor)
     }
 
     /// Cancels every child (no error is recorded for that); `join` still
     /// waits for them to be gone.
+    ///
+    /// ```
+    /// use retinue::task::Group;
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let group = Group::<()>::new();
+    /// group.spawn(async { std::future::pending::<()>().await; Ok(()) }).unwrap();
+    /// group.cancel();
+    /// // Cancelled children are not failures.
+    /// group.join().await.unwrap();
+    /// # });
+    /// ```
     pub fn cancel(&self) {
         self.spawner.cancel();
     }
@@ -267,6 +392,25 @@ impl<E: Send + 'static> Group<E> {
     /// its cleanup run) — and every task those children started through
     /// nested groups, gathers or as_completed, at any depth — then closes
     /// the group. `Ok` when no child failed.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use retinue::task::Group;
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let (tx, rx) = async_channel::unbounded();
+    /// let group = Group::<()>::new();
+    /// for ms in [20u64, 10, 0] {
+    ///     let tx = tx.clone();
+    ///     group.spawn(async move {
+    ///         retinue::rt::sleep(Duration::from_millis(ms)).await;
+    ///         tx.send(ms).await.map_err(|_| ())
+    ///     }).unwrap();
+    /// }
+    /// group.join().await.unwrap();
+    /// assert_eq!(rx.len(), 3); // every child has finished
+    /// # });
+    /// ```
     pub async fn join(self) -> Result<(), GroupError<E>> {
         let shared = self.spawner.shared.clone();
         loop {
@@ -364,6 +508,19 @@ impl<E: Send + 'static> Spawner<E> {
     /// Adds a child task. An `Err` it returns, or a panic, is a failure:
     /// it cancels the other children. Fails when the group is cancelling
     /// or finished.
+    ///
+    /// ```
+    /// use retinue::task::{Group, TaskError};
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let group = Group::<&str>::new();
+    /// let spawner = group.spawner();
+    /// spawner.spawn(async { std::future::pending::<()>().await; Ok(()) }).unwrap();
+    /// spawner.spawn(async { Err("fail fast") }).unwrap(); // cancels the pending one
+    /// let err = group.join().await.unwrap_err();
+    /// assert_eq!(err.errors, vec![TaskError::Failed("fail fast")]);
+    /// # });
+    /// ```
     pub fn spawn<F>(&self, task: F) -> Result<(), SpawnError>
     where
         F: Future<Output = Result<(), E>> + Send + 'static,
@@ -407,6 +564,21 @@ impl<E: Send + 'static> Spawner<E> {
     /// abnormal exit is a failure ([`TaskError::Exited`]), and cancelling
     /// the group stops it. The group keeps it reachable, so it must stop
     /// itself (or be stopped) for `join` to return.
+    ///
+    /// ```
+    /// use retinue::{Actor, ExitReason, task::{Group, TaskError}};
+    ///
+    /// struct Worker;
+    /// impl Actor for Worker {}
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let group = Group::<()>::new();
+    /// let w = group.spawner().spawn_actor(Worker).unwrap();
+    /// w.stop_with(ExitReason::failed("lost its connection"));
+    /// let err = group.join().await.unwrap_err();
+    /// assert!(matches!(&err.errors[..], [TaskError::Exited(ExitReason::Failed(_))]));
+    /// # });
+    /// ```
     pub fn spawn_actor<A: Actor>(&self, actor: A) -> Result<Addr<A>, SpawnError> {
         // Check first, so a refused actor is never started; the hold is
         // taken under the lock, while the group is known to be open.
@@ -444,11 +616,38 @@ impl<E: Send + 'static> Spawner<E> {
     }
 
     /// Cancels every child of the group (not a failure).
+    ///
+    /// ```
+    /// use retinue::task::Group;
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let group = Group::<()>::new();
+    /// let spawner = group.spawner();
+    /// group.spawn(async move {
+    ///     spawner.cancel(); // a child can cancel the whole group
+    ///     Ok(())
+    /// }).unwrap();
+    /// group.join().await.unwrap();
+    /// # });
+    /// ```
     pub fn cancel(&self) {
         self.shared.cancel_all(Phase::Cancelling);
     }
 
     /// Whether the group still accepts children.
+    ///
+    /// ```
+    /// use retinue::task::Group;
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let group = Group::<&str>::new();
+    /// let spawner = group.spawner();
+    /// assert!(spawner.is_open());
+    /// group.spawn(async { Err("boom") }).unwrap();
+    /// while spawner.is_open() { retinue::rt::yield_now().await; } // the failure closes it
+    /// assert!(group.join().await.is_err());
+    /// # });
+    /// ```
     pub fn is_open(&self) -> bool {
         self.shared.lock().phase == Phase::Open
     }

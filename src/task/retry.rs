@@ -21,6 +21,26 @@ use crate::sync::{CallError, CircuitBreaker, Clock, SystemClock};
 use crate::Backoff;
 
 /// What [`Retry::run_breaker`] does when the breaker rejects a call.
+///
+/// ```
+/// use std::time::Duration;
+/// use retinue::sync::{BreakerConfig, CallError, CircuitBreaker, TripPolicy};
+/// use retinue::task::{OnRejected, Retry};
+///
+/// # retinue::rt::block_on(async {
+/// let breaker = CircuitBreaker::spawn(BreakerConfig {
+///     trip: TripPolicy::ConsecutiveFailures { failures: 1 },
+///     open_wait: Duration::from_secs(60),
+///     ..BreakerConfig::default()
+/// }).unwrap();
+/// let _ = breaker.call(|| async { Err::<(), _>("down") }).await; // trips it
+/// let policy = Retry::new().on_rejected(OnRejected::GiveUp);
+/// let mut calls = 0;
+/// let r = policy.run_breaker(&breaker, || { calls += 1; async { Ok::<_, &str>(()) } }).await;
+/// assert!(matches!(r, Err(CallError::Rejected(_))));
+/// assert_eq!(calls, 0); // the open breaker never let a call through
+/// # });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OnRejected {
     /// Return the rejection at once.
@@ -79,6 +99,20 @@ impl<T, E> Default for Retry<T, E> {
 
 impl<T, E> Retry<T, E> {
     /// The default policy.
+    ///
+    /// ```
+    /// use retinue::{sync::ManualClock, task::Retry};
+    ///
+    /// # retinue::rt::block_on(async {
+    /// // The defaults: three calls in all, every error retried.
+    /// let mut calls = 0;
+    /// let r: Result<(), &str> = Retry::new()
+    ///     .clock(ManualClock::auto_advance()) // skip the real backoff sleeps
+    ///     .run(|| { calls += 1; async { Err("no") } })
+    ///     .await;
+    /// assert_eq!((r, calls), (Err("no"), 3));
+    /// # });
+    /// ```
     pub fn new() -> Self {
         Retry {
             max_attempts: 3,
@@ -94,18 +128,64 @@ impl<T, E> Retry<T, E> {
     }
 
     /// Total calls allowed, the first included (0 is treated as 1).
+    ///
+    /// ```
+    /// use retinue::{sync::ManualClock, task::Retry};
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let clock = ManualClock::auto_advance(); // sleeps take no real time
+    /// let mut calls = 0;
+    /// let r: Result<(), &str> = Retry::new()
+    ///     .max_attempts(4)
+    ///     .clock(clock.clone())
+    ///     .run(|| { calls += 1; async { Err("down") } })
+    ///     .await;
+    /// assert_eq!((r, calls), (Err("down"), 4));
+    /// assert_eq!(clock.sleep_log().len(), 3); // none after the last attempt
+    /// # });
+    /// ```
     pub fn max_attempts(mut self, n: u32) -> Self {
         self.max_attempts = n.max(1);
         self
     }
 
     /// The delays between attempts.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use retinue::{sync::ManualClock, task::{Backoff, Retry}};
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let clock = ManualClock::auto_advance();
+    /// let policy = Retry::new()
+    ///     .max_attempts(4)
+    ///     .backoff(Backoff::exponential(Duration::from_millis(100)).jitter(retinue::Jitter::None))
+    ///     .clock(clock.clone());
+    /// let _: Result<(), &str> = policy.run(|| async { Err("down") }).await;
+    /// let ms = |n| Duration::from_millis(n);
+    /// assert_eq!(clock.sleep_log(), vec![ms(100), ms(200), ms(400)]);
+    /// # });
+    /// ```
     pub fn backoff(mut self, backoff: Backoff) -> Self {
         self.backoff = backoff;
         self
     }
 
     /// Only errors for which `pred` is true are retried; others return at once.
+    ///
+    /// ```
+    /// use retinue::{sync::ManualClock, task::Retry};
+    ///
+    /// #[derive(Debug, PartialEq)]
+    /// enum Error { Busy, NotFound }
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let policy = Retry::new().clock(ManualClock::auto_advance()).retry_if(|e: &Error| *e == Error::Busy);
+    /// let mut calls = 0;
+    /// let r: Result<(), Error> = policy.run(|| { calls += 1; async { Err(Error::NotFound) } }).await;
+    /// assert_eq!((r, calls), (Err(Error::NotFound), 1)); // not worth retrying
+    /// # });
+    /// ```
     pub fn retry_if(mut self, pred: impl Fn(&E) -> bool + Send + Sync + 'static) -> Self {
         self.retry_if = Some(Box::new(pred));
         self
@@ -113,6 +193,22 @@ impl<T, E> Retry<T, E> {
 
     /// `Ok` values for which `pred` is true are retried too (e.g. "not
     /// ready yet"). When attempts run out, the last such value is returned.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicU32, Ordering};
+    /// use retinue::{sync::ManualClock, task::Retry};
+    ///
+    /// # retinue::rt::block_on(async {
+    /// // Poll a job until it is no longer "pending".
+    /// let polls = AtomicU32::new(0);
+    /// let policy = Retry::new().max_attempts(10).clock(ManualClock::auto_advance())
+    ///     .retry_on_result(|status: &&str| *status == "pending");
+    /// let status = policy.run(|| async {
+    ///     Ok::<_, ()>(if polls.fetch_add(1, Ordering::SeqCst) < 2 { "pending" } else { "done" })
+    /// }).await;
+    /// assert_eq!((status, polls.load(Ordering::SeqCst)), (Ok("done"), 3));
+    /// # });
+    /// ```
     pub fn retry_on_result(mut self, pred: impl Fn(&T) -> bool + Send + Sync + 'static) -> Self {
         self.retry_on_result = Some(Box::new(pred));
         self
@@ -120,18 +216,59 @@ impl<T, E> Retry<T, E> {
 
     /// Called before each sleep with the attempt that just ended (1-based)
     /// and the delay about to be slept; for logging.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use std::time::Duration;
+    /// use retinue::{sync::ManualClock, task::{Backoff, Retry}};
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let log = Arc::new(Mutex::new(Vec::new()));
+    /// let seen = log.clone();
+    /// let policy = Retry::new()
+    ///     .backoff(Backoff::constant(Duration::from_millis(5)))
+    ///     .clock(ManualClock::auto_advance())
+    ///     .on_retry(move |attempt, delay| seen.lock().unwrap().push((attempt, delay)));
+    /// let _: Result<(), &str> = policy.run(|| async { Err("down") }).await;
+    /// let d = Duration::from_millis(5);
+    /// assert_eq!(*log.lock().unwrap(), vec![(1, d), (2, d)]);
+    /// # });
+    /// ```
     pub fn on_retry(mut self, hook: impl Fn(u32, Duration) + Send + Sync + 'static) -> Self {
         self.on_retry = Some(Box::new(hook));
         self
     }
 
     /// What to do when a breaker rejects a call ([`run_breaker`](Self::run_breaker)).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use retinue::task::{OnRejected, Retry};
+    ///
+    /// let patient = Retry::<(), ()>::new().on_rejected(OnRejected::Wait { max: Duration::from_secs(5) });
+    /// assert!(format!("{patient:?}").contains("Wait { max: 5s }"));
+    /// ```
     pub fn on_rejected(mut self, policy: OnRejected) -> Self {
         self.on_rejected = policy;
         self
     }
 
     /// The clock used to sleep (tests pass a [`ManualClock`](crate::sync::ManualClock)).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use retinue::{sync::ManualClock, task::{Backoff, Retry}};
+    ///
+    /// # retinue::rt::block_on(async {
+    /// // An hour of backoff, checked without waiting for it.
+    /// let clock = ManualClock::auto_advance();
+    /// let policy = Retry::new().max_attempts(2)
+    ///     .backoff(Backoff::constant(Duration::from_secs(3600)))
+    ///     .clock(clock.clone());
+    /// let _: Result<(), &str> = policy.run(|| async { Err("down") }).await;
+    /// assert_eq!(clock.sleep_log(), vec![Duration::from_secs(3600)]);
+    /// # });
+    /// ```
     pub fn clock(mut self, clock: impl Clock) -> Self {
         self.clock = Arc::new(clock);
         self
@@ -154,6 +291,18 @@ impl<T, E> Retry<T, E> {
 
     /// Calls `f` until it succeeds, an error is not retryable, or attempts
     /// run out; returns the last call's own result.
+    ///
+    /// ```
+    /// use retinue::{sync::ManualClock, task::Retry};
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let mut attempts = 0;
+    /// let r = Retry::new().clock(ManualClock::auto_advance())
+    ///     .run(|| { attempts += 1; let n = attempts; async move { if n < 3 { Err("flaky") } else { Ok(n) } } })
+    ///     .await;
+    /// assert_eq!(r, Ok(3)); // the third call's own value
+    /// # });
+    /// ```
     pub async fn run<F, Fut>(&self, mut f: F) -> Result<T, E>
     where
         F: FnMut() -> Fut,

@@ -25,6 +25,17 @@ use event_listener::{Event, EventListener};
 use crate::rt;
 
 /// The deadline of a [`timeout`] passed; the inner future was cancelled.
+///
+/// ```
+/// use std::time::Duration;
+/// use retinue::task::{timeout, TimedOut};
+///
+/// # retinue::rt::block_on(async {
+/// let err = timeout(Duration::from_millis(5), std::future::pending::<()>()).await.unwrap_err();
+/// assert_eq!(err, TimedOut { after: Duration::from_millis(5) });
+/// assert_eq!(err.to_string(), "timed out after 5ms; the operation was cancelled");
+/// # });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TimedOut {
     /// The duration this timeout allowed.
@@ -70,6 +81,21 @@ pub fn timeout<F: Future>(after: Duration, future: F) -> Timeout<F> {
 
 /// Like [`timeout`], with an instant as the deadline. A deadline in the
 /// past expires at the inner future's first await.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use retinue::task::timeout_at;
+///
+/// # retinue::rt::block_on(async {
+/// // One deadline shared by two steps.
+/// let deadline = Instant::now() + Duration::from_secs(5);
+/// assert_eq!(timeout_at(deadline, async { 1 }).await, Ok(1));
+/// assert_eq!(timeout_at(deadline, async { 2 }).await, Ok(2));
+/// // A deadline in the past cancels at the first await.
+/// let past = Instant::now();
+/// assert!(timeout_at(past, std::future::pending::<()>()).await.is_err());
+/// # });
+/// ```
 pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
     Timeout {
         future: Some(Box::pin(future)),
@@ -80,6 +106,27 @@ pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
 }
 
 /// The future of [`timeout`] and [`timeout_at`].
+///
+/// ```
+/// use std::time::Duration;
+/// use retinue::task::timeout;
+///
+/// /// Notes that its future was dropped.
+/// struct Cleanup(async_channel::Sender<()>);
+/// impl Drop for Cleanup {
+///     fn drop(&mut self) { let _ = self.0.try_send(()); }
+/// }
+///
+/// # retinue::rt::block_on(async {
+/// let (tx, rx) = async_channel::bounded(1);
+/// let work = async move {
+///     let _cleanup = Cleanup(tx);
+///     std::future::pending::<()>().await
+/// };
+/// assert!(timeout(Duration::from_millis(5), work).await.is_err());
+/// assert_eq!(rx.try_recv(), Ok(())); // cleaned up before the error came back
+/// # });
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct Timeout<F> {
     /// `None` once cancelled.
@@ -188,16 +235,46 @@ struct DeadlineState {
 
 impl Deadline {
     /// A deadline at `when`.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use retinue::task::Deadline;
+    ///
+    /// let when = Instant::now() + Duration::from_secs(1);
+    /// assert_eq!(Deadline::at(when).when(), Some(when));
+    /// ```
     pub fn at(when: Instant) -> Self {
         Self::new(Some(when))
     }
 
     /// A deadline `after` from now (never, if that cannot be represented).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use retinue::task::Deadline;
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let deadline = Deadline::after(Duration::from_millis(5));
+    /// assert!(deadline.run(std::future::pending::<()>()).await.is_err());
+    /// assert!(deadline.expired());
+    /// assert_eq!(Deadline::after(Duration::MAX).when(), None); // too far to represent: never
+    /// # });
+    /// ```
     pub fn after(after: Duration) -> Self {
         Self::new(Instant::now().checked_add(after))
     }
 
     /// No deadline yet; [`reschedule`](Self::reschedule) can set one.
+    ///
+    /// ```
+    /// use retinue::task::Deadline;
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let deadline = Deadline::never();
+    /// assert_eq!(deadline.when(), None);
+    /// assert_eq!(deadline.run(async { "no hurry" }).await, Ok("no hurry"));
+    /// # });
+    /// ```
     pub fn never() -> Self {
         Self::new(None)
     }
@@ -220,6 +297,16 @@ impl Deadline {
     }
 
     /// The current deadline; `None` when there is none.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use retinue::task::Deadline;
+    ///
+    /// let deadline = Deadline::never();
+    /// let later = Instant::now() + Duration::from_secs(30);
+    /// deadline.reschedule(Some(later));
+    /// assert_eq!(deadline.when(), Some(later));
+    /// ```
     pub fn when(&self) -> Option<Instant> {
         self.state().when
     }
@@ -228,6 +315,24 @@ impl Deadline {
     /// the work is cancelled at once), or clears it with `None`. Running
     /// [`run`](Self::run)s see it immediately. Once the deadline has
     /// expired, moving it changes nothing for the work it cancelled.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use retinue::task::Deadline;
+    ///
+    /// # retinue::rt::block_on(async {
+    /// // Cleared while the work runs: the work may take as long as it needs.
+    /// let deadline = Deadline::after(Duration::from_millis(5));
+    /// let d = deadline.clone();
+    /// let done = deadline.run(async move {
+    ///     d.reschedule(None);
+    ///     retinue::rt::sleep(Duration::from_millis(20)).await;
+    ///     "finished"
+    /// }).await;
+    /// assert_eq!(done, Ok("finished"));
+    /// assert_eq!(deadline.when(), None);
+    /// # });
+    /// ```
     pub fn reschedule(&self, when: Option<Instant>) {
         {
             let mut state = self.state();
@@ -238,6 +343,17 @@ impl Deadline {
     }
 
     /// Whether this deadline has cancelled work it bounded.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use retinue::task::Deadline;
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let deadline = Deadline::after(Duration::from_secs(5));
+    /// assert_eq!(deadline.run(async { 1 }).await, Ok(1));
+    /// assert!(!deadline.expired()); // the work beat it
+    /// # });
+    /// ```
     pub fn expired(&self) -> bool {
         self.state().expired
     }
@@ -245,6 +361,21 @@ impl Deadline {
     /// Runs `future` until it finishes or the deadline (as it is at the
     /// time) passes; then it is dropped before [`TimedOut`] is returned.
     /// Work that is already done wins over an expired deadline.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use retinue::task::Deadline;
+    ///
+    /// # retinue::rt::block_on(async {
+    /// // Moved earlier while the work is parked: it is cut at once.
+    /// let deadline = Deadline::never();
+    /// let d = deadline.clone();
+    /// let mover = retinue::rt::spawn(async move { d.reschedule(Some(Instant::now())) });
+    /// let cut = deadline.run(retinue::rt::sleep(Duration::from_secs(60))).await;
+    /// mover.await.unwrap();
+    /// assert!(cut.is_err() && deadline.expired());
+    /// # });
+    /// ```
     pub fn run<F: Future>(&self, future: F) -> WithDeadline<F> {
         WithDeadline {
             future: Some(Box::pin(future)),
@@ -274,6 +405,18 @@ type TimerSleep = Pin<Box<dyn Future<Output = ()> + Send>>;
 /// generation (a move makes a new one); a move wakes it through the
 /// deadline's event, so a parked future notices a deadline moved earlier;
 /// on expiry the inner future is dropped before the error is returned.
+///
+/// ```
+/// use std::time::Duration;
+/// use retinue::task::Deadline;
+///
+/// # retinue::rt::block_on(async {
+/// // Two pieces of work under one deadline.
+/// let deadline = Deadline::after(Duration::from_secs(5));
+/// let (a, b) = (deadline.run(async { 1 }), deadline.run(async { 2 }));
+/// assert_eq!((a.await, b.await), (Ok(1), Ok(2)));
+/// # });
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct WithDeadline<F> {
     /// `None` once cancelled.
