@@ -165,7 +165,11 @@ fn parse_term(rest: &str) -> Result<(u128, &str), Wrong> {
         .unwrap_or(tail.len());
     let (unit, after) = tail.split_at(unit_len);
     if unit.is_empty() {
-        return Err(if after.is_empty() { Wrong::NoUnit } else { Wrong::Shape });
+        return Err(if after.is_empty() {
+            Wrong::NoUnit
+        } else {
+            Wrong::Shape
+        });
     }
     let per = unit_nanos(unit).ok_or_else(|| Wrong::UnknownUnit(unit.to_owned()))?;
     if after.starts_with(|c: char| !c.is_whitespace() && !c.is_ascii_digit()) {

@@ -20,12 +20,20 @@ fn ours(text: &str) -> Result<Duration, ()> {
 #[test]
 fn errors_say_what_is_wrong() {
     let err = |t: &str| parse(t).unwrap_err();
-    assert!(err("-5s").ends_with("durations cannot be negative"), "{}", err("-5s"));
+    assert!(
+        err("-5s").ends_with("durations cannot be negative"),
+        "{}",
+        err("-5s")
+    );
     assert!(err("").contains("it is empty"));
     assert!(err("5 secondz").contains("unknown unit \"secondz\""));
     assert!(err("soon").contains("a number, then a unit"));
     for text in ["-5s", "", "5", "soon", "1.", "5s,"] {
-        assert!(!err(text).contains(" at "), "no byte offsets: {}", err(text));
+        assert!(
+            !err(text).contains(" at "),
+            "no byte offsets: {}",
+            err(text)
+        );
     }
 }
 

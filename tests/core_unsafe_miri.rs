@@ -150,7 +150,8 @@ fn close_drops_every_queued_and_taken_message_once() {
     let inbox = Inbox::<Sum>::with_capacity(Capacity::Unbounded);
     let addr = inbox.addr();
     for n in 0..10 {
-        addr.try_tell(Add(n, Token(drops.clone()))).unwrap_or_else(|_| panic!("room"));
+        addr.try_tell(Add(n, Token(drops.clone())))
+            .unwrap_or_else(|_| panic!("room"));
     }
     let asker = {
         let addr = addr.clone();
@@ -162,7 +163,10 @@ fn close_drops_every_queued_and_taken_message_once() {
     inbox.close(ExitReason::Shutdown);
     assert_eq!(asker.join().unwrap(), Err(AskError::NoReply));
     assert_eq!(drops.load(Ordering::SeqCst), 10);
-    assert!(addr.try_tell(Total).is_err(), "a closed mailbox takes nothing");
+    assert!(
+        addr.try_tell(Total).is_err(),
+        "a closed mailbox takes nothing"
+    );
 }
 
 struct PanicsOnDrop;
@@ -188,9 +192,15 @@ fn a_message_whose_drop_panics_at_close_does_not_stop_the_close() {
     let drops = Arc::new(AtomicUsize::new(0));
     let inbox = Inbox::<Sum>::with_capacity(Capacity::Unbounded);
     let addr = inbox.addr();
-    addr.try_tell(Carry(PanicsOnDrop)).unwrap_or_else(|_| panic!("room"));
-    addr.try_tell(Add(1, Token(drops.clone()))).unwrap_or_else(|_| panic!("room"));
+    addr.try_tell(Carry(PanicsOnDrop))
+        .unwrap_or_else(|_| panic!("room"));
+    addr.try_tell(Add(1, Token(drops.clone())))
+        .unwrap_or_else(|_| panic!("room"));
     inbox.close(ExitReason::Shutdown);
-    assert_eq!(drops.load(Ordering::SeqCst), 1, "the message behind it is dropped too");
+    assert_eq!(
+        drops.load(Ordering::SeqCst),
+        1,
+        "the message behind it is dropped too"
+    );
     assert_eq!(block_on(addr.wait_stopped()), ExitReason::Shutdown);
 }

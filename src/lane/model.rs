@@ -83,7 +83,13 @@ fn receive_all(lane: &Lane<Probe>, arrived: &Notify, expected: usize) -> Vec<(us
     seen
 }
 
-fn send(lane: &Lane<Probe>, arrived: &Notify, sender: usize, count: usize, drops: &Arc<AtomicUsize>) {
+fn send(
+    lane: &Lane<Probe>,
+    arrived: &Notify,
+    sender: usize,
+    count: usize,
+    drops: &Arc<AtomicUsize>,
+) {
     for seq in 0..count {
         match lane.push(envelope(sender, seq, drops)) {
             Pushed::Delivered { wake: true } => arrived.notify(),
@@ -95,8 +101,16 @@ fn send(lane: &Lane<Probe>, arrived: &Notify, sender: usize, count: usize, drops
 
 fn assert_fifo_per_sender(seen: &[(usize, usize)], senders: usize, per_sender: usize) {
     for sender in 0..senders {
-        let seqs: Vec<usize> = seen.iter().filter(|(s, _)| *s == sender).map(|(_, q)| *q).collect();
-        assert_eq!(seqs, (0..per_sender).collect::<Vec<_>>(), "sender {sender}: {seen:?}");
+        let seqs: Vec<usize> = seen
+            .iter()
+            .filter(|(s, _)| *s == sender)
+            .map(|(_, q)| *q)
+            .collect();
+        assert_eq!(
+            seqs,
+            (0..per_sender).collect::<Vec<_>>(),
+            "sender {sender}: {seen:?}"
+        );
     }
 }
 
@@ -117,7 +131,11 @@ fn two_senders_nothing_lost_fifo_and_no_lost_wakeup() {
             sender.join().unwrap();
         }
         assert_fifo_per_sender(&seen, 2, 2);
-        assert_eq!(drops.load(Ordering::Relaxed), 4, "each message dropped exactly once");
+        assert_eq!(
+            drops.load(Ordering::Relaxed),
+            4,
+            "each message dropped exactly once"
+        );
     });
 }
 
@@ -170,9 +188,16 @@ fn a_push_racing_close_lands_once_or_comes_back() {
             .map(unwrap)
             .map(|m| m.seq)
             .collect();
-        assert!(lane.close().is_none(), "a second close finds the lane closed");
+        assert!(
+            lane.close().is_none(),
+            "a second close finds the lane closed"
+        );
         let returned = sender.join().unwrap();
-        assert_eq!(closed.len() + returned, 2, "closed {closed:?}, returned {returned}");
+        assert_eq!(
+            closed.len() + returned,
+            2,
+            "closed {closed:?}, returned {returned}"
+        );
         // What landed before the close is a prefix of the sender's order.
         assert_eq!(closed, (0..closed.len()).collect::<Vec<_>>());
         drop(lane);

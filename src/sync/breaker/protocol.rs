@@ -94,9 +94,9 @@ impl Handler<Acquire> for BreakerActor {
     async fn handle(&mut self, _: Acquire, ctx: &mut Context<Self>) -> Result<Permit, Rejected> {
         let path = [metrics::path_label(ctx.path())];
         metrics::counter("retinue_breaker_calls_total", &path).increment(1);
-        let trial = self
-            .admit(ctx)
-            .inspect_err(|_| metrics::counter("retinue_breaker_rejections_total", &path).increment(1))?;
+        let trial = self.admit(ctx).inspect_err(|_| {
+            metrics::counter("retinue_breaker_rejections_total", &path).increment(1)
+        })?;
         Ok(Permit {
             addr: trial.then(|| ctx.weak_addr()),
             epoch: self.epoch(),
