@@ -287,7 +287,10 @@ impl Cli {
                 let value = serde_json::json!({ "reason": "check-finished", "success": !failed, "summary": summary });
                 emit(&format!("{value}\n"));
             }
-            (MessageFormat::Human, true) => eprintln!("{summary}"),
+            // One file's own report already ends with its error count: a
+            // second footer only helps when several files were checked.
+            (MessageFormat::Human, true) if files.len() > 1 => eprintln!("{summary}"),
+            (MessageFormat::Human, true) => {}
             (MessageFormat::Human, false) => emit(&format!("{summary}\n")),
         }
         u8::from(failed > 0)

@@ -75,6 +75,23 @@ fn check_fails_with_diagnostics_on_stderr() {
 }
 
 #[test]
+fn check_of_one_bad_file_ends_with_one_footer() {
+    let out = retinue(&["check", "tests/config/invalid/unknown-field.toml"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    let footers: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("error:") && l.contains("error"))
+        .filter(|l| l.contains(" has ") || l.contains(" of "))
+        .collect();
+    assert_eq!(
+        footers,
+        ["error: tests/config/invalid/unknown-field.toml has 2 errors"],
+        "{stderr}"
+    );
+}
+
+#[test]
 fn check_reports_a_missing_file() {
     let out = retinue(&["check", "no/such/file.toml"]);
     assert_eq!(out.status.code(), Some(1));
