@@ -481,13 +481,23 @@ fn put_cancelled_as_a_get_frees_room_never_lands_and_retry_does_not_duplicate() 
 fn try_put_dropped_after_its_answer_never_lands() {
     rt::block_on(async {
         let q = Queue::fifo(1);
-        let mut fut = Box::pin(q.try_put(5u32));
-        assert!(poll_once(&mut fut).await.is_none());
-        q.status().await.unwrap(); // answered (a permit waits in the reply)
-        drop(fut);
-        assert_eq!(q.status().await.unwrap().len, 0);
-        q.try_put(6).await.unwrap(); // the reserved slot came back
-        assert_eq!(q.try_get().await, Ok(6));
+        // The actor runs on another thread and may answer within the first
+        // poll; such a put legitimately landed, so take it back and try
+        // again until the answer arrives after the poll (the race under test).
+        for _ in 0..1_000 {
+            let mut fut = Box::pin(q.try_put(5u32));
+            if poll_once(&mut fut).await.is_some() {
+                assert_eq!(q.try_get().await, Ok(5));
+                continue;
+            }
+            q.status().await.unwrap(); // answered (a permit waits in the reply)
+            drop(fut);
+            assert_eq!(q.status().await.unwrap().len, 0);
+            q.try_put(6).await.unwrap(); // the reserved slot came back
+            assert_eq!(q.try_get().await, Ok(6));
+            return;
+        }
+        panic!("the answer never arrived after the first poll in 1000 tries");
     });
 }
 

@@ -15,8 +15,7 @@ use std::fmt;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use crate::supervisor::{ChildSpec, Supervisor, SupervisorError, SupervisorRef, System};
-use crate::{Actor, Addr};
+use crate::supervisor::{ChildSpec, Supervisor, SupervisorError, System};
 
 use super::decode::{Decoder, PlanBody, PlanSup};
 use super::diagnostics::{ConfigError, Diagnostic, Report, Severity};
@@ -156,19 +155,6 @@ impl System {
     ) -> Result<System, LoadError> {
         let tree = load_str(source, format, "<config>", kinds).map_err(LoadError::Config)?;
         tree.start().await.map_err(LoadError::Start)
-    }
-
-    /// The current address of the child at `path` below the root (e.g.
-    /// `"workers/fetcher"`), if it exists and its actor type is `A`.
-    pub async fn lookup_path<A: Actor>(&self, path: &str) -> Option<Addr<A>> {
-        let mut sup: SupervisorRef = self.root().clone();
-        let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
-        let (last, inner) = parts.split_last()?;
-        for part in inner {
-            let addr = sup.child(part).await.ok()?.addr::<Supervisor>()?;
-            sup = SupervisorRef::wait_started(addr).await.ok()?;
-        }
-        sup.child(last).await.ok()?.addr::<A>()
     }
 }
 

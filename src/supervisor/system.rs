@@ -296,6 +296,40 @@ impl System {
             .and_then(|named| named.0.upgrade())
     }
 
+    /// The current address of the child at `path` below the root (ids
+    /// joined by `/`, e.g. `"workers/fetcher"`), if it exists and its actor
+    /// type is `A`. Unlike [`lookup`](Self::lookup) it needs no
+    /// registration, and it follows restarts: each call asks the
+    /// supervisors on the way down for their current children.
+    ///
+    /// ```
+    /// use retinue::{Actor, supervisor::{ChildSpec, Strategy, Supervisor, System}};
+    ///
+    /// struct Fetcher;
+    /// impl Actor for Fetcher {}
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let system = System::new().await;
+    /// let workers = ChildSpec::supervisor("workers", || {
+    ///     Supervisor::new(Strategy::OneForOne).child(ChildSpec::worker("fetcher", || Fetcher))
+    /// });
+    /// system.start_child(workers).await.unwrap();
+    /// assert!(system.lookup_path::<Fetcher>("workers/fetcher").await.is_some());
+    /// assert!(system.lookup_path::<Fetcher>("workers/nobody").await.is_none());
+    /// system.shutdown().await;
+    /// # });
+    /// ```
+    pub async fn lookup_path<A: Actor>(&self, path: &str) -> Option<Addr<A>> {
+        let mut sup: SupervisorRef = self.root().clone();
+        let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+        let (last, inner) = parts.split_last()?;
+        for part in inner {
+            let addr = sup.child(part).await.ok()?.addr::<Supervisor>()?;
+            sup = SupervisorRef::wait_started(addr).await.ok()?;
+        }
+        sup.child(last).await.ok()?.addr::<A>()
+    }
+
     /// A snapshot of the whole tree.
     ///
     /// ```
