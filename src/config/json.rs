@@ -10,16 +10,15 @@
 //! fit in 64 bits are errors, as in TOML; a leading byte-order mark is
 //! skipped.
 
-use std::collections::HashMap;
-
 use super::diagnostics::Diagnostic;
 use super::format::too_deep;
 use super::node::{Key, NESTING_LIMIT, Node, Span, Value};
+use super::table_builder::TableBuilder;
 
 enum Frame {
     Array(usize, Vec<Node>),
     /// An object: its start, entries, keys seen, the key awaiting a value.
-    Object(usize, Vec<(Key, Node)>, HashMap<String, Span>, Option<Key>),
+    Object(usize, TableBuilder, Option<Key>),
 }
 
 #[derive(Clone, Copy)]
@@ -85,26 +84,13 @@ impl Parser<'_> {
                     return Ok(node);
                 }
                 Some(Frame::Array(_, items)) => items.push(node),
-                Some(Frame::Object(_, entries, seen, key)) => {
+                Some(Frame::Object(_, table, key)) => {
                     // `key` was set by `State::Key` before this value.
                     let k = key.take().unwrap_or_else(|| Key {
                         name: String::new(),
                         span: node.span,
                     });
-                    if let Some(first) = seen.get(&k.name) {
-                        diags.push(
-                            Diagnostic::new(
-                                "duplicate-key",
-                                format!("duplicate key `{}`", k.name),
-                                k.span,
-                            )
-                            .label("written again here")
-                            .related(*first, "first written here"),
-                        );
-                    } else {
-                        seen.insert(k.name.clone(), k.span);
-                        entries.push((k, node));
-                    }
+                    table.insert(k, node, diags);
                 }
             }
             state = State::AfterValue;
@@ -136,7 +122,7 @@ impl Parser<'_> {
                     return Ok(Some(Node::new(value, Span::new(start, self.at))));
                 }
                 stack.push(if b == b'{' {
-                    Frame::Object(start, Vec::new(), HashMap::new(), None)
+                    Frame::Object(start, TableBuilder::default(), None)
                 } else {
                     Frame::Array(start, Vec::new())
                 });
@@ -182,8 +168,8 @@ impl Parser<'_> {
                     Some(Frame::Array(start, items)) => {
                         Node::new(Value::Array(items), Span::new(start, self.at))
                     }
-                    Some(Frame::Object(start, entries, _, _)) => {
-                        Node::new(Value::Table(entries), Span::new(start, self.at))
+                    Some(Frame::Object(start, table, _)) => {
+                        Node::new(Value::Table(table.finish()), Span::new(start, self.at))
                     }
                     None => return Err(invalid(at, "a closing bracket without an opening one")),
                 };
@@ -218,7 +204,7 @@ impl Parser<'_> {
             return Err(invalid(self.at, "expected `:` after the key"));
         }
         self.at += 1;
-        if let Some(Frame::Object(_, _, _, key)) = stack.last_mut() {
+        if let Some(Frame::Object(_, _, key)) = stack.last_mut() {
             *key = Some(Key { name, span });
         }
         Ok(())

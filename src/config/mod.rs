@@ -60,6 +60,8 @@ mod node;
 mod normal;
 mod refs;
 mod suggest;
+#[cfg(any(feature = "json", feature = "yaml"))]
+mod table_builder;
 mod tree;
 mod validate;
 #[cfg(feature = "yaml")]

@@ -7,7 +7,7 @@
 //! streams are diagnostics, never panics; spans are byte offsets (the
 //! parser counts characters, converted here).
 
-use std::collections::HashMap;
+use super::table_builder::TableBuilder;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span as YSpan};
 
@@ -19,7 +19,7 @@ enum Frame {
     Seq(usize, Vec<Node>),
     /// A mapping: its start, entries, the keys seen (for duplicates, in
     /// constant time per key) and the key waiting for its value.
-    Map(usize, Vec<(Key, Node)>, HashMap<String, Span>, Option<Key>),
+    Map(usize, TableBuilder, Option<Key>),
 }
 
 /// Parses one YAML document.
@@ -63,7 +63,7 @@ pub(crate) fn parse(source: &str) -> Result<Node, Vec<Diagnostic>> {
                 None
             }
             Event::MappingStart(..) => {
-                stack.push(Frame::Map(sp.start, Vec::new(), HashMap::new(), None));
+                stack.push(Frame::Map(sp.start, TableBuilder::default(), None));
                 None
             }
             Event::SequenceEnd => match stack.pop() {
@@ -73,9 +73,10 @@ pub(crate) fn parse(source: &str) -> Result<Node, Vec<Diagnostic>> {
                 _ => None,
             },
             Event::MappingEnd => match stack.pop() {
-                Some(Frame::Map(start, entries, _, _)) => {
-                    Some(Node::new(Value::Table(entries), Span::new(start, sp.end)))
-                }
+                Some(Frame::Map(start, table, _)) => Some(Node::new(
+                    Value::Table(table.finish()),
+                    Span::new(start, sp.end),
+                )),
                 _ => None,
             },
             Event::Alias(_) => {
@@ -98,23 +99,8 @@ pub(crate) fn parse(source: &str) -> Result<Node, Vec<Diagnostic>> {
             match stack.last_mut() {
                 None => root = Some(node),
                 Some(Frame::Seq(_, items)) => items.push(node),
-                Some(Frame::Map(_, entries, seen, key)) => match key.take() {
-                    Some(k) => {
-                        if let Some(first) = seen.get(&k.name) {
-                            diags.push(
-                                Diagnostic::new(
-                                    "duplicate-key",
-                                    format!("duplicate key `{}`", k.name),
-                                    k.span,
-                                )
-                                .label("written again here")
-                                .related(*first, "first written here"),
-                            );
-                        } else {
-                            seen.insert(k.name.clone(), k.span);
-                            entries.push((k, node));
-                        }
-                    }
+                Some(Frame::Map(_, table, key)) => match key.take() {
+                    Some(k) => table.insert(k, node, &mut diags),
                     None => match &mut node.value {
                         Value::Str(name) => {
                             *key = Some(Key {
