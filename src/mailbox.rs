@@ -9,7 +9,10 @@
 //!   slots, so an idle actor costs no queue memory whatever its capacity.
 //! - Senders wake the receiver only when it is parked (the lane's `PARKED`
 //!   tag), and the receiver wakes senders only when the lane was full, so
-//!   a busy actor and its senders exchange no notifications at all.
+//!   a busy actor and its senders exchange no notifications at all. There
+//!   is one receiver, so its wake-up is an [`AtomicWaker`] (one atomic
+//!   swap each side), not a listener list: parking costs no allocation and
+//!   no lock.
 //! - The **control lane** is unbounded and always served first. Sending to
 //!   it never waits, so `Drop` code can use it (a guard's release), and it
 //!   never loses a signal while the mailbox is open. It is rare traffic, so
@@ -29,7 +32,9 @@
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::task::{Context as TaskContext, Poll};
 
+use atomic_waker::AtomicWaker;
 use event_listener::{Event, listener};
 
 use crate::addr::ActorId;
@@ -153,8 +158,9 @@ pub(crate) struct Mailbox<A> {
     /// Messages handed to an instance's handler (relaxed; for observers).
     handled: AtomicU64,
     senders: AtomicUsize,
-    /// Wakes the receiver: a push, the last sender leaving, or close.
-    arrived: Event,
+    /// Wakes the (one) receiver: a push to a parked lane, a control
+    /// message, or the last sender leaving.
+    arrived: AtomicWaker,
     /// Wakes senders waiting for room.
     room: Event,
     exited: Event,
@@ -181,7 +187,7 @@ impl<A> Mailbox<A> {
             instances: AtomicU64::new(0),
             handled: AtomicU64::new(0),
             senders: AtomicUsize::new(0),
-            arrived: Event::new(),
+            arrived: AtomicWaker::new(),
             room: Event::new(),
             exited: Event::new(),
             cold: OnceLock::new(),
@@ -244,7 +250,7 @@ impl<A> Mailbox<A> {
 
     pub(crate) fn remove_sender(&self) {
         if self.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.arrived.notify(usize::MAX);
+            self.arrived.wake();
         }
     }
 
@@ -297,7 +303,7 @@ impl<A> Mailbox<A> {
         match self.user.push(envelope) {
             Pushed::Delivered { wake } => {
                 if wake {
-                    self.arrived.notify(1);
+                    self.arrived.wake();
                 }
                 Ok(())
             }
@@ -338,7 +344,7 @@ impl<A> Mailbox<A> {
             lane.queue.push_back(control);
             self.control_len.store(lane.queue.len(), Ordering::Release);
         }
-        self.arrived.notify(1);
+        self.arrived.wake();
         Ok(())
     }
 
@@ -417,16 +423,20 @@ impl<A> Mailbox<A> {
     /// The next thing for the actor: control first, then user messages.
     /// `batch` is the receiver's own store of taken messages.
     pub(crate) async fn receive(&self, batch: &mut Batch<A>) -> Received<A> {
+        std::future::poll_fn(|cx| self.poll_receive(batch, cx)).await
+    }
+
+    fn poll_receive(&self, batch: &mut Batch<A>, cx: &mut TaskContext<'_>) -> Poll<Received<A>> {
         loop {
             if let Some(next) = self.try_receive(batch) {
-                return next;
+                return Poll::Ready(next);
             }
-            listener!(self.arrived => arrived);
-            // Pairs with the fence in `Event::notify`: either the sender
-            // sees this listener, or this re-check sees its push. Without
-            // it the control lane's plain atomic length could be read
-            // before the listener is visible (a store-load reordering).
-            std::sync::atomic::fence(Ordering::SeqCst);
+            // Registered before parking and before the re-checks below: a
+            // sender changes what they look at (the lane, the control
+            // length, the sender count) before its `wake`, and both sides
+            // pass through the waker's read-modify-write, so either this
+            // poll sees the change or the sender sees this waker.
+            self.arrived.register(cx.waker());
             // Parking is the user lane's re-check (it fails if a message
             // is there); the control lane and the senders are re-checked
             // here. Not through `try_receive`: taking would clear the tag.
@@ -434,14 +444,14 @@ impl<A> Mailbox<A> {
                 continue;
             }
             if let Some(control) = self.pop_control() {
-                return Received::Control(control);
+                return Poll::Ready(Received::Control(control));
             }
             if self.senders.load(Ordering::Acquire) == 0 {
                 // Not orphaned yet: a last push may have landed after the
                 // park (`try_receive` looks again).
                 continue;
             }
-            arrived.await;
+            return Poll::Pending;
         }
     }
 
