@@ -411,3 +411,24 @@ fn a_node_is_a_supervisable_child_and_closes_with_it() {
         assert_eq!(err.kind(), RemoteErrorKind::NotExported, "{err}");
     });
 }
+
+/// An export is served to every client once `start` returns, not only
+/// once its subscription left this process: a lookup from another node
+/// right after it must find it (async-nats' `flush` is not a server round
+/// trip; this failed about one time in three before `start` waited for one).
+#[test]
+fn an_export_is_visible_to_other_nodes_as_soon_as_start_returns() {
+    let server = NatsServer::start();
+    rt::block_on(async {
+        let a = node(&server, "a").await;
+        let b = node(&server, "b").await;
+        for i in 0..50 {
+            let name = format!("store-{i}");
+            export_store(&a, &name).await;
+            let found = b.lookup(&name).await;
+            assert!(found.is_ok(), "round {i}: {:?}", found.err());
+        }
+        a.close().await;
+        b.close().await;
+    });
+}

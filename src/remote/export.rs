@@ -165,10 +165,8 @@ impl<A: Actor> ExportBuilder<A> {
             .subscribe(node.actor_subject(&name))
             .await
             .map_err(|e| RemoteError::transport("cannot subscribe", e))?;
-        client
-            .flush()
-            .await
-            .map_err(|e| RemoteError::transport("cannot flush", e))?;
+        // Served from here on for every client, not only once flushed.
+        node.round_trip().await?;
         let (stop, stopped) = async_channel::bounded(1);
         node.inner
             .exports

@@ -335,6 +335,22 @@ impl Node {
         let _ = self.inner.client.drain().await;
     }
 
+    /// Waits until the server has processed everything this node sent
+    /// before (its subscriptions above all). async-nats' `flush` only
+    /// empties the socket buffer; it does not wait for the server, so a
+    /// subscription just flushed may not be seen yet by another client's
+    /// request. A request to a subject nobody serves is answered by the
+    /// server itself ("no responders"), in order after what came before
+    /// it on this connection: that answer is the barrier.
+    pub(crate) async fn round_trip(&self) -> Result<(), RemoteError> {
+        let client = &self.inner.client;
+        match client.request(client.new_inbox(), Default::default()).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.kind() == async_nats::RequestErrorKind::NoResponders => Ok(()),
+            Err(e) => Err(RemoteError::transport("the server did not answer", e)),
+        }
+    }
+
     pub(crate) fn actor_subject(&self, name: &str) -> String {
         format!("{}.actor.{name}", self.inner.options.prefix)
     }
