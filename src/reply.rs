@@ -63,6 +63,9 @@ pub struct ReplyTo<R> {
 #[must_use = "a reply does nothing unless awaited"]
 pub struct Reply<R> {
     slot: Arc<Slot<R>>,
+    /// The answer (or `NoReply`) was returned: the port has finished with
+    /// the slot, so dropping needs no lock.
+    done: bool,
 }
 
 impl<R> ReplyTo<R> {
@@ -81,7 +84,7 @@ impl<R> ReplyTo<R> {
                 slot: slot.clone(),
                 sent: false,
             },
-            Reply { slot },
+            Reply { slot, done: false },
         )
     }
 
@@ -130,11 +133,14 @@ impl<R> Future for Reply<R> {
     type Output = Result<R, AskError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut state = self.slot.lock();
+        let this = self.get_mut();
+        let mut state = this.slot.lock();
         if let Some(value) = state.value.take() {
+            this.done = true;
             return Poll::Ready(Ok(value));
         }
         if state.port_gone {
+            this.done = true;
             return Poll::Ready(Err(AskError::NoReply));
         }
         match &state.waker {
@@ -147,6 +153,9 @@ impl<R> Future for Reply<R> {
 
 impl<R> Drop for Reply<R> {
     fn drop(&mut self) {
+        if self.done {
+            return;
+        }
         // Take any unreceived value out before releasing the lock, so its
         // `Drop` (which may send messages) runs without the slot locked.
         let orphan = {
