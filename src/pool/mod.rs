@@ -31,16 +31,20 @@
 //!   moves no key; a resize moves only the keys of the added or removed
 //!   worker.
 
+mod builder;
 mod feeder;
 mod keys;
 #[allow(clippy::module_inception)]
 mod pool;
+mod resize;
 mod ring;
 mod routing;
+mod slot;
 
 use std::fmt;
 
-pub use pool::{Pool, PoolBuilder};
+pub use builder::PoolBuilder;
+pub use pool::Pool;
 pub use routing::{Overflow, Routing};
 
 use crate::AskError;
