@@ -220,7 +220,7 @@ fn read_pool(args: &Node, kinds: &Kinds) -> Result<(PoolPlan, Vec<RefUse>), Fail
     if !entry.poolable() {
         let e = DeError {
             help: Some("a pool's workers are actors built from their args, such as your own kinds (`Kinds::register`)".into()),
-            ..bad("kind", kind_span, &format!("kind `{kind}` cannot be a pool's worker"))
+            ..bad("worker.kind", kind_span, &format!("kind `{kind}` cannot be a pool's worker"))
         };
         return Err((e, Vec::new()));
     }
