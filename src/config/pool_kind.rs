@@ -17,12 +17,13 @@
 
 use std::any::Any;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 
 use crate::pool::{Overflow, Pool, PoolBuilder, Routing};
-use crate::supervisor::ChildSpec;
+use crate::supervisor::{ChildSpec, Flags};
 use crate::{Actor, BoxError, Capacity, short_type_name};
 
 use super::de::{DeError, from_node};
@@ -49,6 +50,11 @@ pub(crate) struct PoolSettings {
     prefetch: usize,
     #[serde(default)]
     shared_capacity: Option<usize>,
+    /// The pool's supervisor's intensity (default 3 restarts in 5 s).
+    #[serde(default)]
+    max_restarts: Option<u32>,
+    #[serde(default, with = "crate::duration::option")]
+    within: Option<Duration>,
     worker: WorkerDecl,
 }
 
@@ -89,7 +95,11 @@ impl PoolSettings {
         if let Some(c) = capacity {
             b = b.capacity(c);
         }
-        b
+        let defaults = Flags::default();
+        b.flags(defaults.clone().intensity(
+            self.max_restarts.unwrap_or(defaults.max_restarts),
+            self.within.unwrap_or(defaults.within),
+        ))
     }
 
     /// The range checks serde cannot make.
@@ -117,6 +127,13 @@ impl PoolSettings {
                 "prefetch",
                 at("prefetch"),
                 "expected 1 or more, found 0",
+            ));
+        }
+        if self.within == Some(Duration::ZERO) {
+            return Err(bad(
+                "within",
+                at("within"),
+                "a restart intensity needs a time window longer than 0",
             ));
         }
         if self.shared_capacity == Some(0) {

@@ -43,6 +43,8 @@ struct BreakerWatch {
 /// Reads a running tree; see the module docs.
 pub struct Probe {
     kinds: BTreeMap<String, String>,
+    /// Per `pool` child's path: its workers' kind.
+    pool_workers: BTreeMap<String, String>,
     handles: BTreeMap<String, Handle>,
     /// Per path: (when, messages handled, of those the probe's own asks).
     history: HashMap<String, VecDeque<(Instant, u64, u64)>>,
@@ -83,6 +85,7 @@ impl Probe {
         }
         Probe {
             kinds,
+            pool_workers: pool_workers(&tree.config().supervisor, ""),
             handles,
             history: HashMap::new(),
             own: HashMap::new(),
@@ -128,11 +131,18 @@ impl Probe {
         now: Instant,
         rows: &mut Vec<Row>,
     ) {
+        // A `pool` child is a supervisor whose workers are of the pool's
+        // worker kind (they are not in the file under their own paths).
+        let parent = path.rsplit_once('/').map_or("", |(p, _)| p);
         let kind = match node.kind {
+            ChildKind::Supervisor if self.kinds.get(path).is_some_and(|k| k == "pool") => {
+                "pool".to_string()
+            }
             ChildKind::Supervisor => "supervisor".to_string(),
             ChildKind::Worker => self
                 .kinds
                 .get(path)
+                .or_else(|| self.pool_workers.get(parent))
                 .cloned()
                 .unwrap_or_else(|| node.actor.clone()),
         };
@@ -267,4 +277,27 @@ fn walk(s: &SupervisorConfig, prefix: &str, out: &mut HashMap<String, usize>) {
             ChildBody::Worker { .. } => {}
         }
     }
+}
+
+/// Every `pool` child's path and its `worker.kind`.
+fn pool_workers(s: &SupervisorConfig, prefix: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for child in &s.children {
+        let path = if prefix.is_empty() {
+            child.id.clone()
+        } else {
+            format!("{prefix}/{}", child.id)
+        };
+        match &child.body {
+            ChildBody::Supervisor(inner) => out.extend(pool_workers(inner, &path)),
+            ChildBody::Worker { kind, args } if kind == "pool" => {
+                let worker = args.as_ref().and_then(|a| a.get("worker")?.get("kind"));
+                if let Some(Value::Str(k)) = worker.map(|k| &k.value) {
+                    out.insert(path, k.clone());
+                }
+            }
+            ChildBody::Worker { .. } => {}
+        }
+    }
+    out
 }
