@@ -173,6 +173,11 @@ impl<W: Actor> Pool<W> {
         self.registry_mut().add_copy::<M>();
     }
 
+    /// A copy of `msg`, if its type was registered as copyable.
+    pub(super) fn copy_of<M: Message>(&self, msg: &M) -> Option<M> {
+        self.registry().copy_of(msg)
+    }
+
     fn registry(&self) -> RwLockReadGuard<'_, Registry> {
         self.shared
             .registry
@@ -271,12 +276,9 @@ impl<W: Actor> Pool<W> {
                 Ok(slot) => slot,
                 Err(e) => return Err(e.with(msg)),
             };
-            let sent = self.send_to(&slot, msg).await;
-            match sent {
+            match self.send_to(&slot, msg).await {
                 Ok(()) => return Ok(()),
-                // The worker left the pool (shrink) meanwhile: route again.
-                Err(Unsent::Gone(back)) if self.size() > 0 => msg = back,
-                Err(Unsent::Gone(back)) => return Err(PoolError::Closed(back)),
+                Err(Unsent::Gone(back)) => msg = self.reroute(&slot, back)?,
                 Err(Unsent::Full(back)) => {
                     self.shared.discarded.fetch_add(1, Ordering::Relaxed);
                     return Err(PoolError::Full(back));
@@ -285,8 +287,21 @@ impl<W: Actor> Pool<W> {
         }
     }
 
+    /// A message that did not reach `slot`'s worker: route it again if the
+    /// slot left the table meanwhile (a shrink, a rebuild), else the
+    /// worker is stopped for good (the pool's supervisor gave up).
+    pub(super) fn reroute<M>(&self, slot: &Slot<W>, msg: M) -> Result<M, PoolError<M>> {
+        let slots = self.slots();
+        let replaced = !slots.iter().any(|s| s.addr.id() == slot.addr.id());
+        if replaced && !slots.is_empty() {
+            Ok(msg)
+        } else {
+            Err(PoolError::Closed(msg))
+        }
+    }
+
     /// Chooses the slot for `msg` (nothing is sent yet).
-    fn pick<M: Message>(&self, msg: &M) -> Result<Slot<W>, PoolError<()>> {
+    pub(super) fn pick<M: Message>(&self, msg: &M) -> Result<Slot<W>, PoolError<()>> {
         let slots = self.slots();
         let n = slots.len();
         if n == 0 {
@@ -308,7 +323,9 @@ impl<W: Actor> Pool<W> {
         Ok(slots[at].clone())
     }
 
-    async fn send_to<M: Message>(&self, slot: &Slot<W>, msg: M) -> Result<(), Unsent<M>>
+    /// Pushes `msg` to `slot`'s worker, or (except for consistent hashing)
+    /// to any other with room; never waits.
+    pub(super) fn try_route<M: Message>(&self, slot: &Slot<W>, msg: M) -> Result<(), Unsent<M>>
     where
         W: Handler<M>,
     {
@@ -320,6 +337,7 @@ impl<W: Actor> Pool<W> {
             Err(TrySendError::Full(m)) => m,
             Err(TrySendError::Closed(m)) => return Err(Unsent::Gone(m)),
         };
+        drop(claim);
         if self.shared.routing != Routing::ConsistentHash {
             let others: Vec<Slot<W>> = self.slots().clone();
             for other in others.iter().filter(|o| o.id != slot.id) {
@@ -332,12 +350,23 @@ impl<W: Actor> Pool<W> {
                 };
             }
         }
-        if self.shared.overflow != Overflow::Backpressure {
-            return Err(Unsent::Full(msg));
-        }
-        let sent = slot.addr.tell(msg).await.map_err(|e| Unsent::Gone(e.0));
-        drop(claim);
-        sent
+        Err(Unsent::Full(msg))
+    }
+
+    /// [`try_route`](Self::try_route), then (backpressure) waits for room
+    /// at `slot`'s worker.
+    async fn send_to<M: Message>(&self, slot: &Slot<W>, msg: M) -> Result<(), Unsent<M>>
+    where
+        W: Handler<M>,
+    {
+        let msg = match self.try_route(slot, msg) {
+            Err(Unsent::Full(m)) if self.shared.overflow == Overflow::Backpressure => m,
+            done => return done,
+        };
+        let Some(_claim) = slot.claim() else {
+            return Err(Unsent::Gone(msg));
+        };
+        slot.addr.tell(msg).await.map_err(|e| Unsent::Gone(e.0))
     }
 
     /// Balancing: into the shared mailbox, per the overflow policy.
@@ -378,7 +407,7 @@ impl<W: Actor> Pool<W> {
 }
 
 /// The message inside a job that could not be queued.
-fn back<M: Message, W: Actor>(job: BoxJob<W>) -> M {
+pub(super) fn back<M: Message, W: Actor>(job: BoxJob<W>) -> M {
     match job.into_msg().downcast::<M>() {
         Ok(m) => *m,
         Err(_) => unreachable!("a job of this call carries an M"),
@@ -386,7 +415,7 @@ fn back<M: Message, W: Actor>(job: BoxJob<W>) -> M {
 }
 
 /// A routed tell that did not go out.
-enum Unsent<M> {
+pub(super) enum Unsent<M> {
     /// No room (and the policy refuses to wait).
     Full(M),
     /// The worker is gone (it left the pool).
