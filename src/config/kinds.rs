@@ -147,6 +147,32 @@ fn sized_spec<A: Actor>(
     Ok((spec, addr))
 }
 
+impl<A: Actor, Args: Send + Sync + 'static> FnKind<A, Args> {
+    /// Builds one instance now (so bad args fail the load) and returns a
+    /// factory whose first call hands out that instance and whose later
+    /// calls (restarts) build fresh ones from the same args.
+    fn factory(
+        &self,
+        kind: &str,
+        args: &Arc<dyn Any + Send + Sync>,
+        refs: Refs,
+    ) -> Result<impl Fn() -> A + Send + Sync + 'static, BoxError> {
+        let args = typed::<Args>(args)?;
+        let first = Mutex::new(Some((self.build)(&args, &refs)?));
+        let build = self.build.clone();
+        let kind_name = kind.to_string();
+        Ok(move || {
+            let ready = first.lock().unwrap_or_else(|e| e.into_inner()).take();
+            ready.unwrap_or_else(|| {
+                // Caught by the supervisor and reported as a failed start.
+                build(&args, &refs).unwrap_or_else(|e| {
+                    panic!("kind `{kind_name}` could not build an instance: {e}")
+                })
+            })
+        })
+    }
+}
+
 impl<A: Actor, Args: DeserializeOwned + Send + Sync + 'static> KindEntry for FnKind<A, Args> {
     fn args(
         &self,
@@ -164,21 +190,7 @@ impl<A: Actor, Args: DeserializeOwned + Send + Sync + 'static> KindEntry for FnK
         capacity: Option<Capacity>,
         refs: Refs,
     ) -> Result<(ChildSpec, Target), BoxError> {
-        let args = typed::<Args>(args)?;
-        let first = (self.build)(&args, &refs)?;
-        let build = self.build.clone();
-        let kind_name = kind.to_string();
-        let first = Mutex::new(Some(first));
-        let spec = ChildSpec::worker(id, move || {
-            let ready = first.lock().unwrap_or_else(|e| e.into_inner()).take();
-            match ready {
-                Some(actor) => actor,
-                // Caught by the supervisor and reported as a failed start.
-                None => build(&args, &refs).unwrap_or_else(|e| {
-                    panic!("kind `{kind_name}` could not build an instance: {e}")
-                }),
-            }
-        });
+        let spec = ChildSpec::worker(id, self.factory(kind, args, refs)?);
         let (spec, addr) = sized_spec::<A>(spec, capacity)?;
         Ok((spec, Target::new(id, kind, addr)))
     }
@@ -196,20 +208,7 @@ impl<A: Actor, Args: DeserializeOwned + Send + Sync + 'static> KindEntry for FnK
         refs: Refs,
         settings: &PoolSettings,
     ) -> Result<(ChildSpec, Target), BoxError> {
-        let args = typed::<Args>(args)?;
-        let first = Mutex::new(Some((self.build)(&args, &refs)?));
-        let build = self.build.clone();
-        let kind_name = kind.to_string();
-        let factory = move || {
-            let ready = first.lock().unwrap_or_else(|e| e.into_inner()).take();
-            ready.unwrap_or_else(|| {
-                // Caught by the pool's supervisor and reported as a failed start.
-                build(&args, &refs).unwrap_or_else(|e| {
-                    panic!("kind `{kind_name}` could not build an instance: {e}")
-                })
-            })
-        };
-        pool_child::<A>(id, factory, capacity, settings)
+        pool_child::<A>(id, self.factory(kind, args, refs)?, capacity, settings)
     }
 }
 

@@ -272,17 +272,29 @@ impl<W: Actor> Pool<W> {
         W: Handler<M>,
     {
         loop {
-            let slot = match self.pick(&msg) {
-                Ok(slot) => slot,
-                Err(e) => return Err(e.with(msg)),
-            };
-            match self.send_to(&slot, msg).await {
+            let (slot, back) = match self.try_route(msg) {
                 Ok(()) => return Ok(()),
-                Err(Unsent::Gone(back)) => msg = self.reroute(&slot, back)?,
-                Err(Unsent::Full(back)) => {
-                    self.shared.discarded.fetch_add(1, Ordering::Relaxed);
-                    return Err(PoolError::Full(back));
+                Err(Refused::Pick(e)) => return Err(e),
+                Err(Refused::Gone(slot, back)) => {
+                    msg = self.reroute(&slot, back)?;
+                    continue;
                 }
+                Err(Refused::Full(slot, back)) => (slot, back),
+            };
+            if self.shared.overflow != Overflow::Backpressure {
+                self.shared.discarded.fetch_add(1, Ordering::Relaxed);
+                return Err(PoolError::Full(back));
+            }
+            // Backpressure: wait for room at the chosen worker.
+            let Some(claim) = slot.claim() else {
+                msg = back; // it left the pool meanwhile: route again
+                continue;
+            };
+            let sent = slot.addr.tell(back).await;
+            drop(claim);
+            match sent {
+                Ok(()) => return Ok(()),
+                Err(e) => msg = self.reroute(&slot, e.0)?,
             }
         }
     }
@@ -303,11 +315,17 @@ impl<W: Actor> Pool<W> {
     /// Chooses the slot for `msg` (nothing is sent yet).
     pub(super) fn pick<M: Message>(&self, msg: &M) -> Result<Slot<W>, PoolError<()>> {
         let slots = self.slots();
+        let at = self.pick_at(&slots, msg)?;
+        Ok(slots[at].clone())
+    }
+
+    /// Where in `slots` routing puts `msg`.
+    fn pick_at<M: Message>(&self, slots: &[Slot<W>], msg: &M) -> Result<usize, PoolError<()>> {
         let n = slots.len();
         if n == 0 {
             return Err(PoolError::Closed(()));
         }
-        let at = match self.shared.routing {
+        Ok(match self.shared.routing {
             Routing::Random => fastrand::usize(..n),
             Routing::SmallestMailbox => (0..n)
                 .min_by_key(|&i| slots[i].addr.mailbox_len())
@@ -319,54 +337,36 @@ impl<W: Actor> Pool<W> {
                 slots.iter().position(|s| s.id == owner).unwrap_or(0)
             }
             _ => self.shared.next.fetch_add(1, Ordering::Relaxed) % n,
-        };
-        Ok(slots[at].clone())
+        })
     }
 
-    /// Pushes `msg` to `slot`'s worker, or (except for consistent hashing)
-    /// to any other with room; never waits.
-    pub(super) fn try_route<M: Message>(&self, slot: &Slot<W>, msg: M) -> Result<(), Unsent<M>>
+    /// Routes `msg` without waiting: to the worker routing picks, or
+    /// (except for consistent hashing) to any other with room. Works under
+    /// the table's read lock and copies the picked slot only on failure.
+    pub(super) fn try_route<M: Message>(&self, msg: M) -> Result<(), Refused<W, M>>
     where
         W: Handler<M>,
     {
-        let Some(claim) = slot.claim() else {
-            return Err(Unsent::Gone(msg));
+        let slots = self.slots();
+        let at = match self.pick_at(&slots, &msg) {
+            Ok(at) => at,
+            Err(e) => return Err(Refused::Pick(e.with(msg))),
         };
-        let mut msg = match slot.addr.try_tell(msg) {
-            Ok(()) => return Ok(()),
-            Err(TrySendError::Full(m)) => m,
-            Err(TrySendError::Closed(m)) => return Err(Unsent::Gone(m)),
+        let slot = &slots[at];
+        let mut msg = match push(slot, msg) {
+            Pushed::Done => return Ok(()),
+            Pushed::Full(m) => m,
+            Pushed::Gone(m) => return Err(Refused::Gone(slot.clone(), m)),
         };
-        drop(claim);
         if self.shared.routing != Routing::ConsistentHash {
-            let others: Vec<Slot<W>> = self.slots().clone();
-            for other in others.iter().filter(|o| o.id != slot.id) {
-                let Some(_claim) = other.claim() else {
-                    continue;
-                };
-                msg = match other.addr.try_tell(msg) {
-                    Ok(()) => return Ok(()),
-                    Err(TrySendError::Full(m) | TrySendError::Closed(m)) => m,
+            for other in slots.iter().filter(|o| o.id != slot.id) {
+                msg = match push(other, msg) {
+                    Pushed::Done => return Ok(()),
+                    Pushed::Full(m) | Pushed::Gone(m) => m,
                 };
             }
         }
-        Err(Unsent::Full(msg))
-    }
-
-    /// [`try_route`](Self::try_route), then (backpressure) waits for room
-    /// at `slot`'s worker.
-    async fn send_to<M: Message>(&self, slot: &Slot<W>, msg: M) -> Result<(), Unsent<M>>
-    where
-        W: Handler<M>,
-    {
-        let msg = match self.try_route(slot, msg) {
-            Err(Unsent::Full(m)) if self.shared.overflow == Overflow::Backpressure => m,
-            done => return done,
-        };
-        let Some(_claim) = slot.claim() else {
-            return Err(Unsent::Gone(msg));
-        };
-        slot.addr.tell(msg).await.map_err(|e| Unsent::Gone(e.0))
+        Err(Refused::Full(slot.clone(), msg))
     }
 
     /// Balancing: into the shared mailbox, per the overflow policy.
@@ -414,10 +414,30 @@ pub(super) fn back<M: Message, W: Actor>(job: BoxJob<W>) -> M {
     }
 }
 
-/// A routed tell that did not go out.
-pub(super) enum Unsent<M> {
-    /// No room (and the policy refuses to wait).
+/// A routed message that did not go out without waiting.
+pub(super) enum Refused<W: Actor, M> {
+    /// Routing refused it (no worker, no key).
+    Pick(PoolError<M>),
+    /// No room at the picked worker (nor at any other it may go to).
+    Full(Slot<W>, M),
+    /// The picked worker's mailbox is closed.
+    Gone(Slot<W>, M),
+}
+
+/// What one non-waiting push to a slot did.
+enum Pushed<M> {
+    Done,
     Full(M),
-    /// The worker is gone (it left the pool).
     Gone(M),
+}
+
+fn push<W: Handler<M>, M: Message>(slot: &Slot<W>, msg: M) -> Pushed<M> {
+    let Some(_claim) = slot.claim() else {
+        return Pushed::Gone(msg);
+    };
+    match slot.addr.try_tell(msg) {
+        Ok(()) => Pushed::Done,
+        Err(TrySendError::Full(m)) => Pushed::Full(m),
+        Err(TrySendError::Closed(m)) => Pushed::Gone(m),
+    }
 }

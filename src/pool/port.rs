@@ -10,7 +10,7 @@
 //! carries one.
 
 use super::feeder::TellJob;
-use super::pool::{Pool, Unsent, back};
+use super::pool::{Pool, Refused, back};
 use super::{PoolError, Routing};
 use crate::recipient::PortFuture;
 use crate::{
@@ -69,14 +69,11 @@ impl<W: Actor> Pool<W> {
             _ => {}
         }
         loop {
-            let slot = match self.pick(&msg) {
-                Ok(slot) => slot,
-                Err(e) => return Err(e.with(msg)),
-            };
-            match self.try_route(&slot, msg) {
+            match self.try_route(msg) {
                 Ok(()) => return Ok(()),
-                Err(Unsent::Full(back)) => return Err(PoolError::Full(back)),
-                Err(Unsent::Gone(back)) => msg = self.reroute(&slot, back)?,
+                Err(Refused::Pick(e)) => return Err(e),
+                Err(Refused::Full(_, back)) => return Err(PoolError::Full(back)),
+                Err(Refused::Gone(slot, back)) => msg = self.reroute(&slot, back)?,
             }
         }
     }

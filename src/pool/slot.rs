@@ -27,7 +27,7 @@ pub(super) type FeedFn<W> = Arc<dyn Fn(&Slot<W>) -> Vec<rt::JoinHandle<()>> + Se
 
 pub(super) struct Slot<W: Actor> {
     pub(super) id: u64,
-    pub(super) child: String,
+    pub(super) child: Arc<str>,
     pub(super) addr: Addr<W>,
     /// Closing it retires the slot's feeders (between two messages).
     pub(super) retire: Sender<()>,
@@ -55,9 +55,9 @@ impl<W: Actor> Slot<W> {
         factory: &Factory<W>,
         capacity: Option<Capacity>,
     ) -> Result<(ChildSpec, Slot<W>), PoolError<()>> {
-        let child = format!("worker-{id}");
+        let child: Arc<str> = format!("worker-{id}").into();
         let factory = factory.clone();
-        let mut spec = ChildSpec::worker(child.clone(), move || factory());
+        let mut spec = ChildSpec::worker(child.to_string(), move || factory());
         if let Some(capacity) = capacity {
             spec = spec.capacity(capacity);
         }

@@ -85,7 +85,7 @@ impl Probe {
         }
         Probe {
             kinds,
-            pool_workers: pool_workers(&tree.config().supervisor, ""),
+            pool_workers: pool_workers(&tree.config().supervisor),
             handles,
             history: HashMap::new(),
             own: HashMap::new(),
@@ -255,33 +255,31 @@ async fn bounded<T, E>(ask: impl Future<Output = Result<T, E>>) -> Option<T> {
 /// Configured permits of every semaphore, by path.
 fn semaphore_totals(tree: &ConfigTree) -> HashMap<String, usize> {
     let mut out = HashMap::new();
-    walk(&tree.config().supervisor, "", &mut out);
-    out
-}
-
-fn walk(s: &SupervisorConfig, prefix: &str, out: &mut HashMap<String, usize>) {
-    for child in &s.children {
-        let path = if prefix.is_empty() {
-            child.id.clone()
-        } else {
-            format!("{prefix}/{}", child.id)
-        };
-        match &child.body {
-            ChildBody::Supervisor(inner) => walk(inner, &path, out),
-            ChildBody::Worker { kind, args } if kind == "semaphore" => {
-                let empty = Node::new(Value::Table(Vec::new()), Span::default());
-                if let Ok(o) = from_node::<SemaphoreOptions>(args.as_ref().unwrap_or(&empty)) {
-                    out.insert(path, o.permits);
-                }
-            }
-            ChildBody::Worker { .. } => {}
+    let empty = Node::new(Value::Table(Vec::new()), Span::default());
+    each_worker(&tree.config().supervisor, "", &mut |path, kind, args| {
+        if kind == "semaphore"
+            && let Ok(o) = from_node::<SemaphoreOptions>(args.unwrap_or(&empty))
+        {
+            out.insert(path.to_string(), o.permits);
         }
-    }
+    });
+    out
 }
 
 /// Every `pool` child's path and its `worker.kind`.
-fn pool_workers(s: &SupervisorConfig, prefix: &str) -> BTreeMap<String, String> {
+fn pool_workers(s: &SupervisorConfig) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
+    each_worker(s, "", &mut |path, kind, args| {
+        let worker = args.and_then(|a| a.get("worker")?.get("kind"));
+        if let (Some(Value::Str(k)), "pool") = (worker.map(|k| &k.value), kind) {
+            out.insert(path.to_string(), k.clone());
+        }
+    });
+    out
+}
+
+/// Calls `f(path, kind, args)` for every worker child, depth first.
+fn each_worker(s: &SupervisorConfig, prefix: &str, f: &mut impl FnMut(&str, &str, Option<&Node>)) {
     for child in &s.children {
         let path = if prefix.is_empty() {
             child.id.clone()
@@ -289,15 +287,8 @@ fn pool_workers(s: &SupervisorConfig, prefix: &str) -> BTreeMap<String, String> 
             format!("{prefix}/{}", child.id)
         };
         match &child.body {
-            ChildBody::Supervisor(inner) => out.extend(pool_workers(inner, &path)),
-            ChildBody::Worker { kind, args } if kind == "pool" => {
-                let worker = args.as_ref().and_then(|a| a.get("worker")?.get("kind"));
-                if let Some(Value::Str(k)) = worker.map(|k| &k.value) {
-                    out.insert(path, k.clone());
-                }
-            }
-            ChildBody::Worker { .. } => {}
+            ChildBody::Supervisor(inner) => each_worker(inner, &path, f),
+            ChildBody::Worker { kind, args } => f(&path, kind, args.as_ref()),
         }
     }
-    out
 }
