@@ -175,10 +175,11 @@ impl KindEntry for PoolKind {
         args: &Node,
         kinds: &Kinds,
     ) -> (Result<Arc<dyn Any + Send + Sync>, DeError>, Vec<RefUse>) {
-        match read_pool(args, kinds) {
-            Ok((plan, refs)) => (Ok(Arc::new(plan)), refs),
-            Err((e, refs)) => (Err(e), refs),
-        }
+        let (plan, refs) = read_pool(args, kinds);
+        (
+            plan.map(|p| Arc::new(p) as Arc<dyn Any + Send + Sync>),
+            refs,
+        )
     }
 
     fn lint(
@@ -218,46 +219,56 @@ impl KindEntry for PoolKind {
     }
 }
 
-type Failed = (DeError, Vec<RefUse>);
-
 /// Reads the pool's settings, then its worker's kind and args.
-fn read_pool(args: &Node, kinds: &Kinds) -> Result<(PoolPlan, Vec<RefUse>), Failed> {
-    let settings = from_node::<PoolSettings>(args).map_err(|e| (e, Vec::new()))?;
-    settings.check(args).map_err(|e| (e, Vec::new()))?;
+fn read_pool(args: &Node, kinds: &Kinds) -> (Result<PoolPlan, DeError>, Vec<RefUse>) {
+    let (settings, entry, worker_args) = match read_settings(args, kinds) {
+        Ok(read) => read,
+        Err(e) => return (Err(e), Vec::new()),
+    };
+    let (typed, refs) = entry.args(&worker_args, kinds);
+    let kind = settings.worker.kind.clone();
+    let plan = match typed {
+        Ok(typed) => Ok(PoolPlan {
+            settings,
+            worker: entry,
+            worker_kind: kind,
+            worker_args: typed,
+        }),
+        Err(e) => Err(in_worker(e, &kind)),
+    };
+    (plan, refs)
+}
+
+/// The pool's own settings, its worker's kind entry and the worker's
+/// (unread) args.
+fn read_settings(
+    args: &Node,
+    kinds: &Kinds,
+) -> Result<(PoolSettings, Arc<dyn KindEntry>, Node), DeError> {
+    let settings = from_node::<PoolSettings>(args)?;
+    settings.check(args)?;
     // Both exist: serde just read them.
     let worker = args
         .get("worker")
         .cloned()
         .unwrap_or_else(|| empty_args(args.span));
     let kind_span = worker.get("kind").map_or(worker.span, |n| n.span);
-    let kind = settings.worker.kind.clone();
+    let kind = &settings.worker.kind;
     let entry = kinds
-        .get(&kind)
-        .ok_or_else(|| (unknown_kind(&kind, kind_span, kinds), Vec::new()))?;
+        .get(kind)
+        .ok_or_else(|| unknown_kind(kind, kind_span, kinds))?
+        .clone();
     if !entry.poolable() {
-        let e = DeError {
+        return Err(DeError {
             help: Some("a pool's workers are actors built from their args, such as your own kinds (`Kinds::register`)".into()),
             ..bad("worker.kind", kind_span, &format!("kind `{kind}` cannot be a pool's worker"))
-        };
-        return Err((e, Vec::new()));
+        });
     }
     let worker_args = worker
         .get("args")
         .cloned()
         .unwrap_or_else(|| empty_args(worker.span));
-    let (typed, refs) = entry.args(&worker_args, kinds);
-    match typed {
-        Ok(typed) => Ok((
-            PoolPlan {
-                settings,
-                worker: entry.clone(),
-                worker_kind: kind,
-                worker_args: typed,
-            },
-            refs,
-        )),
-        Err(e) => Err((in_worker(e, &kind), refs)),
-    }
+    Ok((settings, entry, worker_args))
 }
 
 /// An error in the worker's args, named as such.
