@@ -112,7 +112,7 @@ fn shrink_returns_after_the_removed_workers_finished_their_queue() {
 
 /// A job that says which worker took it, then waits for the gate.
 #[derive(Clone)]
-struct Gated(u64);
+struct Gated;
 impl Message for Gated {
     type Reply = ();
 }
@@ -145,8 +145,8 @@ fn an_acked_feed_also_feeds_the_workers_a_resize_adds() {
         .unwrap();
         pool.feed_from(queue.clone(), 1);
         pool.resize(3).await.unwrap();
-        for j in 0..3 {
-            queue.put(Gated(j)).await.unwrap();
+        for _ in 0..3 {
+            queue.put(Gated).await.unwrap();
         }
         // One job in flight per worker (prefetch 1), and every job is held
         // at the gate: three jobs taken means three distinct workers fed.
