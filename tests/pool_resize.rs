@@ -1,5 +1,6 @@
-//! Pools: resizing under load loses nothing, and shrinking waits for the
-//! work already sent to the removed workers.
+//! Pools: resizing under load loses nothing, shrinking waits for the work
+//! already sent to the removed workers, and an acked feed reaches the
+//! workers a resize adds.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -105,6 +106,57 @@ fn shrink_returns_after_the_removed_workers_finished_their_queue() {
             "its queue was handled first"
         );
         assert!(!doomed.is_alive(), "then it stopped");
+        pool.shutdown().await;
+    });
+}
+
+/// A job that says which worker took it, then waits for the gate.
+#[derive(Clone)]
+struct Gated;
+impl Message for Gated {
+    type Reply = ();
+}
+
+struct GatedWorker {
+    took: async_channel::Sender<retinue::ActorId>,
+    gate: async_channel::Receiver<()>,
+}
+impl Actor for GatedWorker {}
+impl Handler<Gated> for GatedWorker {
+    async fn handle(&mut self, _: Gated, ctx: &mut Context<Self>) {
+        let _ = self.took.send(ctx.id()).await;
+        let _ = self.gate.recv().await;
+    }
+}
+
+#[test]
+fn an_acked_feed_also_feeds_the_workers_a_resize_adds() {
+    run(async {
+        let (took, takers) = async_channel::unbounded();
+        let (open, gate) = async_channel::bounded::<()>(1);
+        let queue = retinue::sync::Queue::acked(0, retinue::sync::AckOptions::default());
+        let pool = Pool::builder(move || GatedWorker {
+            took: took.clone(),
+            gate: gate.clone(),
+        })
+        .size(1)
+        .spawn()
+        .await
+        .unwrap();
+        pool.feed_from(queue.clone(), 1);
+        pool.resize(3).await.unwrap();
+        for _ in 0..3 {
+            queue.put(Gated).await.unwrap();
+        }
+        // One job in flight per worker (prefetch 1), and every job is held
+        // at the gate: three jobs taken means three distinct workers fed.
+        let mut who = std::collections::HashSet::new();
+        for _ in 0..3 {
+            who.insert(takers.recv().await.unwrap());
+        }
+        assert_eq!(who.len(), 3, "the two added workers are fed too");
+        open.close();
+        queue.join().await.unwrap();
         pool.shutdown().await;
     });
 }

@@ -4,7 +4,9 @@
 //! capacity), then the ids it refers to. Invariant: the output depends only on the file
 //! (children in file order), so it is stable for snapshots and diffs.
 
-use retinue::config::{CapacityConfig, ChildBody, ChildConfig, SupervisorConfig, TreeConfig};
+use retinue::config::{
+    CapacityConfig, ChildBody, ChildConfig, Node, SupervisorConfig, TreeConfig, Value,
+};
 use retinue::duration;
 use retinue::supervisor::{AutoShutdown, Restart, Shutdown, Strategy};
 
@@ -62,8 +64,33 @@ fn sup_summary(s: &SupervisorConfig) -> String {
     out
 }
 
+/// A `pool` child's size, worker kind and routing: `4 × my_app.worker, round_robin`.
+fn pool_summary(args: Option<&Node>) -> String {
+    let get = |key: &str| args.and_then(|a| a.get(key)).map(|n| &n.value);
+    let size = match get("size") {
+        Some(Value::Int(n)) => *n,
+        _ => 4,
+    };
+    let routing = match get("routing") {
+        Some(Value::Str(r)) => r.as_str(),
+        _ => "round_robin",
+    };
+    let worker = args
+        .and_then(|a| a.get("worker"))
+        .and_then(|w| w.get("kind"))
+        .and_then(|k| match &k.value {
+            Value::Str(k) => Some(k.as_str()),
+            _ => None,
+        })
+        .unwrap_or("?");
+    format!("{size} × {worker}, {routing}")
+}
+
 fn child_line(c: &ChildConfig) -> String {
     let mut line = match &c.body {
+        ChildBody::Worker { kind, args } if kind == "pool" => {
+            format!("{} [pool: {}]", c.id, pool_summary(args.as_ref()))
+        }
         ChildBody::Worker { kind, .. } => format!("{} [{kind}]", c.id),
         ChildBody::Supervisor(s) => format!("{} [supervisor: {}]", c.id, sup_summary(s)),
     };

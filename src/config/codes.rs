@@ -73,7 +73,7 @@ const CODES: &[Code] = &[
     Code {
         id: "R0016",
         name: "unknown-kind",
-        text: "No kind of this name is registered. The built-in kinds are the primitives (lock, rwlock, event, condition, semaphore, rate_limiter, barrier, queue, circuit_breaker); an application registers its own with Kinds::register or register_fn and passes that registry to the loader (and to its own operator command built from retinue-cli).",
+        text: "No kind of this name is registered. The built-in kinds are the primitives (lock, rwlock, event, condition, semaphore, rate_limiter, barrier, queue, circuit_breaker) and `pool` (a pool of workers of another kind, whose `worker.kind` must be registered too); an application registers its own with Kinds::register or register_fn and passes that registry to the loader (and to its own operator command built from retinue-cli).",
     },
     Code {
         id: "R0017",

@@ -415,7 +415,7 @@ impl Decoder<'_> {
         let mut removed: Vec<String> = Vec::new();
         let mut failed = false;
         for _ in 0..ARGS_ERRORS {
-            let (result, refs) = entry.args(&args);
+            let (result, refs) = entry.args(&args, self.kinds);
             let e = match result {
                 Ok(typed) if !failed => {
                     self.diags.extend(entry.lint(&typed, &args));

@@ -76,6 +76,8 @@ impl Decoder<'_> {
     ) {
         let code = if e.message.starts_with("unknown field") {
             "unknown-field"
+        } else if e.message.starts_with("unknown kind") {
+            "unknown-kind" // a pool's worker kind
         } else if e.missing.is_some() {
             "missing-field"
         } else {
@@ -91,6 +93,10 @@ impl Decoder<'_> {
             ("unknown-field" | "missing-field", _) => {
                 (format!("{}{in_args}", e.message), "here".to_string())
             }
+            ("unknown-kind", _) => (
+                format!("{}{in_args}", e.message),
+                "no kind of this name is registered".to_string(),
+            ),
             (_, Some(f)) => (format!("bad value for `{f}`{in_args}"), e.message.clone()),
             (_, None) if within.is_empty() => (e.message.clone(), "here".to_string()),
             (_, None) => (format!("bad args for {within}"), e.message.clone()),

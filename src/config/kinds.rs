@@ -29,6 +29,7 @@ use crate::{Actor, BoxError, Capacity};
 use super::de::{DeError, from_node};
 use super::diagnostics::Diagnostic;
 use super::node::{Node, Span, Value};
+use super::pool_kind::{PoolKind, PoolSettings, pool_child};
 use super::refs::{Ref, RefUse, Refs, Target, collecting};
 
 /// An actor kind that config files can name: its args type (read from the
@@ -69,8 +70,13 @@ pub trait ConfigKind: Actor + Sized {
 
 /// What the loader needs from a registered kind, type-erased.
 pub(crate) trait KindEntry: Send + Sync {
-    /// Reads the args (an absent `args` is an empty table) and the refs in them.
-    fn args(&self, args: &Node) -> (Result<Arc<dyn Any + Send + Sync>, DeError>, Vec<RefUse>);
+    /// Reads the args (an absent `args` is an empty table) and the refs in
+    /// them; `kinds` is the whole registry (a pool reads its worker's kind).
+    fn args(
+        &self,
+        args: &Node,
+        kinds: &Kinds,
+    ) -> (Result<Arc<dyn Any + Send + Sync>, DeError>, Vec<RefUse>);
     /// Warnings about valid but suspicious args (`args` is where they are
     /// written).
     fn lint(&self, _typed: &Arc<dyn Any + Send + Sync>, _args: &Node) -> Vec<Diagnostic> {
@@ -85,6 +91,22 @@ pub(crate) trait KindEntry: Send + Sync {
         capacity: Option<Capacity>,
         refs: Refs,
     ) -> Result<(ChildSpec, Target), BoxError>;
+    /// Whether a `pool` may have workers of this kind.
+    fn poolable(&self) -> bool {
+        false
+    }
+    /// Builds a `pool` child (id `id`) whose workers are of this kind.
+    fn pool(
+        &self,
+        _id: &str,
+        kind: &str,
+        _args: &Arc<dyn Any + Send + Sync>,
+        _capacity: Option<Capacity>,
+        _refs: Refs,
+        _settings: &PoolSettings,
+    ) -> Result<(ChildSpec, Target), BoxError> {
+        Err(format!("kind `{kind}` cannot be a pool's worker").into())
+    }
 }
 
 type BuildFn<A, Args> = dyn Fn(&Args, &Refs) -> Result<A, BoxError> + Send + Sync;
@@ -125,8 +147,38 @@ fn sized_spec<A: Actor>(
     Ok((spec, addr))
 }
 
+impl<A: Actor, Args: Send + Sync + 'static> FnKind<A, Args> {
+    /// Builds one instance now (so bad args fail the load) and returns a
+    /// factory whose first call hands out that instance and whose later
+    /// calls (restarts) build fresh ones from the same args.
+    fn factory(
+        &self,
+        kind: &str,
+        args: &Arc<dyn Any + Send + Sync>,
+        refs: Refs,
+    ) -> Result<impl Fn() -> A + Send + Sync + 'static, BoxError> {
+        let args = typed::<Args>(args)?;
+        let first = Mutex::new(Some((self.build)(&args, &refs)?));
+        let build = self.build.clone();
+        let kind_name = kind.to_string();
+        Ok(move || {
+            let ready = first.lock().unwrap_or_else(|e| e.into_inner()).take();
+            ready.unwrap_or_else(|| {
+                // Caught by the supervisor and reported as a failed start.
+                build(&args, &refs).unwrap_or_else(|e| {
+                    panic!("kind `{kind_name}` could not build an instance: {e}")
+                })
+            })
+        })
+    }
+}
+
 impl<A: Actor, Args: DeserializeOwned + Send + Sync + 'static> KindEntry for FnKind<A, Args> {
-    fn args(&self, args: &Node) -> (Result<Arc<dyn Any + Send + Sync>, DeError>, Vec<RefUse>) {
+    fn args(
+        &self,
+        args: &Node,
+        _kinds: &Kinds,
+    ) -> (Result<Arc<dyn Any + Send + Sync>, DeError>, Vec<RefUse>) {
         read_args::<Args>(args)
     }
 
@@ -138,30 +190,36 @@ impl<A: Actor, Args: DeserializeOwned + Send + Sync + 'static> KindEntry for FnK
         capacity: Option<Capacity>,
         refs: Refs,
     ) -> Result<(ChildSpec, Target), BoxError> {
-        let args = typed::<Args>(args)?;
-        let first = (self.build)(&args, &refs)?;
-        let build = self.build.clone();
-        let kind_name = kind.to_string();
-        let first = Mutex::new(Some(first));
-        let spec = ChildSpec::worker(id, move || {
-            let ready = first.lock().unwrap_or_else(|e| e.into_inner()).take();
-            match ready {
-                Some(actor) => actor,
-                // Caught by the supervisor and reported as a failed start.
-                None => build(&args, &refs).unwrap_or_else(|e| {
-                    panic!("kind `{kind_name}` could not build an instance: {e}")
-                }),
-            }
-        });
+        let spec = ChildSpec::worker(id, self.factory(kind, args, refs)?);
         let (spec, addr) = sized_spec::<A>(spec, capacity)?;
         Ok((spec, Target::new(id, kind, addr)))
+    }
+
+    fn poolable(&self) -> bool {
+        true
+    }
+
+    fn pool(
+        &self,
+        id: &str,
+        kind: &str,
+        args: &Arc<dyn Any + Send + Sync>,
+        capacity: Option<Capacity>,
+        refs: Refs,
+        settings: &PoolSettings,
+    ) -> Result<(ChildSpec, Target), BoxError> {
+        pool_child::<A>(id, self.factory(kind, args, refs)?, capacity, settings)
     }
 }
 
 struct BreakerKind;
 
 impl KindEntry for BreakerKind {
-    fn args(&self, args: &Node) -> (Result<Arc<dyn Any + Send + Sync>, DeError>, Vec<RefUse>) {
+    fn args(
+        &self,
+        args: &Node,
+        _kinds: &Kinds,
+    ) -> (Result<Arc<dyn Any + Send + Sync>, DeError>, Vec<RefUse>) {
         read_args::<BreakerConfig>(args)
     }
 
@@ -268,7 +326,11 @@ pub struct ConditionArgs {
 struct ConditionKind;
 
 impl KindEntry for ConditionKind {
-    fn args(&self, args: &Node) -> (Result<Arc<dyn Any + Send + Sync>, DeError>, Vec<RefUse>) {
+    fn args(
+        &self,
+        args: &Node,
+        _kinds: &Kinds,
+    ) -> (Result<Arc<dyn Any + Send + Sync>, DeError>, Vec<RefUse>) {
         read_args::<ConditionArgs>(args)
     }
 
@@ -297,7 +359,13 @@ impl KindEntry for ConditionKind {
 /// is bound to), `semaphore` ([`SemaphoreOptions`]), `rate_limiter`
 /// ([`RateLimiterOptions`]), `barrier` ([`BarrierOptions`]), `queue`
 /// ([`QueueOptions`], items are `String`s; register a queue of your own
-/// item type with [`Kinds::register_queue`]) and `circuit_breaker` ([`BreakerConfig`]).
+/// item type with [`Kinds::register_queue`]) and `circuit_breaker` ([`BreakerConfig`]);
+/// and `pool`: a [`Pool`](crate::pool::Pool) of workers of another kind,
+/// `args = { size = 4, routing = "round_robin", worker = { kind = "...", args = { ... } } }`
+/// (also `overflow`, `prefetch`, `shared_capacity`, and `max_restarts` /
+/// `within` for the pool's supervisor; at most
+/// [`MAX_POOL_SIZE`](super::MAX_POOL_SIZE) workers; the child's `capacity`
+/// is each worker's), which look-ups resolve to a `Pool<W>`.
 #[derive(Clone, Default)]
 pub struct Kinds {
     entries: BTreeMap<String, Arc<dyn KindEntry>>,
@@ -339,7 +407,7 @@ impl Kinds {
         kinds.insert("condition", Arc::new(ConditionKind));
         // A new primitive is one line here, plus one `from_addr!` line in
         // refs.rs so that other children can refer to it.
-        // (The `pool` kind registers itself here, from pool_kind.rs.)
+        kinds.insert("pool", Arc::new(PoolKind));
         kinds
     }
 

@@ -58,6 +58,7 @@ mod machine;
 mod model;
 mod node;
 mod normal;
+mod pool_kind;
 mod refs;
 mod suggest;
 #[cfg(any(feature = "json", feature = "yaml"))]
@@ -78,5 +79,6 @@ pub use model::{
     TreeConfig,
 };
 pub use node::{Key, NESTING_LIMIT, Node, Span, Value};
+pub use pool_kind::MAX_POOL_SIZE;
 pub use refs::{Ref, RefError, RefTarget, Refs, Target};
 pub use tree::{ConfigTree, LookupError};

@@ -6,7 +6,12 @@
 //! and routes each `tell`/`ask` to one of them ([`Routing`]): round-robin,
 //! random, smallest mailbox, consistent hashing by a key taken from the
 //! message, broadcast, or balancing (workers pull from one shared mailbox).
-//! Callers use the pool like an [`Addr`](crate::Addr): `tell`, `ask`.
+//! Callers use the pool like an [`Addr`](crate::Addr): `tell`, `ask`,
+//! `try_tell`, `tell_urgent`; [`Pool::recipient`] makes it a
+//! [`Recipient`](crate::Recipient), so code that takes one cannot tell a
+//! pool from a single actor. A pool can also be a child of a supervision
+//! tree ([`PoolBuilder::child_spec`]) or be declared in a config file (the
+//! built-in `pool` kind).
 //!
 //! # Guarantees
 //!
@@ -31,16 +36,21 @@
 //!   moves no key; a resize moves only the keys of the added or removed
 //!   worker.
 
+mod builder;
 mod feeder;
 mod keys;
 #[allow(clippy::module_inception)]
 mod pool;
+mod port;
+mod resize;
 mod ring;
 mod routing;
+mod slot;
 
 use std::fmt;
 
-pub use pool::{Pool, PoolBuilder};
+pub use builder::PoolBuilder;
+pub use pool::Pool;
 pub use routing::{Overflow, Routing};
 
 use crate::AskError;

@@ -1,4 +1,5 @@
-//! [`Pool`]: N supervised workers from one factory behind one address.
+//! [`Pool`]: the handle of N supervised workers behind one address, and
+//! how it routes each `tell` and `ask`.
 //!
 //! Invariants:
 //! - Workers are permanent children of the pool's own supervisor, so each
@@ -7,199 +8,48 @@
 //!   rerouted; only the message it was handling is lost (at-most-once),
 //!   unless the pool is fed from an acknowledged source (then it is
 //!   redelivered).
-//! - A slot's id never changes while it lives, which keeps consistent
-//!   hashing stable across restarts.
 //! - A slot leaves the routing table before it is drained: once `shrink`
-//!   removed it, no new message is routed to it; `shrink` returns after the
-//!   messages already sent to it were handled and the worker stopped.
-//! - Resizes are serialized (one at a time).
+//!   removed it, no new message is routed to it (a push holds a claim on
+//!   its slot, see slot.rs).
+//! - Consistent hashing never falls back to another worker: a key's
+//!   message waits for (or is refused by) the key's own worker.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
-use std::time::Duration;
 
 use async_channel::{Receiver, Sender};
 
-use super::feeder::{AskJob, BoxJob, TellJob, pull, pull_acked};
+use super::builder::PoolBuilder;
+use super::feeder::{AskJob, BoxJob, TellJob};
 use super::keys::Registry;
 use super::ring::Ring;
+use super::slot::{Factory, FeedFn, Slot};
 use super::{Overflow, PoolError, PoolStats, Routing};
-use crate::supervisor::{ChildSpec, Flags, Supervisor, SupervisorError, SupervisorRef, TreeNode};
-use crate::sync::AckSource;
-use crate::{Actor, Addr, Capacity, Handler, Message, ReplyTo, TrySendError, rt};
-
-/// Builds a [`Pool`]: the worker factory, size and routing.
-pub struct PoolBuilder<W: Actor> {
-    factory: Arc<dyn Fn() -> W + Send + Sync>,
-    size: usize,
-    routing: Routing,
-    overflow: Overflow,
-    flags: Flags,
-    capacity: Option<Capacity>,
-    shared_capacity: usize,
-    prefetch: usize,
-    registry: Registry,
-}
-
-impl<W: Actor> PoolBuilder<W> {
-    /// Balancing: how many messages each worker may hold at once (default
-    /// 1: a worker takes the next one only when it is free). 2 hides the
-    /// hand-over latency (a worker's next message is already waiting when
-    /// it finishes) at the price of one message that could wait behind a
-    /// slow one.
-    pub fn prefetch(mut self, n: usize) -> Self {
-        self.prefetch = n.max(1);
-        self
-    }
-
-    /// How many workers to start (default 4; at least 1).
-    pub fn size(mut self, size: usize) -> Self {
-        self.size = size.max(1);
-        self
-    }
-
-    /// How messages are routed (default round-robin).
-    pub fn routing(mut self, routing: Routing) -> Self {
-        self.routing = routing;
-        self
-    }
-
-    /// What `tell` does when there is no room (default backpressure).
-    pub fn overflow(mut self, overflow: Overflow) -> Self {
-        self.overflow = overflow;
-        self
-    }
-
-    /// The supervisor flags for the workers (default one-for-one, 3
-    /// restarts in 5 s; beyond that the pool's supervisor gives up).
-    pub fn flags(mut self, flags: Flags) -> Self {
-        self.flags = flags;
-        self
-    }
-
-    /// Each worker's mailbox capacity (default: the worker type's own).
-    pub fn capacity(mut self, capacity: Capacity) -> Self {
-        self.capacity = Some(capacity);
-        self
-    }
-
-    /// Balancing: how many messages the shared mailbox holds (default 256).
-    pub fn shared_capacity(mut self, n: usize) -> Self {
-        self.shared_capacity = n.max(1);
-        self
-    }
-
-    /// The key of messages of type `M` for [`Routing::ConsistentHash`].
-    pub fn key<M: Message, K: std::hash::Hash>(
-        mut self,
-        key: impl Fn(&M) -> K + Send + Sync + 'static,
-    ) -> Self {
-        self.registry.add_key(key);
-        self
-    }
-
-    /// Lets [`Routing::Broadcast`] copy messages of type `M` on `tell`.
-    pub fn copy<M: Message + Clone>(mut self) -> Self {
-        self.registry.add_copy::<M>();
-        self
-    }
-
-    /// Starts the supervisor and the workers.
-    pub async fn spawn(self) -> Result<Pool<W>, PoolError<()>> {
-        let sup = Supervisor::with_flags(self.flags).spawn().await?;
-        let shared_jobs = (self.routing == Routing::Balancing)
-            .then(|| async_channel::bounded(self.shared_capacity));
-        let pool = Pool {
-            shared: Arc::new(Shared {
-                routing: self.routing,
-                overflow: self.overflow,
-                sup,
-                factory: self.factory,
-                capacity: self.capacity,
-                slots: RwLock::new(Vec::new()),
-                ring: RwLock::new(Ring::default()),
-                next: AtomicUsize::new(0),
-                next_id: AtomicU64::new(0),
-                shared_jobs,
-                prefetch: self.prefetch,
-                registry: self.registry,
-                discarded: AtomicU64::new(0),
-                resizing: async_channel::bounded(1),
-            }),
-        };
-        pool.grow(self.size).await?;
-        Ok(pool)
-    }
-}
-
-struct Slot<W: Actor> {
-    id: u64,
-    child: String,
-    addr: Addr<W>,
-    /// Closing it retires the slot's feeders (between two messages).
-    retire: Sender<()>,
-    retire_rx: Receiver<()>,
-    feeders: Arc<Mutex<Vec<rt::JoinHandle<()>>>>,
-    /// Tells routed to this slot and not yet pushed (so shrink waits).
-    sending: Arc<AtomicUsize>,
-    /// Cleared by shrink before it drains the slot.
-    live: Arc<AtomicBool>,
-}
-
-/// A claim on a live slot: while held, shrink waits before draining it.
-struct Claim<'a>(&'a AtomicUsize);
-
-impl Drop for Claim<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-impl<W: Actor> Slot<W> {
-    /// Claims the slot for one push, unless shrink already took it out.
-    /// (Increment, then look; shrink clears `live`, then looks at the
-    /// count: one of the two sees the other.)
-    fn claim(&self) -> Option<Claim<'_>> {
-        self.sending.fetch_add(1, Ordering::SeqCst);
-        let claim = Claim(&self.sending);
-        self.live.load(Ordering::SeqCst).then_some(claim)
-    }
-}
-
-impl<W: Actor> Clone for Slot<W> {
-    fn clone(&self) -> Self {
-        Slot {
-            id: self.id,
-            child: self.child.clone(),
-            addr: self.addr.clone(),
-            retire: self.retire.clone(),
-            retire_rx: self.retire_rx.clone(),
-            feeders: self.feeders.clone(),
-            sending: self.sending.clone(),
-            live: self.live.clone(),
-        }
-    }
-}
+use crate::supervisor::{Supervisor, SupervisorError, SupervisorRef, TreeNode};
+use crate::{Actor, Addr, Capacity, Handler, Message, ReplyTo, TrySendError};
 
 /// The balancing pool's shared mailbox.
-type JobChannel<W> = (Sender<BoxJob<W>>, Receiver<BoxJob<W>>);
+pub(super) type JobChannel<W> = (Sender<BoxJob<W>>, Receiver<BoxJob<W>>);
 
-struct Shared<W: Actor> {
-    routing: Routing,
-    overflow: Overflow,
-    sup: SupervisorRef,
-    factory: Arc<dyn Fn() -> W + Send + Sync>,
-    capacity: Option<Capacity>,
-    slots: RwLock<Vec<Slot<W>>>,
-    ring: RwLock<Ring>,
-    next: AtomicUsize,
-    next_id: AtomicU64,
-    shared_jobs: Option<JobChannel<W>>,
-    prefetch: usize,
-    registry: Registry,
-    discarded: AtomicU64,
+/// What every handle of one pool shares.
+pub(super) struct Shared<W: Actor> {
+    pub(super) routing: Routing,
+    pub(super) overflow: Overflow,
+    /// The pool's supervisor (stable across its restarts by a parent).
+    pub(super) sup: Addr<Supervisor>,
+    pub(super) factory: Factory<W>,
+    pub(super) capacity: Option<Capacity>,
+    pub(super) slots: RwLock<Vec<Slot<W>>>,
+    pub(super) ring: RwLock<Ring>,
+    pub(super) next: AtomicUsize,
+    pub(super) next_id: AtomicU64,
+    pub(super) shared_jobs: Option<JobChannel<W>>,
+    pub(super) registry: RwLock<Registry>,
+    pub(super) discarded: AtomicU64,
     /// A one-place channel used as an async mutex for resizes.
-    resizing: (Sender<()>, Receiver<()>),
+    pub(super) resizing: (Sender<()>, Receiver<()>),
+    /// What starts the feeders of each new slot.
+    pub(super) feeds: Mutex<Vec<FeedFn<W>>>,
 }
 
 /// A pool of supervised workers behind one address-like handle (cheap to
@@ -252,20 +102,18 @@ impl<W: Actor> Pool<W> {
     /// A builder for a pool of workers made by `factory` (called once per
     /// worker start and again on every restart).
     pub fn builder(factory: impl Fn() -> W + Send + Sync + 'static) -> PoolBuilder<W> {
-        PoolBuilder {
-            factory: Arc::new(factory),
-            size: 4,
-            routing: Routing::default(),
-            overflow: Overflow::default(),
-            flags: Flags::default(),
-            capacity: None,
-            shared_capacity: 256,
-            prefetch: 1,
-            registry: Registry::default(),
-        }
+        PoolBuilder::new(Arc::new(factory))
     }
 
-    fn slots(&self) -> RwLockReadGuard<'_, Vec<Slot<W>>> {
+    pub(super) fn from_shared(shared: Arc<Shared<W>>) -> Self {
+        Pool { shared }
+    }
+
+    pub(super) fn shared(&self) -> &Shared<W> {
+        &self.shared
+    }
+
+    pub(super) fn slots(&self) -> RwLockReadGuard<'_, Vec<Slot<W>>> {
         self.shared.slots.read().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -297,14 +145,51 @@ impl<W: Actor> Pool<W> {
         }
     }
 
-    /// The pool's supervisor (its children are the workers).
-    pub fn supervisor(&self) -> &SupervisorRef {
-        &self.shared.sup
+    /// The pool's supervisor (its children are the workers), once it has
+    /// started (a pool in a tree that is not started yet: this waits).
+    pub async fn supervisor(&self) -> Result<SupervisorRef, SupervisorError> {
+        SupervisorRef::wait_started(self.shared.sup.clone()).await
     }
 
     /// A snapshot of the pool's supervision tree, its workers as children.
     pub async fn tree(&self, name: &str) -> Result<TreeNode, SupervisorError> {
-        self.shared.sup.tree(name).await
+        self.supervisor().await?.tree(name).await
+    }
+
+    /// Sets (or replaces) the key of messages of type `M` for
+    /// [`Routing::ConsistentHash`], like [`PoolBuilder::key`]: for pools
+    /// built elsewhere, e.g. declared in a config file. Until a key is
+    /// set, such messages are refused with [`PoolError::NoKey`].
+    pub fn set_key<M: Message, K: std::hash::Hash>(
+        &self,
+        key: impl Fn(&M) -> K + Send + Sync + 'static,
+    ) {
+        self.registry_mut().add_key(key);
+    }
+
+    /// Lets [`Routing::Broadcast`] copy messages of type `M` on `tell`,
+    /// like [`PoolBuilder::copy`].
+    pub fn set_copy<M: Message + Clone>(&self) {
+        self.registry_mut().add_copy::<M>();
+    }
+
+    /// A copy of `msg`, if its type was registered as copyable.
+    pub(super) fn copy_of<M: Message>(&self, msg: &M) -> Option<M> {
+        self.registry().copy_of(msg)
+    }
+
+    fn registry(&self) -> RwLockReadGuard<'_, Registry> {
+        self.shared
+            .registry
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn registry_mut(&self) -> std::sync::RwLockWriteGuard<'_, Registry> {
+        self.shared
+            .registry
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
     }
 
     /// Sends `msg` to one worker (with [`Routing::Broadcast`], a copy to
@@ -364,7 +249,7 @@ impl<W: Actor> Pool<W> {
     where
         W: Handler<M>,
     {
-        if self.shared.registry.copy_of(&msg).is_none() {
+        if self.registry().copy_of(&msg).is_none() {
             return Err(PoolError::NoCopy(msg));
         }
         let workers = self.workers();
@@ -372,7 +257,8 @@ impl<W: Actor> Pool<W> {
             return Err(PoolError::Closed(msg));
         };
         for addr in rest {
-            if let Some(copy) = self.shared.registry.copy_of(&msg) {
+            let copy = self.registry().copy_of(&msg);
+            if let Some(copy) = copy {
                 addr.tell(copy).await.map_err(|e| PoolError::Closed(e.0))?;
             }
         }
@@ -386,81 +272,101 @@ impl<W: Actor> Pool<W> {
         W: Handler<M>,
     {
         loop {
-            let slot = match self.pick(&msg) {
-                Ok(slot) => slot,
-                Err(e) => return Err(e.with(msg)),
+            let (slot, back) = match self.try_route(msg) {
+                Ok(()) => return Ok(()),
+                Err(Refused::Pick(e)) => return Err(e),
+                Err(Refused::Gone(slot, back)) => {
+                    msg = self.reroute(&slot, back)?;
+                    continue;
+                }
+                Err(Refused::Full(slot, back)) => (slot, back),
             };
-            let sent = self.send_to(&slot, msg).await;
+            if self.shared.overflow != Overflow::Backpressure {
+                self.shared.discarded.fetch_add(1, Ordering::Relaxed);
+                return Err(PoolError::Full(back));
+            }
+            // Backpressure: wait for room at the chosen worker.
+            let Some(claim) = slot.claim() else {
+                msg = back; // it left the pool meanwhile: route again
+                continue;
+            };
+            let sent = slot.addr.tell(back).await;
+            drop(claim);
             match sent {
                 Ok(()) => return Ok(()),
-                // The worker left the pool (shrink) meanwhile: route again.
-                Err(Unsent::Gone(back)) if self.size() > 0 => msg = back,
-                Err(Unsent::Gone(back)) => return Err(PoolError::Closed(back)),
-                Err(Unsent::Full(back)) => {
-                    self.shared.discarded.fetch_add(1, Ordering::Relaxed);
-                    return Err(PoolError::Full(back));
-                }
+                Err(e) => msg = self.reroute(&slot, e.0)?,
             }
         }
     }
 
-    /// Chooses the slot for `msg` (nothing is sent yet).
-    fn pick<M: Message>(&self, msg: &M) -> Result<Slot<W>, PoolError<()>> {
+    /// A message that did not reach `slot`'s worker: route it again if the
+    /// slot left the table meanwhile (a shrink, a rebuild), else the
+    /// worker is stopped for good (the pool's supervisor gave up).
+    pub(super) fn reroute<M>(&self, slot: &Slot<W>, msg: M) -> Result<M, PoolError<M>> {
         let slots = self.slots();
+        let replaced = !slots.iter().any(|s| s.addr.id() == slot.addr.id());
+        if replaced && !slots.is_empty() {
+            Ok(msg)
+        } else {
+            Err(PoolError::Closed(msg))
+        }
+    }
+
+    /// Chooses the slot for `msg` (nothing is sent yet).
+    pub(super) fn pick<M: Message>(&self, msg: &M) -> Result<Slot<W>, PoolError<()>> {
+        let slots = self.slots();
+        let at = self.pick_at(&slots, msg)?;
+        Ok(slots[at].clone())
+    }
+
+    /// Where in `slots` routing puts `msg`.
+    fn pick_at<M: Message>(&self, slots: &[Slot<W>], msg: &M) -> Result<usize, PoolError<()>> {
         let n = slots.len();
         if n == 0 {
             return Err(PoolError::Closed(()));
         }
-        let at = match self.shared.routing {
+        Ok(match self.shared.routing {
             Routing::Random => fastrand::usize(..n),
             Routing::SmallestMailbox => (0..n)
                 .min_by_key(|&i| slots[i].addr.mailbox_len())
                 .unwrap_or(0),
             Routing::ConsistentHash => {
-                let key = self
-                    .shared
-                    .registry
-                    .key_of(msg)
-                    .ok_or(PoolError::NoKey(()))?;
+                let key = self.registry().key_of(msg).ok_or(PoolError::NoKey(()))?;
                 let ring = self.shared.ring.read().unwrap_or_else(|e| e.into_inner());
                 let owner = ring.owner(key).ok_or(PoolError::Closed(()))?;
                 slots.iter().position(|s| s.id == owner).unwrap_or(0)
             }
             _ => self.shared.next.fetch_add(1, Ordering::Relaxed) % n,
-        };
-        Ok(slots[at].clone())
+        })
     }
 
-    async fn send_to<M: Message>(&self, slot: &Slot<W>, msg: M) -> Result<(), Unsent<M>>
+    /// Routes `msg` without waiting: to the worker routing picks, or
+    /// (except for consistent hashing) to any other with room. Works under
+    /// the table's read lock and copies the picked slot only on failure.
+    pub(super) fn try_route<M: Message>(&self, msg: M) -> Result<(), Refused<W, M>>
     where
         W: Handler<M>,
     {
-        let Some(claim) = slot.claim() else {
-            return Err(Unsent::Gone(msg));
+        let slots = self.slots();
+        let at = match self.pick_at(&slots, &msg) {
+            Ok(at) => at,
+            Err(e) => return Err(Refused::Pick(e.with(msg))),
         };
-        let mut msg = match slot.addr.try_tell(msg) {
-            Ok(()) => return Ok(()),
-            Err(TrySendError::Full(m)) => m,
-            Err(TrySendError::Closed(m)) => return Err(Unsent::Gone(m)),
+        let slot = &slots[at];
+        let mut msg = match push(slot, msg) {
+            Pushed::Done => return Ok(()),
+            Pushed::Full(m) => m,
+            Pushed::Gone(m) => return Err(Refused::Gone(slot.clone(), m)),
         };
         if self.shared.routing != Routing::ConsistentHash {
-            let others: Vec<Slot<W>> = self.slots().clone();
-            for other in others.iter().filter(|o| o.id != slot.id) {
-                let Some(_claim) = other.claim() else {
-                    continue;
-                };
-                msg = match other.addr.try_tell(msg) {
-                    Ok(()) => return Ok(()),
-                    Err(TrySendError::Full(m) | TrySendError::Closed(m)) => m,
+            for other in slots.iter().filter(|o| o.id != slot.id) {
+                msg = match push(other, msg) {
+                    Pushed::Done => return Ok(()),
+                    Pushed::Full(m) | Pushed::Gone(m) => m,
                 };
             }
         }
-        if self.shared.overflow != Overflow::Backpressure {
-            return Err(Unsent::Full(msg));
-        }
-        let sent = slot.addr.tell(msg).await.map_err(|e| Unsent::Gone(e.0));
-        drop(claim);
-        sent
+        Err(Refused::Full(slot.clone(), msg))
     }
 
     /// Balancing: into the shared mailbox, per the overflow policy.
@@ -498,192 +404,40 @@ impl<W: Actor> Pool<W> {
             },
         }
     }
-
-    /// Feeds every worker from an acknowledged source (e.g. a
-    /// [`Queue`](crate::sync::Queue) via `get_delivery`), `prefetch`
-    /// deliveries in flight per worker (at least 1; 1 is the usual choice).
-    /// A delivery is acked after its worker handled it; if the worker fails
-    /// on it, it is nacked and redelivered; so a crash loses nothing and
-    /// redelivers at most the deliveries in flight. Workers added later by
-    /// [`resize`](Self::resize) are not fed (call this again for them).
-    pub fn feed_from<S>(&self, source: S, prefetch: usize)
-    where
-        S: AckSource,
-        S::Item: Message + Clone,
-        W: Handler<S::Item>,
-    {
-        for slot in self.slots().iter() {
-            let mut feeders = lock(&slot.feeders);
-            for _ in 0..prefetch.max(1) {
-                let task = pull_acked(slot.addr.clone(), source.clone(), slot.retire_rx.clone());
-                feeders.push(rt::spawn(task));
-            }
-        }
-    }
-
-    /// Grows or shrinks the pool to `size` workers (at least 1). Shrinking
-    /// takes the newest workers out of routing first, then waits until each
-    /// has handled every message already sent to it (and its in-flight
-    /// one), then stops it: nothing is lost.
-    pub async fn resize(&self, size: usize) -> Result<(), PoolError<()>> {
-        let size = size.max(1);
-        let _turn = self.turn().await;
-        let now = self.size();
-        if size > now {
-            self.grow_unlocked(size - now).await
-        } else {
-            for _ in size..now {
-                self.shrink_one().await?;
-            }
-            Ok(())
-        }
-    }
-
-    async fn grow(&self, n: usize) -> Result<(), PoolError<()>> {
-        let _turn = self.turn().await;
-        self.grow_unlocked(n).await
-    }
-
-    async fn grow_unlocked(&self, n: usize) -> Result<(), PoolError<()>> {
-        for _ in 0..n {
-            let slot = self.start_slot().await?;
-            if let Some((_, rx)) = &self.shared.shared_jobs {
-                let mut feeders = lock(&slot.feeders);
-                for _ in 0..self.shared.prefetch {
-                    let task = pull(slot.addr.clone(), rx.clone(), slot.retire_rx.clone());
-                    feeders.push(rt::spawn(task));
-                }
-            }
-            self.shared
-                .ring
-                .write()
-                .unwrap_or_else(|e| e.into_inner())
-                .add(slot.id);
-            self.shared
-                .slots
-                .write()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(slot);
-        }
-        Ok(())
-    }
-
-    async fn start_slot(&self) -> Result<Slot<W>, PoolError<()>> {
-        let id = self.shared.next_id.fetch_add(1, Ordering::Relaxed);
-        let child = format!("worker-{id}");
-        let factory = self.shared.factory.clone();
-        let mut spec = ChildSpec::worker(child.clone(), move || factory());
-        if let Some(capacity) = self.shared.capacity {
-            spec = spec.capacity(capacity);
-        }
-        let addr = spec.addr::<W>().ok_or(PoolError::Closed(()))?;
-        self.shared.sup.start_child(spec).await?;
-        let (retire, retire_rx) = async_channel::bounded(1);
-        Ok(Slot {
-            id,
-            child,
-            addr,
-            retire,
-            retire_rx,
-            feeders: Arc::default(),
-            sending: Arc::default(),
-            live: Arc::new(AtomicBool::new(true)),
-        })
-    }
-
-    /// Takes the newest worker out of routing, lets it finish what it was
-    /// sent, then stops it.
-    async fn shrink_one(&self) -> Result<(), PoolError<()>> {
-        let slot = {
-            let mut slots = self.shared.slots.write().unwrap_or_else(|e| e.into_inner());
-            if slots.len() <= 1 {
-                return Ok(());
-            }
-            match slots.pop() {
-                Some(slot) => slot,
-                None => return Ok(()),
-            }
-        };
-        self.shared
-            .ring
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(slot.id);
-        self.drain(&slot).await;
-        self.shared.sup.terminate_child(&slot.child).await?;
-        match self.shared.sup.delete_child(&slot.child).await {
-            Ok(()) | Err(SupervisorError::NotFound(_)) => Ok(()),
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    /// Waits until `slot`'s feeders stopped and its mailbox is empty (the
-    /// in-flight message, if any, then finishes before the stop is seen:
-    /// a stop is served between two messages).
-    async fn drain(&self, slot: &Slot<W>) {
-        slot.live.store(false, Ordering::SeqCst);
-        slot.retire.close();
-        let feeders = std::mem::take(&mut *lock(&slot.feeders));
-        for feeder in feeders {
-            let _ = feeder.await;
-        }
-        while slot.sending.load(Ordering::SeqCst) > 0 || slot.addr.mailbox_len() > 0 {
-            rt::sleep(Duration::from_millis(1)).await;
-        }
-    }
-
-    /// Stops feeding, then stops every worker and the pool's supervisor.
-    /// Messages still queued are dropped (their askers get an error); call
-    /// [`resize`](Self::resize) down or wait for your own completion signal
-    /// first to finish them.
-    pub async fn shutdown(&self) {
-        let slots: Vec<_> = self.slots().clone();
-        for slot in &slots {
-            slot.retire.close();
-            let feeders = std::mem::take(&mut *lock(&slot.feeders));
-            for feeder in feeders {
-                feeder.abort();
-                let _ = feeder.await;
-            }
-        }
-        if let Some((tx, _)) = &self.shared.shared_jobs {
-            tx.close();
-        }
-        self.shared.sup.shutdown().await;
-    }
-
-    /// Waits for the resize turn (one resize at a time).
-    async fn turn(&self) -> Turn<'_> {
-        let _ = self.shared.resizing.0.send(()).await;
-        Turn(&self.shared.resizing.1)
-    }
-}
-
-/// Holds the resize turn; gives it back when dropped.
-struct Turn<'a>(&'a Receiver<()>);
-
-impl Drop for Turn<'_> {
-    fn drop(&mut self) {
-        let _ = self.0.try_recv();
-    }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The message inside a job that could not be queued.
-fn back<M: Message, W: Actor>(job: BoxJob<W>) -> M {
+pub(super) fn back<M: Message, W: Actor>(job: BoxJob<W>) -> M {
     match job.into_msg().downcast::<M>() {
         Ok(m) => *m,
         Err(_) => unreachable!("a job of this call carries an M"),
     }
 }
 
-/// A routed tell that did not go out.
-enum Unsent<M> {
-    /// No room (and the policy refuses to wait).
+/// A routed message that did not go out without waiting.
+pub(super) enum Refused<W: Actor, M> {
+    /// Routing refused it (no worker, no key).
+    Pick(PoolError<M>),
+    /// No room at the picked worker (nor at any other it may go to).
+    Full(Slot<W>, M),
+    /// The picked worker's mailbox is closed.
+    Gone(Slot<W>, M),
+}
+
+/// What one non-waiting push to a slot did.
+enum Pushed<M> {
+    Done,
     Full(M),
-    /// The worker is gone (it left the pool).
     Gone(M),
+}
+
+fn push<W: Handler<M>, M: Message>(slot: &Slot<W>, msg: M) -> Pushed<M> {
+    let Some(_claim) = slot.claim() else {
+        return Pushed::Gone(msg);
+    };
+    match slot.addr.try_tell(msg) {
+        Ok(()) => Pushed::Done,
+        Err(TrySendError::Full(m)) => Pushed::Full(m),
+        Err(TrySendError::Closed(m)) => Pushed::Gone(m),
+    }
 }

@@ -97,6 +97,10 @@ pub fn run(scenario: Scenario, z: &Sizes) -> Outcome {
     if scenario == Scenario::Restart {
         return Outcome::unsupported("handler panics are not caught (no restart on panic)");
     }
+    if scenario == Scenario::Pool {
+        // SyncArbiter pools run sync actors on OS threads, not async workers.
+        return Outcome::unsupported("no async worker pool");
+    }
     let system = System::new();
     let outcome = system.block_on(async move {
         match scenario {
@@ -112,6 +116,7 @@ pub fn run(scenario: Scenario, z: &Sizes) -> Outcome {
                 Outcome::many(vec![("spawn", time), ("memory", mem)])
             }
             Scenario::Restart => unreachable!(),
+            Scenario::Pool => unreachable!(),
         }
     });
     System::current().stop();

@@ -10,7 +10,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-/// The six scenarios, the same for each framework.
+/// The seven scenarios, the same for each framework.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scenario {
     /// 1. tell throughput to one counting actor.
@@ -25,17 +25,20 @@ pub enum Scenario {
     Spawn,
     /// 6. time from a panic until the restarted actor answers.
     Restart,
+    /// 7. jobs through a pool of 1, 2, 4, 8 workers (see pool.rs).
+    Pool,
 }
 
 impl Scenario {
     /// Every scenario, in table order.
-    pub const ALL: [Scenario; 6] = [
+    pub const ALL: [Scenario; 7] = [
         Scenario::Tell,
         Scenario::RoundRobin,
         Scenario::Ask,
         Scenario::Ring,
         Scenario::Spawn,
         Scenario::Restart,
+        Scenario::Pool,
     ];
 
     /// The command-line name.
@@ -47,6 +50,7 @@ impl Scenario {
             Scenario::Ring => "ring",
             Scenario::Spawn => "spawn",
             Scenario::Restart => "restart",
+            Scenario::Pool => "pool",
         }
     }
 
@@ -79,6 +83,8 @@ pub struct Sizes {
     pub rounds: usize,
     /// Child processes per framework for the spawn scenario.
     pub spawn_runs: usize,
+    /// Jobs per pool size (scenario 7).
+    pub pool_jobs: u64,
 }
 
 impl Sizes {
@@ -94,6 +100,7 @@ impl Sizes {
         restarts: 200,
         rounds: 3,
         spawn_runs: 3,
+        pool_jobs: 200_000,
     };
 
     /// Small enough that the whole suite runs in a few seconds.
@@ -108,6 +115,7 @@ impl Sizes {
         restarts: 5,
         rounds: 1,
         spawn_runs: 1,
+        pool_jobs: 5_000,
     };
 }
 
@@ -149,7 +157,7 @@ impl Outcome {
 /// Every metric: key, scenario, unit, and the issues' targets for retinue
 /// (as the largest allowed `retinue / best peer`): on async-std, then on
 /// tokio (the peers' own executor).
-pub const METRICS: [(&str, Scenario, &str, f64, f64); 9] = [
+pub const METRICS: [(&str, Scenario, &str, f64, f64); 13] = [
     ("tell", Scenario::Tell, "ns/msg", 1.0 / 3.0, 1.0 / 3.0),
     ("round-robin", Scenario::RoundRobin, "ns/msg", 1.0, 1.0),
     ("ask p50", Scenario::Ask, "ns", 0.7, 0.7),
@@ -165,6 +173,11 @@ pub const METRICS: [(&str, Scenario, &str, f64, f64); 9] = [
         f64::INFINITY,
         f64::INFINITY,
     ),
+    // Issue 15: at least 1.5x the best peer's pool throughput.
+    ("pool 1", Scenario::Pool, "ns/job", 1.0 / 1.5, 1.0 / 1.5),
+    ("pool 2", Scenario::Pool, "ns/job", 1.0 / 1.5, 1.0 / 1.5),
+    ("pool 4", Scenario::Pool, "ns/job", 1.0 / 1.5, 1.0 / 1.5),
+    ("pool 8", Scenario::Pool, "ns/job", 1.0 / 1.5, 1.0 / 1.5),
 ];
 
 /// The median of some samples (sorted in place).

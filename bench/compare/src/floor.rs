@@ -35,6 +35,7 @@ pub fn run(scenario: Scenario, z: &Sizes) -> Outcome {
                 Outcome::many(vec![("spawn", time), ("memory", mem)])
             }
             Scenario::Restart => Outcome::unsupported("a bare task has no supervisor"),
+            Scenario::Pool => crate::pool::measure(z, crate::pool::floor::round).await,
         }
     }))
     .expect("measuring task failed")

@@ -132,6 +132,7 @@ pub fn run(scenario: Scenario, z: &Sizes) -> Outcome {
                 Outcome::many(vec![("spawn", time), ("memory", mem)])
             }
             Scenario::Restart => Outcome::one("restart", restart(z).await),
+            Scenario::Pool => crate::pool::measure(z, crate::pool::on_kameo::round).await,
         }
     });
     runtime.block_on(task).expect("measuring task failed")

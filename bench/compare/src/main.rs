@@ -17,6 +17,7 @@ mod chart;
 mod common;
 mod floor;
 mod kameo_impl;
+mod pool;
 mod ractor_impl;
 mod report;
 mod retinue_impl;
@@ -142,7 +143,7 @@ fn parse_args() -> Result<Args, String> {
             "-h" | "--help" => {
                 return Err(
                     "usage: compare [--quick] [--threads N] [--sizes] [--scenario S] [--framework F]\n\
-                     scenarios: tell round-robin ask ring spawn restart\n\
+                     scenarios: tell round-robin ask ring spawn restart pool\n\
                      frameworks: retinue retinue-tokio retinue-smol retinue-bare kameo ractor\n\
                      actix floor floor-tokio floor-smol (a child runs only retinue kameo ractor\n\
                      actix floor)"

@@ -181,6 +181,7 @@ pub fn run(scenario: Scenario, z: &Sizes) -> Outcome {
                 Outcome::many(vec![("spawn", time), ("memory", mem)])
             }
             Scenario::Restart => Outcome::one("restart", restart(z).await),
+            Scenario::Pool => crate::pool::measure(z, crate::pool::on_ractor::round).await,
         }
     });
     runtime.block_on(task).expect("measuring task failed")

@@ -43,6 +43,8 @@ struct BreakerWatch {
 /// Reads a running tree; see the module docs.
 pub struct Probe {
     kinds: BTreeMap<String, String>,
+    /// Per `pool` child's path: its workers' kind.
+    pool_workers: BTreeMap<String, String>,
     handles: BTreeMap<String, Handle>,
     /// Per path: (when, messages handled, of those the probe's own asks).
     history: HashMap<String, VecDeque<(Instant, u64, u64)>>,
@@ -83,6 +85,7 @@ impl Probe {
         }
         Probe {
             kinds,
+            pool_workers: pool_workers(&tree.config().supervisor),
             handles,
             history: HashMap::new(),
             own: HashMap::new(),
@@ -128,11 +131,18 @@ impl Probe {
         now: Instant,
         rows: &mut Vec<Row>,
     ) {
+        // A `pool` child is a supervisor whose workers are of the pool's
+        // worker kind (they are not in the file under their own paths).
+        let parent = path.rsplit_once('/').map_or("", |(p, _)| p);
         let kind = match node.kind {
+            ChildKind::Supervisor if self.kinds.get(path).is_some_and(|k| k == "pool") => {
+                "pool".to_string()
+            }
             ChildKind::Supervisor => "supervisor".to_string(),
             ChildKind::Worker => self
                 .kinds
                 .get(path)
+                .or_else(|| self.pool_workers.get(parent))
                 .cloned()
                 .unwrap_or_else(|| node.actor.clone()),
         };
@@ -245,11 +255,31 @@ async fn bounded<T, E>(ask: impl Future<Output = Result<T, E>>) -> Option<T> {
 /// Configured permits of every semaphore, by path.
 fn semaphore_totals(tree: &ConfigTree) -> HashMap<String, usize> {
     let mut out = HashMap::new();
-    walk(&tree.config().supervisor, "", &mut out);
+    let empty = Node::new(Value::Table(Vec::new()), Span::default());
+    each_worker(&tree.config().supervisor, "", &mut |path, kind, args| {
+        if kind == "semaphore"
+            && let Ok(o) = from_node::<SemaphoreOptions>(args.unwrap_or(&empty))
+        {
+            out.insert(path.to_string(), o.permits);
+        }
+    });
     out
 }
 
-fn walk(s: &SupervisorConfig, prefix: &str, out: &mut HashMap<String, usize>) {
+/// Every `pool` child's path and its `worker.kind`.
+fn pool_workers(s: &SupervisorConfig) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    each_worker(s, "", &mut |path, kind, args| {
+        let worker = args.and_then(|a| a.get("worker")?.get("kind"));
+        if let (Some(Value::Str(k)), "pool") = (worker.map(|k| &k.value), kind) {
+            out.insert(path.to_string(), k.clone());
+        }
+    });
+    out
+}
+
+/// Calls `f(path, kind, args)` for every worker child, depth first.
+fn each_worker(s: &SupervisorConfig, prefix: &str, f: &mut impl FnMut(&str, &str, Option<&Node>)) {
     for child in &s.children {
         let path = if prefix.is_empty() {
             child.id.clone()
@@ -257,14 +287,8 @@ fn walk(s: &SupervisorConfig, prefix: &str, out: &mut HashMap<String, usize>) {
             format!("{prefix}/{}", child.id)
         };
         match &child.body {
-            ChildBody::Supervisor(inner) => walk(inner, &path, out),
-            ChildBody::Worker { kind, args } if kind == "semaphore" => {
-                let empty = Node::new(Value::Table(Vec::new()), Span::default());
-                if let Ok(o) = from_node::<SemaphoreOptions>(args.as_ref().unwrap_or(&empty)) {
-                    out.insert(path, o.permits);
-                }
-            }
-            ChildBody::Worker { .. } => {}
+            ChildBody::Supervisor(inner) => each_worker(inner, &path, f),
+            ChildBody::Worker { kind, args } => f(&path, kind, args.as_ref()),
         }
     }
 }
