@@ -411,3 +411,49 @@ fn a_node_is_a_supervisable_child_and_closes_with_it() {
         assert_eq!(err.kind(), RemoteErrorKind::NotExported, "{err}");
     });
 }
+
+#[test]
+fn a_second_node_cannot_join_under_a_live_name_until_it_frees_up() {
+    let server = NatsServer::start();
+    rt::block_on(async {
+        let first = node(&server, "solo").await;
+        let err = Node::connect(options(&server, "solo")).await.unwrap_err();
+        assert_eq!(err.kind(), RemoteErrorKind::NameTaken, "{err}");
+        assert!(err.message().contains("\"solo\""), "{err}");
+        // The live node keeps working under its name.
+        export_store(&first, "solo-store").await;
+        let other = node(&server, "other").await;
+        let store = other.lookup("solo-store").await.unwrap();
+        assert_eq!(store.node_name(), Some("solo"));
+
+        // Closed: the name is free at once.
+        first.close().await;
+        let again = Node::connect(options(&server, "solo"))
+            .await
+            .expect("the name is free after close");
+        // Gone without closing (heartbeats stop, the claim stays behind):
+        // taken over after the heartbeat timeout of silence.
+        drop(again);
+        let third = Node::connect(options(&server, "solo"))
+            .await
+            .expect("a silent holder's name is taken over");
+        assert!(third.is_connected());
+    });
+}
+
+#[test]
+fn of_nodes_joining_at_once_under_one_name_exactly_one_wins() {
+    let server = NatsServer::start();
+    rt::block_on(async {
+        let joins = (0..3).map(|_| rt::spawn(Node::connect(options(&server, "race"))));
+        let joins: Vec<_> = joins.collect();
+        let mut won = Vec::new();
+        for join in joins {
+            match join.await.expect("join task") {
+                Ok(node) => won.push(node),
+                Err(e) => assert_eq!(e.kind(), RemoteErrorKind::NameTaken, "{e}"),
+            }
+        }
+        assert_eq!(won.len(), 1, "exactly one node holds the name");
+    });
+}

@@ -10,6 +10,9 @@
 //!   `Shutdown`), stops the heartbeat and drains the connection; dropping
 //!   the last handle stops the heartbeat too (exports end with the
 //!   connection, watchers see the node lost);
+//! - a node's name is unique among the live nodes of the deployment
+//!   (see [`names`](super::names)): a second node joining under a live
+//!   name fails with [`RemoteErrorKind::NameTaken`]; `close` frees it;
 //! - a node never panics on what arrives: see [`export`](super::export).
 
 use std::collections::HashMap;
@@ -22,6 +25,7 @@ use std::time::Duration;
 use event_listener::Event;
 
 use super::error::{RemoteError, RemoteErrorKind};
+use super::names::NameClaim;
 use super::wire::BaggageTypes;
 use crate::rt;
 
@@ -122,6 +126,10 @@ impl Default for Heartbeat {
 pub struct NodeOptions {
     /// The node's name: unique in the deployment, letters, digits, `_`, `-`.
     pub name: String,
+    /// Claim the name so that no second live node can join under it
+    /// (default `true`; needs JetStream on the server). With `false` the
+    /// name is not checked.
+    pub unique_name: bool,
     /// The server URL(s), comma separated (`nats://127.0.0.1:4222`).
     pub url: String,
     /// Credentials.
@@ -156,6 +164,7 @@ impl NodeOptions {
     pub fn new(name: impl Into<String>, url: impl Into<String>) -> Self {
         NodeOptions {
             name: name.into(),
+            unique_name: true,
             url: url.into(),
             credentials: Credentials::None,
             tls: TlsOptions::default(),
@@ -192,6 +201,7 @@ pub(crate) struct Inner {
     pub(crate) options: NodeOptions,
     pub(crate) exports: Mutex<HashMap<String, async_channel::Sender<()>>>,
     heartbeat: Mutex<Option<rt::JoinHandle<()>>>,
+    claim: Option<NameClaim>,
     state: Arc<ConnState>,
 }
 
@@ -220,9 +230,12 @@ pub struct Node {
 }
 
 impl Node {
-    /// Connects and starts the heartbeat. Wrong credentials fail with
-    /// [`RemoteErrorKind::Auth`], an unreachable server with
-    /// [`RemoteErrorKind::Connect`].
+    /// Connects, claims the name and starts the heartbeat. Wrong
+    /// credentials fail with [`RemoteErrorKind::Auth`], an unreachable
+    /// server with [`RemoteErrorKind::Connect`], a name that a live node
+    /// uses with [`RemoteErrorKind::NameTaken`] (at once when its holder's
+    /// heartbeat is heard; the name of a node that died without closing is
+    /// taken over after `heartbeat.timeout` of silence).
     pub async fn connect(options: NodeOptions) -> Result<Node, RemoteError> {
         check_token("node name", &options.name)?;
         check_token("prefix", &options.prefix)?;
@@ -232,6 +245,17 @@ impl Node {
             .connect(options.url.as_str())
             .await
             .map_err(connect_error)?;
+        let claim = if options.unique_name {
+            match NameClaim::take(&client, &options).await {
+                Ok(claim) => Some(claim),
+                Err(e) => {
+                    let _ = client.drain().await;
+                    return Err(e);
+                }
+            }
+        } else {
+            None
+        };
         let node = Node {
             inner: Arc::new(Inner {
                 name: options.name.clone(),
@@ -239,6 +263,7 @@ impl Node {
                 options,
                 exports: Mutex::new(HashMap::new()),
                 heartbeat: Mutex::new(None),
+                claim,
                 state,
             }),
         };
@@ -308,7 +333,7 @@ impl Node {
     }
 
     /// Withdraws every export (watchers get `Down` with `Shutdown`), stops
-    /// the heartbeat and drains the connection.
+    /// the heartbeat, frees the name and drains the connection.
     pub async fn close(&self) {
         let stops: Vec<_> = self
             .inner
@@ -330,6 +355,9 @@ impl Node {
         }
         if let Some(task) = self.inner.heartbeat.lock().unwrap().take() {
             task.abort();
+        }
+        if let Some(claim) = &self.inner.claim {
+            claim.release().await;
         }
         let _ = self.inner.client.flush().await;
         let _ = self.inner.client.drain().await;
