@@ -207,9 +207,16 @@ pub(crate) struct Inner {
 
 /// What the connection's event callback reports.
 #[derive(Default)]
-struct ConnState {
+pub(crate) struct ConnState {
     closed: AtomicBool,
     changed: Event,
+}
+
+impl ConnState {
+    /// Whether the client gave up for good.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
+    }
 }
 
 /// This process as a member of a NATS deployment: the connection that
@@ -309,6 +316,12 @@ impl Node {
     /// Whether the client gave up for good (closed, or reconnects exhausted).
     pub fn is_closed(&self) -> bool {
         self.inner.state.closed.load(Ordering::SeqCst)
+    }
+
+    /// The connection's state, shared with what outlives a borrow of the
+    /// node (a queue's feeders).
+    pub(crate) fn conn_state(&self) -> Arc<ConnState> {
+        self.inner.state.clone()
     }
 
     /// Waits until the connection is closed for good.
