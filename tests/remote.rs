@@ -108,11 +108,8 @@ impl Handler<Blob> for Store {
 }
 
 fn options(server: &NatsServer, name: &str) -> NodeOptions {
-    let mut opts = NodeOptions::new(name, server.url());
-    opts.ask_timeout = Duration::from_secs(3);
+    let mut opts = common::nats::node_options(&server.url(), name);
     opts.baggage = BaggageTypes::new().with::<RequestId>("request_id");
-    opts.heartbeat.interval = Duration::from_millis(100);
-    opts.heartbeat.timeout = Duration::from_millis(600);
     opts
 }
 

@@ -18,9 +18,7 @@ use retinue::{Actor, Context, Handler, Message, rt};
 use serde::{Deserialize, Serialize};
 
 async fn node(server: &NatsServer, name: &str) -> Node {
-    Node::connect(NodeOptions::new(name, server.url()))
-        .await
-        .expect("connect")
+    common::nats::connect(&server.url(), name).await
 }
 
 #[test]

@@ -116,8 +116,7 @@ async fn export(node: &Node, name: &str, addr: retinue::Addr<Store>) {
 }
 
 fn options(url: &str, name: &str) -> NodeOptions {
-    let mut opts = NodeOptions::new(name, url);
-    opts.heartbeat.interval = Duration::from_millis(100);
+    let mut opts = common::nats::node_options(url, name);
     opts.heartbeat.timeout = HEARTBEAT_TIMEOUT;
     opts.ask_timeout = Duration::from_secs(2);
     opts.reconnect.max_delay = Duration::from_millis(100);

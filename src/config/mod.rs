@@ -59,6 +59,8 @@ mod model;
 mod node;
 mod normal;
 mod refs;
+#[cfg(feature = "nats")]
+mod remote_kind;
 mod suggest;
 mod tree;
 mod validate;
@@ -77,4 +79,6 @@ pub use model::{
 };
 pub use node::{Key, NESTING_LIMIT, Node, Span, Value};
 pub use refs::{Ref, RefError, RefTarget, Refs, Target};
+#[cfg(feature = "nats")]
+pub use remote_kind::NodeConfig;
 pub use tree::{ConfigTree, LookupError};
