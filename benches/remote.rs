@@ -136,7 +136,6 @@ async fn run(url: String) {
             row("RemoteActor::tell", ours_tell, "ns"),
         ],
     );
-    scaling(&url, &remote, &count).await;
 
     // ---- ask latency -----------------------------------------------------
     let mut responder = raw_rx.subscribe("bench.raw.ask").await.unwrap();
@@ -302,6 +301,8 @@ async fn run(url: String) {
             row("RemoteQueue put + get + ack", ours_queue / 1000.0, "µs"),
         ],
     );
+    // Last: the raw floods of many processes must not disturb the rest.
+    scaling(&url, &remote, &count).await;
     a.close().await;
     b.close().await;
 }
@@ -340,7 +341,8 @@ async fn scaling(url: &str, remote: &retinue::remote::RemoteActor, raw_count: &A
                     "raw" => raw_count.load(Ordering::Relaxed),
                     _ => remote.ask(Count).await.unwrap(),
                 };
-                let wall = senders.round().await;
+                let start = Instant::now();
+                senders.round().await;
                 // Every sender's messages arrived (FIFO per sender: each
                 // sender's last ask or flush came after its tells).
                 let target = before + tells * k as u64;
@@ -352,6 +354,7 @@ async fn scaling(url: &str, remote: &retinue::remote::RemoteActor, raw_count: &A
                     }
                     _ => assert_eq!(remote.ask(Count).await.unwrap(), target),
                 }
+                let wall = start.elapsed();
                 samples.push((tells * k as u64) as f64 / wall.as_secs_f64() / 1000.0);
             }
             senders.quit().await;
@@ -398,11 +401,9 @@ async fn scaling(url: &str, remote: &retinue::remote::RemoteActor, raw_count: &A
 
 /// The sender processes of the scaling measurement.
 mod sender {
+    use retinue::remote::{Node, NodeOptions};
     use std::io::{BufRead, BufReader, Write};
     use std::process::{Child, ChildStdin, Command, Stdio};
-    use std::time::{Duration, Instant};
-
-    use retinue::remote::{Node, NodeOptions};
 
     use super::{Count, Hit, SENDER};
 
@@ -495,16 +496,14 @@ mod sender {
             senders
         }
 
-        /// One round: `go` to every sender, the wall time until all are done.
-        pub async fn round(&mut self) -> Duration {
-            let start = Instant::now();
+        /// One round: `go` to every sender, then wait until all are done.
+        pub async fn round(&mut self) {
             for stdin in &mut self.stdins {
                 stdin.write_all(b"go\n").unwrap();
                 stdin.flush().unwrap();
             }
             let k = self.stdins.len();
             self.expect(k, "DONE").await;
-            start.elapsed()
         }
 
         async fn expect(&mut self, k: usize, what: &str) {
