@@ -12,7 +12,7 @@ use std::time::Duration;
 use common::nats::NatsServer;
 use common::wait::{LONG, wait_until};
 use retinue::pool::{Pool, Routing};
-use retinue::remote::{Node, NodeOptions, RemoteErrorKind, RemoteLockOptions, RemoteQueueOptions};
+use retinue::remote::{Node, RemoteErrorKind, RemoteLockOptions, RemoteQueueOptions};
 use retinue::sync::{AckSource, Delivery};
 use retinue::{Actor, Context, Handler, Message, rt};
 use serde::{Deserialize, Serialize};

@@ -87,7 +87,9 @@ pub struct Reconnect {
     /// The longest wait between two attempts (the wait doubles from 10 ms).
     pub max_delay: Duration,
     /// Keep trying when the first connection fails instead of failing
-    /// `connect` (the node is usable once connected).
+    /// `connect` (the node is usable once connected; with
+    /// [`NodeOptions::unique_name`] `connect` returns once it is connected
+    /// and has claimed its name).
     pub retry_initial: bool,
 }
 
@@ -253,6 +255,9 @@ impl Node {
             .await
             .map_err(connect_error)?;
         let claim = if options.unique_name {
+            if options.reconnect.retry_initial {
+                wait_connected(&client, &state).await;
+            }
             match NameClaim::take(&client, &options).await {
                 Ok(claim) => Some(claim),
                 Err(e) => {
@@ -402,6 +407,24 @@ impl fmt::Debug for Node {
         f.debug_struct("Node")
             .field("name", &self.inner.name)
             .finish()
+    }
+}
+
+/// Waits until the client is connected (the claim needs the server), or
+/// gave up for good.
+async fn wait_connected(client: &async_nats::Client, state: &ConnState) {
+    let connected = || {
+        state.is_closed() || client.connection_state() == async_nats::connection::State::Connected
+    };
+    loop {
+        if connected() {
+            return;
+        }
+        let listener = state.changed.listen();
+        if connected() {
+            return;
+        }
+        listener.await;
     }
 }
 
