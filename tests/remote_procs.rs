@@ -318,6 +318,9 @@ fn kill_9_gives_node_lost_expires_the_lease_and_redelivers_the_item() {
         queue.put(&"job-1".to_string()).await.unwrap();
         let (holder, out) = spawn_role(&mut procs, "holder", &url);
         let line = expect_line(&out, "HOLDING");
+        // While the holder lives, its name is taken.
+        let err = Node::connect(options(&url, "holder")).await.unwrap_err();
+        assert_eq!(err.kind(), RemoteErrorKind::NameTaken, "{err}");
         let mut parts = line.split_whitespace().skip(1);
         let token: u64 = parts.next().unwrap().parse().unwrap();
         assert_eq!(parts.next(), Some("job-1"));
@@ -348,6 +351,10 @@ fn kill_9_gives_node_lost_expires_the_lease_and_redelivers_the_item() {
         assert_eq!((job.value().as_str(), job.delivery_count()), ("job-1", 2));
         job.ack().await.unwrap();
         assert!(queue.is_empty().await.unwrap());
+
+        // The killed node's name is free again (its heartbeats stopped).
+        let again = Node::connect(options(&url, "holder")).await.unwrap();
+        again.close().await;
     });
 }
 
