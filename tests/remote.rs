@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use common::nats::{DownSink, NatsServer};
 use common::wait::LONG;
+use futures_lite::StreamExt;
 use retinue::remote::{
     BaggageTypes, Credentials, GetNode, Node, NodeActor, NodeOptions, RemoteActor, RemoteErrorKind,
     RemoteMessage,
@@ -452,5 +453,26 @@ fn of_nodes_joining_at_once_under_one_name_exactly_one_wins() {
             }
         }
         assert_eq!(won.len(), 1, "exactly one node holds the name");
+    });
+}
+
+#[test]
+fn a_node_whose_name_was_taken_over_stops_beating_and_says_so() {
+    let server = NatsServer::start();
+    rt::block_on(async {
+        let victim = node(&server, "victim").await;
+        assert!(victim.holds_name());
+        // Another node rewrites the claim, as a takeover after a long
+        // partition does.
+        let other = node(&server, "other").await;
+        let js = async_nats::jetstream::new(other.client().clone());
+        let kv = js.get_key_value("retinue_nodes").await.unwrap();
+        kv.put("victim", "someone else".into()).await.unwrap();
+        common::wait::wait_until("the victim notices", || async { !victim.holds_name() }).await;
+        // Its heartbeats stopped (the beat task ended with the check).
+        let mut beats = other.client().subscribe("retinue.hb.victim").await.unwrap();
+        other.client().flush().await.unwrap();
+        let beat = rt::timeout(Duration::from_millis(500), beats.next()).await;
+        assert!(beat.is_err(), "a node that lost its name still beats");
     });
 }

@@ -12,8 +12,14 @@
 //! - a joiner that hears a heartbeat of the name fails at once with
 //!   [`RemoteErrorKind::NameTaken`]: a live node keeps its name;
 //! - the nodes of one deployment use the same heartbeat settings (the
-//!   death watch assumes it too).
+//!   death watch assumes it too);
+//! - a holder checks its claim on every heartbeat: when it finds its key
+//!   rewritten by another node (it was cut off longer than the timeout and
+//!   was taken over), it stops its heartbeat and reports the name lost
+//!   ([`Node::holds_name`](super::Node::holds_name)), so two live nodes
+//!   never beat under one name.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_nats::jetstream::kv;
@@ -29,6 +35,7 @@ pub(crate) struct NameClaim {
     kv: kv::Store,
     name: String,
     revision: u64,
+    lost: AtomicBool,
 }
 
 impl NameClaim {
@@ -46,7 +53,7 @@ impl NameClaim {
         // the second round hears its heartbeat (or its key is gone again).
         for _ in 0..3 {
             match Box::pin(kv.create(&name, client_id(client).into())).await {
-                Ok(revision) => return Ok(NameClaim { kv, name, revision }),
+                Ok(revision) => return Ok(NameClaim::new(kv, name, revision)),
                 Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => {}
                 Err(e) => return Err(RemoteError::jetstream("cannot claim the node name", e)),
             }
@@ -64,12 +71,45 @@ impl NameClaim {
             }
             // The holder is silent: take over its stale key.
             match Box::pin(kv.update(&name, client_id(client).into(), entry.revision)).await {
-                Ok(revision) => return Ok(NameClaim { kv, name, revision }),
+                Ok(revision) => return Ok(NameClaim::new(kv, name, revision)),
                 Err(e) if e.kind() == kv::UpdateErrorKind::WrongLastRevision => continue,
                 Err(e) => return Err(RemoteError::jetstream("cannot claim the node name", e)),
             }
         }
         Err(taken(&name))
+    }
+
+    fn new(kv: kv::Store, name: String, revision: u64) -> NameClaim {
+        NameClaim {
+            kv,
+            name,
+            revision,
+            lost: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether the claim is still this node's: `false` once its key was
+    /// found rewritten or deleted by someone else (a failed read is no
+    /// evidence either way and keeps the claim).
+    pub(crate) async fn check(&self) -> bool {
+        if self.lost.load(Ordering::SeqCst) {
+            return false;
+        }
+        let mine = match Box::pin(self.kv.entry(&self.name)).await {
+            Ok(Some(entry)) => entry.revision == self.revision,
+            Ok(None) => false,
+            Err(_) => true,
+        };
+        if !mine {
+            self.lost.store(true, Ordering::SeqCst);
+            tracing::warn!(node = %self.name, "another node took over this node's name; heartbeats stop");
+        }
+        mine
+    }
+
+    /// Whether the claim was found lost.
+    pub(crate) fn is_lost(&self) -> bool {
+        self.lost.load(Ordering::SeqCst)
     }
 
     /// Frees the name (if this node still holds it). Errors are ignored:

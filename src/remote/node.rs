@@ -203,7 +203,7 @@ pub(crate) struct Inner {
     pub(crate) options: NodeOptions,
     pub(crate) exports: Mutex<HashMap<String, async_channel::Sender<()>>>,
     heartbeat: Mutex<Option<rt::JoinHandle<()>>>,
-    claim: Option<NameClaim>,
+    claim: Option<Arc<NameClaim>>,
     state: Arc<ConnState>,
 }
 
@@ -259,7 +259,7 @@ impl Node {
                 wait_connected(&client, &state).await;
             }
             match NameClaim::take(&client, &options).await {
-                Ok(claim) => Some(claim),
+                Ok(claim) => Some(Arc::new(claim)),
                 Err(e) => {
                     let _ = client.drain().await;
                     return Err(e);
@@ -288,8 +288,15 @@ impl Node {
         let subject = self.heartbeat_subject(&self.inner.name);
         let interval = self.inner.options.heartbeat.interval;
         let name = self.inner.name.clone();
+        let claim = self.inner.claim.clone();
         let task = rt::spawn(async move {
             loop {
+                // A check slower than a beat is no evidence: beat anyway.
+                if let Some(claim) = &claim
+                    && !rt::timeout(interval, claim.check()).await.unwrap_or(true)
+                {
+                    return; // taken over: this node no longer beats for the name
+                }
                 // A failed publish (disconnected) is retried next beat.
                 let _ = client.publish(subject.clone(), name.clone().into()).await;
                 rt::sleep(interval).await;
@@ -301,6 +308,15 @@ impl Node {
     /// The node's name.
     pub fn name(&self) -> &str {
         &self.inner.name
+    }
+
+    /// Whether this node still holds its name: `false` after another node
+    /// took the name over (this one was cut off from the deployment for
+    /// longer than the heartbeat timeout); it then sends no heartbeats and
+    /// should be closed. Always `true` without
+    /// [`NodeOptions::unique_name`].
+    pub fn holds_name(&self) -> bool {
+        self.inner.claim.as_ref().is_none_or(|c| !c.is_lost())
     }
 
     /// The options it was connected with.
