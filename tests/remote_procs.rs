@@ -172,14 +172,17 @@ async fn exporter(url: &str) {
     std::future::pending::<()>().await;
 }
 
-/// Tells `store` 100 numbered messages, then says DONE.
+/// Tells `store` 100 numbered messages, then says DONE once they were
+/// handled.
 async fn teller(url: &str) {
     let node = Node::connect(options(url, "teller")).await.unwrap();
     let store = node.lookup_wait("store", LONG).await.unwrap();
     for i in 0..100 {
         store.tell(Push("teller".into(), i)).await.unwrap();
     }
-    node.client().flush().await.unwrap();
+    // A flush only empties this client's buffer; an ask from the same
+    // sender comes back after every earlier tell was handled (FIFO).
+    store.ask(Seen).await.unwrap();
     say("DONE");
     std::future::pending::<()>().await;
 }
