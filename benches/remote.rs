@@ -101,7 +101,7 @@ async fn run(url: String) {
             counted.fetch_add(1, Ordering::Relaxed);
         }
     });
-    raw_rx.flush().await.unwrap();
+    barrier(&raw_rx).await;
     let payload = rmp_payload(&Hit(7));
     let raw_tell = per_op_async(n, || async {
         let start = Instant::now();
@@ -147,7 +147,7 @@ async fn run(url: String) {
             }
         }
     });
-    raw_rx.flush().await.unwrap();
+    barrier(&raw_rx).await;
     let asks = scaled(5_000) as usize;
     let mut raw_lat = Vec::with_capacity(asks);
     for _ in 0..asks {
@@ -305,6 +305,12 @@ async fn run(url: String) {
     scaling(&url, &remote, &count).await;
     a.close().await;
     b.close().await;
+}
+
+/// Returns once the server processed everything `client` sent before (its
+/// subscriptions are live): a request nobody serves comes back only then.
+async fn barrier(client: &async_nats::Client) {
+    let _ = client.request(client.new_inbox(), Vec::new().into()).await;
 }
 
 fn rmp_payload<T: Serialize>(value: &T) -> Vec<u8> {

@@ -397,6 +397,20 @@ impl Node {
         let _ = self.inner.client.drain().await;
     }
 
+    /// Returns once the server has processed everything this connection
+    /// sent before (a subscription is then live for every other client).
+    /// `flush` alone only empties the client's buffer into the socket; a
+    /// request to a subject nobody serves comes back (as "no responders")
+    /// only after the server read all that came before it.
+    pub(crate) async fn server_barrier(&self) -> Result<(), RemoteError> {
+        let client = &self.inner.client;
+        match client.request(client.new_inbox(), Vec::new().into()).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.kind() == async_nats::RequestErrorKind::NoResponders => Ok(()),
+            Err(e) => Err(RemoteError::transport("the server did not confirm", e)),
+        }
+    }
+
     pub(crate) fn actor_subject(&self, name: &str) -> String {
         format!("{}.actor.{name}", self.inner.options.prefix)
     }
