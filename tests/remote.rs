@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use common::nats::{DownSink, NatsServer};
 use common::wait::LONG;
+use futures_lite::StreamExt;
 use retinue::remote::{
     BaggageTypes, Credentials, GetNode, Node, NodeActor, NodeOptions, RemoteActor, RemoteErrorKind,
     RemoteMessage,
@@ -108,11 +109,8 @@ impl Handler<Blob> for Store {
 }
 
 fn options(server: &NatsServer, name: &str) -> NodeOptions {
-    let mut opts = NodeOptions::new(name, server.url());
-    opts.ask_timeout = Duration::from_secs(3);
+    let mut opts = common::nats::node_options(&server.url(), name);
     opts.baggage = BaggageTypes::new().with::<RequestId>("request_id");
-    opts.heartbeat.interval = Duration::from_millis(100);
-    opts.heartbeat.timeout = Duration::from_millis(600);
     opts
 }
 
@@ -430,5 +428,72 @@ fn an_export_is_visible_to_other_nodes_as_soon_as_start_returns() {
         }
         a.close().await;
         b.close().await;
+    });
+}
+
+#[test]
+fn a_second_node_cannot_join_under_a_live_name_until_it_frees_up() {
+    let server = NatsServer::start();
+    rt::block_on(async {
+        let first = node(&server, "solo").await;
+        let err = Node::connect(options(&server, "solo")).await.unwrap_err();
+        assert_eq!(err.kind(), RemoteErrorKind::NameTaken, "{err}");
+        assert!(err.message().contains("\"solo\""), "{err}");
+        // The live node keeps working under its name.
+        export_store(&first, "solo-store").await;
+        let other = node(&server, "other").await;
+        let store = other.lookup("solo-store").await.unwrap();
+        assert_eq!(store.node_name(), Some("solo"));
+
+        // Closed: the name is free at once.
+        first.close().await;
+        let again = Node::connect(options(&server, "solo"))
+            .await
+            .expect("the name is free after close");
+        // Gone without closing (heartbeats stop, the claim stays behind):
+        // taken over after the heartbeat timeout of silence.
+        drop(again);
+        let third = Node::connect(options(&server, "solo"))
+            .await
+            .expect("a silent holder's name is taken over");
+        assert!(third.is_connected());
+    });
+}
+
+#[test]
+fn of_nodes_joining_at_once_under_one_name_exactly_one_wins() {
+    let server = NatsServer::start();
+    rt::block_on(async {
+        let joins = (0..3).map(|_| rt::spawn(Node::connect(options(&server, "race"))));
+        let joins: Vec<_> = joins.collect();
+        let mut won = Vec::new();
+        for join in joins {
+            match join.await.expect("join task") {
+                Ok(node) => won.push(node),
+                Err(e) => assert_eq!(e.kind(), RemoteErrorKind::NameTaken, "{e}"),
+            }
+        }
+        assert_eq!(won.len(), 1, "exactly one node holds the name");
+    });
+}
+
+#[test]
+fn a_node_whose_name_was_taken_over_stops_beating_and_says_so() {
+    let server = NatsServer::start();
+    rt::block_on(async {
+        let victim = node(&server, "victim").await;
+        assert!(victim.holds_name());
+        // Another node rewrites the claim, as a takeover after a long
+        // partition does.
+        let other = node(&server, "other").await;
+        let js = async_nats::jetstream::new(other.client().clone());
+        let kv = js.get_key_value("retinue_nodes").await.unwrap();
+        kv.put("victim", "someone else".into()).await.unwrap();
+        common::wait::wait_until("the victim notices", || async { !victim.holds_name() }).await;
+        // Its heartbeats stopped (the beat task ended with the check).
+        let mut beats = other.client().subscribe("retinue.hb.victim").await.unwrap();
+        other.client().flush().await.unwrap();
+        let beat = rt::timeout(Duration::from_millis(500), beats.next()).await;
+        assert!(beat.is_err(), "a node that lost its name still beats");
     });
 }

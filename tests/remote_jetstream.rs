@@ -5,17 +5,20 @@
 
 mod common;
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::nats::NatsServer;
-use common::wait::LONG;
-use retinue::remote::{Node, NodeOptions, RemoteErrorKind, RemoteLockOptions, RemoteQueueOptions};
-use retinue::rt;
+use common::wait::{LONG, wait_until};
+use retinue::pool::{Pool, Routing};
+use retinue::remote::{Node, RemoteErrorKind, RemoteLockOptions, RemoteQueueOptions};
+use retinue::sync::{AckSource, Delivery};
+use retinue::{Actor, Context, Handler, Message, rt};
+use serde::{Deserialize, Serialize};
 
 async fn node(server: &NatsServer, name: &str) -> Node {
-    Node::connect(NodeOptions::new(name, server.url()))
-        .await
-        .expect("connect")
+    common::nats::connect(&server.url(), name).await
 }
 
 #[test]
@@ -149,5 +152,91 @@ fn an_item_delivered_too_often_goes_to_the_dead_letters() {
         assert_eq!(*d.value(), 7);
         d.ack().await.unwrap();
         assert!(dead.is_empty().await.unwrap());
+    });
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Job(u64);
+impl Message for Job {
+    type Reply = ();
+}
+
+/// Counts the jobs it finished; panics on the first delivery of job 7.
+#[derive(Clone, Default)]
+struct Worker {
+    done: Arc<Mutex<HashMap<u64, u32>>>,
+    crashed: Arc<Mutex<Vec<u64>>>,
+}
+impl Actor for Worker {}
+impl Handler<Job> for Worker {
+    async fn handle(&mut self, job: Job, _: &mut Context<Self>) {
+        {
+            let mut crashed = self.crashed.lock().unwrap();
+            if job.0 == 7 && crashed.is_empty() {
+                crashed.push(job.0);
+                drop(crashed);
+                panic!("job 7 crashes its worker the first time");
+            }
+        }
+        *self.done.lock().unwrap().entry(job.0).or_insert(0) += 1;
+    }
+}
+
+#[test]
+fn a_pool_fed_from_a_remote_queue_does_every_job_and_redelivers_a_crashed_one() {
+    let server = NatsServer::start();
+    rt::block_on(async {
+        let a = node(&server, "a").await;
+        let options = RemoteQueueOptions {
+            ack_wait: Duration::from_secs(30),
+            max_deliveries: 5,
+        };
+        let queue = a.queue::<Job>("pool-jobs", options).await.unwrap();
+        for j in 0..40 {
+            queue.put(&Job(j)).await.unwrap();
+        }
+        let worker = Worker::default();
+        let w = worker.clone();
+        let pool = Pool::builder(move || w.clone())
+            .size(3)
+            .routing(Routing::Balancing)
+            .spawn()
+            .await
+            .unwrap();
+        pool.feed_from(queue.clone(), 1);
+        wait_until("every job is done and acked", || async {
+            worker.done.lock().unwrap().len() == 40 && queue.is_empty().await.unwrap()
+        })
+        .await;
+        let done = worker.done.lock().unwrap().clone();
+        assert!((0..40).all(|j| done.get(&j) == Some(&1)), "{done:?}");
+        assert_eq!(*worker.crashed.lock().unwrap(), vec![7]);
+        pool.shutdown().await;
+        a.close().await;
+    });
+}
+
+#[test]
+fn remote_deliveries_keep_the_ack_contract() {
+    let server = NatsServer::start();
+    rt::block_on(async {
+        let a = node(&server, "a").await;
+        let queue = a
+            .queue::<Job>("contract", RemoteQueueOptions::default())
+            .await
+            .unwrap();
+        queue.put(&Job(1)).await.unwrap();
+        // Through the trait, as a pool sees it.
+        let first = AckSource::next_delivery(&queue).await.unwrap();
+        assert_eq!((first.item().0, Delivery::delivery_count(&first)), (1, 1));
+        Delivery::nack(first).await.unwrap();
+        let again = rt::timeout(LONG, AckSource::next_delivery(&queue))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((again.item().0, Delivery::delivery_count(&again)), (1, 2));
+        Delivery::ack(again).await.unwrap();
+        assert!(queue.is_empty().await.unwrap());
+        a.close().await;
     });
 }

@@ -116,8 +116,7 @@ async fn export(node: &Node, name: &str, addr: retinue::Addr<Store>) {
 }
 
 fn options(url: &str, name: &str) -> NodeOptions {
-    let mut opts = NodeOptions::new(name, url);
-    opts.heartbeat.interval = Duration::from_millis(100);
+    let mut opts = common::nats::node_options(url, name);
     opts.heartbeat.timeout = HEARTBEAT_TIMEOUT;
     opts.ask_timeout = Duration::from_secs(2);
     opts.reconnect.max_delay = Duration::from_millis(100);
@@ -173,14 +172,17 @@ async fn exporter(url: &str) {
     std::future::pending::<()>().await;
 }
 
-/// Tells `store` 100 numbered messages, then says DONE.
+/// Tells `store` 100 numbered messages, then says DONE once they were
+/// handled.
 async fn teller(url: &str) {
     let node = Node::connect(options(url, "teller")).await.unwrap();
     let store = node.lookup_wait("store", LONG).await.unwrap();
     for i in 0..100 {
         store.tell(Push("teller".into(), i)).await.unwrap();
     }
-    node.client().flush().await.unwrap();
+    // A flush only empties this client's buffer; an ask from the same
+    // sender comes back after every earlier tell was handled (FIFO).
+    store.ask(Seen).await.unwrap();
     say("DONE");
     std::future::pending::<()>().await;
 }
@@ -319,6 +321,9 @@ fn kill_9_gives_node_lost_expires_the_lease_and_redelivers_the_item() {
         queue.put(&"job-1".to_string()).await.unwrap();
         let (holder, out) = spawn_role(&mut procs, "holder", &url);
         let line = expect_line(&out, "HOLDING");
+        // While the holder lives, its name is taken.
+        let err = Node::connect(options(&url, "holder")).await.unwrap_err();
+        assert_eq!(err.kind(), RemoteErrorKind::NameTaken, "{err}");
         let mut parts = line.split_whitespace().skip(1);
         let token: u64 = parts.next().unwrap().parse().unwrap();
         assert_eq!(parts.next(), Some("job-1"));
@@ -349,6 +354,10 @@ fn kill_9_gives_node_lost_expires_the_lease_and_redelivers_the_item() {
         assert_eq!((job.value().as_str(), job.delivery_count()), ("job-1", 2));
         job.ack().await.unwrap();
         assert!(queue.is_empty().await.unwrap());
+
+        // The killed node's name is free again (its heartbeats stopped).
+        let again = Node::connect(options(&url, "holder")).await.unwrap();
+        again.close().await;
     });
 }
 

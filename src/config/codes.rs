@@ -106,6 +106,21 @@ const CODES: &[Code] = &[
         text: "The kind's build function rejected its args (for example a rate limiter with a zero rate); the message is the kind's own reason. Nothing was started.",
     },
     Code {
+        id: "R0030",
+        name: "not-exportable",
+        text: "A child says `export = \"...\"` but its kind has no remote message types registered, so a node could not decode anything sent to it. Register them with `Kinds::exportable::<Actor, _>(kind, |e| e.message::<M>())` (feature `nats`), or drop the `export`.",
+    },
+    Code {
+        id: "R0031",
+        name: "export-needs-node",
+        text: "A child is exported but the file has no `[node]` table, so there is no deployment to export it to. Add `[node]` with `name` and `url` (feature `nats`).",
+    },
+    Code {
+        id: "R0032",
+        name: "duplicate-export",
+        text: "Two children are exported under the same name. An export name is unique in a whole deployment (a second export of a live name is refused at start); give each a name of its own.",
+    },
+    Code {
         id: "R0101",
         name: "intensity-never-trips",
         text: "Warning: the restart backoff spaces restarts so far apart that `max_restarts` + 1 restarts can never fall within `within`; a crash loop then restarts forever instead of escalating to the parent. Lengthen `within`, lower `max_restarts`, or shorten the backoff.",

@@ -23,7 +23,10 @@ use super::node::{Node, Span, Value};
 use super::refs::RefUse;
 use super::suggest::did_you_mean;
 
+#[cfg(not(feature = "nats"))]
 const ROOT_FIELDS: &[&str] = &["supervisor"];
+#[cfg(feature = "nats")]
+const ROOT_FIELDS: &[&str] = &["supervisor", "node"];
 const SUPERVISOR_FIELDS: &[&str] = &[
     "strategy",
     "max_restarts",
@@ -42,6 +45,8 @@ const CHILD_FIELDS: &[&str] = &[
     "shutdown",
     "significant",
     "capacity",
+    #[cfg(feature = "nats")]
+    "export",
 ];
 
 /// A supervisor ready to build (and rebuild on restart).
@@ -58,6 +63,9 @@ pub(crate) struct PlanChild {
     pub shutdown: Option<Shutdown>,
     pub significant: bool,
     pub capacity: Option<Capacity>,
+    /// The name it is exported under (feature `nats`).
+    #[cfg(feature = "nats")]
+    pub export: Option<String>,
     /// The args (or the child's table when it has none).
     pub span: Span,
     pub body: PlanBody,
@@ -80,6 +88,9 @@ pub(crate) enum PlanBody {
 pub(crate) struct Decoder<'k> {
     pub(super) kinds: &'k Kinds,
     pub diags: Vec<Diagnostic>,
+    /// The export names seen so far, where (feature `nats`).
+    #[cfg(feature = "nats")]
+    pub(super) exports: Vec<(String, Span)>,
 }
 
 impl<'k> Decoder<'k> {
@@ -87,6 +98,8 @@ impl<'k> Decoder<'k> {
         Decoder {
             kinds,
             diags: Vec::new(),
+            #[cfg(feature = "nats")]
+            exports: Vec::new(),
         }
     }
 
@@ -95,7 +108,21 @@ impl<'k> Decoder<'k> {
         match entries.iter().find(|(k, _)| k.name == "supervisor") {
             Some((_, sup)) => {
                 let (supervisor, plan) = self.supervisor(sup)?;
-                Some((TreeConfig { supervisor }, plan))
+                #[cfg(feature = "nats")]
+                let node = {
+                    let table = entries.iter().find(|(k, _)| k.name == "node");
+                    let node = table.and_then(|(_, n)| self.node_table(n));
+                    self.check_exports(table.is_some());
+                    node
+                };
+                Some((
+                    TreeConfig {
+                        supervisor,
+                        #[cfg(feature = "nats")]
+                        node,
+                    },
+                    plan,
+                ))
             }
             None => {
                 self.diags.push(
@@ -359,6 +386,8 @@ impl<'k> Decoder<'k> {
                 )
             }
         };
+        #[cfg(feature = "nats")]
+        let export = get("export").and_then(|(_, v)| self.export_field(&kind_name, v));
         let is_sup = matches!(plan_body, PlanBody::Supervisor(_));
         let refs = match &plan_body {
             PlanBody::Worker { refs, .. } | PlanBody::Invalid { refs } => {
@@ -384,6 +413,8 @@ impl<'k> Decoder<'k> {
                 Capacity::Unbounded => CapacityConfig::Unbounded,
             }),
             refs,
+            #[cfg(feature = "nats")]
+            export: export.clone(),
             spans,
         };
         let plan = PlanChild {
@@ -393,6 +424,8 @@ impl<'k> Decoder<'k> {
             shutdown,
             significant,
             capacity,
+            #[cfg(feature = "nats")]
+            export,
             span: get("args").map_or(node.span, |(_, v)| v.span),
             body: plan_body,
         };

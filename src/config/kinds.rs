@@ -369,6 +369,9 @@ impl KindEntry for ConditionKind {
 #[derive(Clone, Default)]
 pub struct Kinds {
     entries: BTreeMap<String, Arc<dyn KindEntry>>,
+    /// The kinds whose children may be exported (feature `nats`).
+    #[cfg(feature = "nats")]
+    pub(super) exporters: BTreeMap<String, Arc<dyn super::remote_kind::ExportEntry>>,
 }
 
 impl std::fmt::Debug for Kinds {

@@ -54,6 +54,8 @@ pub fn load_str(
     let has_errors = diags.iter().any(|d| d.severity == Severity::Error);
     match root {
         Some(root) if !has_errors => Ok(ConfigTree {
+            #[cfg(feature = "nats")]
+            remote: super::remote_kind::plan(config.node.as_ref(), &plan, &targets, kinds),
             config,
             root,
             targets,

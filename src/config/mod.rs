@@ -60,6 +60,8 @@ mod node;
 mod normal;
 mod pool_kind;
 mod refs;
+#[cfg(feature = "nats")]
+mod remote_kind;
 mod suggest;
 #[cfg(any(feature = "json", feature = "yaml"))]
 mod table_builder;
@@ -81,4 +83,6 @@ pub use model::{
 pub use node::{Key, NESTING_LIMIT, Node, Span, Value};
 pub use pool_kind::MAX_POOL_SIZE;
 pub use refs::{Ref, RefError, RefTarget, Refs, Target};
+#[cfg(feature = "nats")]
+pub use remote_kind::NodeConfig;
 pub use tree::{ConfigTree, LookupError};

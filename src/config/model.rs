@@ -42,6 +42,10 @@ use super::node::{Node, Span};
 pub struct TreeConfig {
     /// The root supervisor.
     pub supervisor: SupervisorConfig,
+    /// The node the tree joins as (`[node]`, feature `nats`).
+    #[cfg(feature = "nats")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<super::remote_kind::NodeConfig>,
 }
 
 /// A supervisor: its flags and children.
@@ -107,6 +111,10 @@ pub struct ChildConfig {
     /// The ids this child's args refer to (derived from the args).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub refs: Vec<String>,
+    /// The name it is exported under (`export`, feature `nats`).
+    #[cfg(feature = "nats")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub export: Option<String>,
     /// Where the child's fields are written.
     #[serde(skip)]
     pub spans: ChildSpans,

@@ -24,6 +24,11 @@ impl TreeConfig {
     pub fn to_normalized_json(&self) -> String {
         let mut w = Writer::default();
         w.open('{');
+        #[cfg(feature = "nats")]
+        if let Some(node) = &self.node {
+            w.key("node");
+            w.node_config(node);
+        }
         w.key("supervisor");
         w.supervisor(&self.supervisor);
         w.close('}');
@@ -147,6 +152,26 @@ impl Writer {
             Some(CapacityConfig::Bounded(n)) => self.raw("capacity", n),
             Some(CapacityConfig::Unbounded) => self.str("capacity", "unbounded"),
             None => {}
+        }
+        #[cfg(feature = "nats")]
+        if let Some(export) = &c.export {
+            self.str("export", export);
+        }
+        self.close('}');
+    }
+
+    #[cfg(feature = "nats")]
+    fn node_config(&mut self, n: &super::remote_kind::NodeConfig) {
+        self.open('{');
+        self.str("name", &n.name);
+        self.str("url", &n.url);
+        self.str("prefix", &n.prefix);
+        self.raw("unique_name", n.unique_name);
+        self.duration("ask_timeout", n.ask_timeout);
+        self.duration("heartbeat_interval", n.heartbeat_interval);
+        self.duration("heartbeat_timeout", n.heartbeat_timeout);
+        if let Some(path) = &n.creds_file {
+            self.str("creds_file", &path.to_string_lossy());
         }
         self.close('}');
     }

@@ -43,6 +43,8 @@ pub struct ConfigTree {
     pub(super) root: Supervisor,
     pub(super) targets: BTreeMap<String, Target>,
     pub(super) warnings: Report,
+    #[cfg(feature = "nats")]
+    pub(super) remote: Option<super::remote_kind::RemotePlan>,
 }
 
 impl fmt::Debug for ConfigTree {
@@ -173,9 +175,28 @@ impl ConfigTree {
     }
 
     /// Starts the tree; if a child fails to start, the ones already
-    /// started are stopped and the error says which and why.
+    /// started are stopped and the error says which and why. A file with
+    /// a `[node]` (feature `nats`) gets two more children at the end of
+    /// the root: `retinue.node` joins the deployment, `retinue.exports`
+    /// exports the children that say `export = "..."`.
     pub async fn start(self) -> Result<System, SupervisorError> {
-        System::with_root(self.root).await
+        #[allow(unused_mut)]
+        let mut root = self.root;
+        #[cfg(feature = "nats")]
+        if let Some(remote) = self.remote {
+            for spec in remote.into_specs() {
+                root = root.child(spec);
+            }
+        }
+        System::with_root(root).await
+    }
+
+    /// The address of the `retinue.node` child of a file with a `[node]`
+    /// (feature `nats`); ask it for the [`Node`](crate::remote::Node) with
+    /// [`GetNode`](crate::remote::GetNode) once the tree runs.
+    #[cfg(feature = "nats")]
+    pub fn node(&self) -> Option<crate::Addr<crate::remote::NodeActor>> {
+        self.remote.as_ref().map(|r| r.node_addr())
     }
 }
 

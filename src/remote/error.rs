@@ -56,6 +56,8 @@ pub enum RemoteErrorKind {
     Stale,
     /// `try_acquire`: the lock is held.
     WouldBlock,
+    /// Joining: a live node of the deployment already has this name.
+    NameTaken,
 }
 
 /// A failed remote operation.

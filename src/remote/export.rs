@@ -165,8 +165,9 @@ impl<A: Actor> ExportBuilder<A> {
             .subscribe(node.actor_subject(&name))
             .await
             .map_err(|e| RemoteError::transport("cannot subscribe", e))?;
-        // Served from here on for every client, not only once flushed.
-        node.round_trip().await?;
+        // Live at the server before `start` returns, so a lookup from any
+        // other node finds it.
+        node.server_barrier().await?;
         let (stop, stopped) = async_channel::bounded(1);
         node.inner
             .exports

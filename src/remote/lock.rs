@@ -68,7 +68,7 @@ impl Node {
     ) -> Result<RemoteLock, RemoteError> {
         check_token("lock name", name)?;
         let bucket = format!("{}_lock_{name}", self.options().prefix);
-        let kv = open_bucket(self, &bucket, options.lease).await?;
+        let kv = open_bucket(self.client(), &bucket, options.lease, true).await?;
         Ok(RemoteLock {
             kv,
             name: name.to_string(),
@@ -81,12 +81,16 @@ impl Node {
 /// Creates the bucket's stream by hand (`KV_<bucket>`): async-nats's
 /// `create_key_value` asks the account for fields servers before 2.10 do
 /// not send. Opening with `get_key_value` works on every server.
+/// `direct`: reads go to any replica's direct-get endpoint (fast, but the
+/// endpoint may lag a freshly created stream by a moment; a bucket read
+/// right after its creation by several nodes at once sets it `false`).
 pub(crate) async fn open_bucket(
-    node: &Node,
+    client: &async_nats::Client,
     bucket: &str,
     max_age: Duration,
+    direct: bool,
 ) -> Result<kv::Store, RemoteError> {
-    let js = jetstream::new(node.client().clone());
+    let js = jetstream::new(client.clone());
     let config = stream::Config {
         name: format!("KV_{bucket}"),
         subjects: vec![format!("$KV.{bucket}.>")],
@@ -97,16 +101,16 @@ pub(crate) async fn open_bucket(
         allow_rollup: true,
         deny_delete: true,
         deny_purge: false,
-        allow_direct: true,
+        allow_direct: direct,
         num_replicas: 1,
         ..Default::default()
     };
     Box::pin(js.get_or_create_stream(config))
         .await
-        .map_err(|e| RemoteError::jetstream("cannot create the lock's bucket", e))?;
+        .map_err(|e| RemoteError::jetstream(&format!("cannot create the bucket {bucket}"), e))?;
     Box::pin(js.get_key_value(bucket))
         .await
-        .map_err(|e| RemoteError::jetstream("cannot open the lock's bucket", e))
+        .map_err(|e| RemoteError::jetstream(&format!("cannot open the bucket {bucket}"), e))
 }
 
 impl RemoteLock {

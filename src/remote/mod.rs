@@ -37,6 +37,7 @@ mod error;
 mod export;
 mod handle;
 mod lock;
+mod names;
 mod node;
 mod queue;
 mod watch;

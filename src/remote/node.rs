@@ -10,6 +10,9 @@
 //!   `Shutdown`), stops the heartbeat and drains the connection; dropping
 //!   the last handle stops the heartbeat too (exports end with the
 //!   connection, watchers see the node lost);
+//! - a node's name is unique among the live nodes of the deployment
+//!   (see [`names`](super::names)): a second node joining under a live
+//!   name fails with [`RemoteErrorKind::NameTaken`]; `close` frees it;
 //! - a node never panics on what arrives: see [`export`](super::export).
 
 use std::collections::HashMap;
@@ -22,6 +25,7 @@ use std::time::Duration;
 use event_listener::Event;
 
 use super::error::{RemoteError, RemoteErrorKind};
+use super::names::NameClaim;
 use super::wire::BaggageTypes;
 use crate::rt;
 
@@ -83,7 +87,9 @@ pub struct Reconnect {
     /// The longest wait between two attempts (the wait doubles from 10 ms).
     pub max_delay: Duration,
     /// Keep trying when the first connection fails instead of failing
-    /// `connect` (the node is usable once connected).
+    /// `connect` (the node is usable once connected; with
+    /// [`NodeOptions::unique_name`] `connect` returns once it is connected
+    /// and has claimed its name).
     pub retry_initial: bool,
 }
 
@@ -122,6 +128,10 @@ impl Default for Heartbeat {
 pub struct NodeOptions {
     /// The node's name: unique in the deployment, letters, digits, `_`, `-`.
     pub name: String,
+    /// Claim the name so that no second live node can join under it
+    /// (default `true`; needs JetStream on the server). With `false` the
+    /// name is not checked.
+    pub unique_name: bool,
     /// The server URL(s), comma separated (`nats://127.0.0.1:4222`).
     pub url: String,
     /// Credentials.
@@ -156,6 +166,7 @@ impl NodeOptions {
     pub fn new(name: impl Into<String>, url: impl Into<String>) -> Self {
         NodeOptions {
             name: name.into(),
+            unique_name: true,
             url: url.into(),
             credentials: Credentials::None,
             tls: TlsOptions::default(),
@@ -192,14 +203,22 @@ pub(crate) struct Inner {
     pub(crate) options: NodeOptions,
     pub(crate) exports: Mutex<HashMap<String, async_channel::Sender<()>>>,
     heartbeat: Mutex<Option<rt::JoinHandle<()>>>,
+    claim: Option<Arc<NameClaim>>,
     state: Arc<ConnState>,
 }
 
 /// What the connection's event callback reports.
 #[derive(Default)]
-struct ConnState {
+pub(crate) struct ConnState {
     closed: AtomicBool,
     changed: Event,
+}
+
+impl ConnState {
+    /// Whether the client gave up for good.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
+    }
 }
 
 /// This process as a member of a NATS deployment: the connection that
@@ -220,9 +239,12 @@ pub struct Node {
 }
 
 impl Node {
-    /// Connects and starts the heartbeat. Wrong credentials fail with
-    /// [`RemoteErrorKind::Auth`], an unreachable server with
-    /// [`RemoteErrorKind::Connect`].
+    /// Connects, claims the name and starts the heartbeat. Wrong
+    /// credentials fail with [`RemoteErrorKind::Auth`], an unreachable
+    /// server with [`RemoteErrorKind::Connect`], a name that a live node
+    /// uses with [`RemoteErrorKind::NameTaken`] (at once when its holder's
+    /// heartbeat is heard; the name of a node that died without closing is
+    /// taken over after `heartbeat.timeout` of silence).
     pub async fn connect(options: NodeOptions) -> Result<Node, RemoteError> {
         check_token("node name", &options.name)?;
         check_token("prefix", &options.prefix)?;
@@ -232,6 +254,20 @@ impl Node {
             .connect(options.url.as_str())
             .await
             .map_err(connect_error)?;
+        let claim = if options.unique_name {
+            if options.reconnect.retry_initial {
+                wait_connected(&client, &state).await;
+            }
+            match NameClaim::take(&client, &options).await {
+                Ok(claim) => Some(Arc::new(claim)),
+                Err(e) => {
+                    let _ = client.drain().await;
+                    return Err(e);
+                }
+            }
+        } else {
+            None
+        };
         let node = Node {
             inner: Arc::new(Inner {
                 name: options.name.clone(),
@@ -239,6 +275,7 @@ impl Node {
                 options,
                 exports: Mutex::new(HashMap::new()),
                 heartbeat: Mutex::new(None),
+                claim,
                 state,
             }),
         };
@@ -251,8 +288,15 @@ impl Node {
         let subject = self.heartbeat_subject(&self.inner.name);
         let interval = self.inner.options.heartbeat.interval;
         let name = self.inner.name.clone();
+        let claim = self.inner.claim.clone();
         let task = rt::spawn(async move {
             loop {
+                // A check slower than a beat is no evidence: beat anyway.
+                if let Some(claim) = &claim
+                    && !rt::timeout(interval, claim.check()).await.unwrap_or(true)
+                {
+                    return; // taken over: this node no longer beats for the name
+                }
                 // A failed publish (disconnected) is retried next beat.
                 let _ = client.publish(subject.clone(), name.clone().into()).await;
                 rt::sleep(interval).await;
@@ -264,6 +308,15 @@ impl Node {
     /// The node's name.
     pub fn name(&self) -> &str {
         &self.inner.name
+    }
+
+    /// Whether this node still holds its name: `false` after another node
+    /// took the name over (this one was cut off from the deployment for
+    /// longer than the heartbeat timeout); it then sends no heartbeats and
+    /// should be closed. Always `true` without
+    /// [`NodeOptions::unique_name`].
+    pub fn holds_name(&self) -> bool {
+        self.inner.claim.as_ref().is_none_or(|c| !c.is_lost())
     }
 
     /// The options it was connected with.
@@ -284,6 +337,12 @@ impl Node {
     /// Whether the client gave up for good (closed, or reconnects exhausted).
     pub fn is_closed(&self) -> bool {
         self.inner.state.closed.load(Ordering::SeqCst)
+    }
+
+    /// The connection's state, shared with what outlives a borrow of the
+    /// node (a queue's feeders).
+    pub(crate) fn conn_state(&self) -> Arc<ConnState> {
+        self.inner.state.clone()
     }
 
     /// Waits until the connection is closed for good.
@@ -308,7 +367,7 @@ impl Node {
     }
 
     /// Withdraws every export (watchers get `Down` with `Shutdown`), stops
-    /// the heartbeat and drains the connection.
+    /// the heartbeat, frees the name and drains the connection.
     pub async fn close(&self) {
         let stops: Vec<_> = self
             .inner
@@ -331,23 +390,24 @@ impl Node {
         if let Some(task) = self.inner.heartbeat.lock().unwrap().take() {
             task.abort();
         }
+        if let Some(claim) = &self.inner.claim {
+            claim.release().await;
+        }
         let _ = self.inner.client.flush().await;
         let _ = self.inner.client.drain().await;
     }
 
-    /// Waits until the server has processed everything this node sent
-    /// before (its subscriptions above all). async-nats' `flush` only
-    /// empties the socket buffer; it does not wait for the server, so a
-    /// subscription just flushed may not be seen yet by another client's
-    /// request. A request to a subject nobody serves is answered by the
-    /// server itself ("no responders"), in order after what came before
-    /// it on this connection: that answer is the barrier.
-    pub(crate) async fn round_trip(&self) -> Result<(), RemoteError> {
+    /// Returns once the server has processed everything this connection
+    /// sent before (a subscription is then live for every other client).
+    /// `flush` alone only empties the client's buffer into the socket; a
+    /// request to a subject nobody serves comes back (as "no responders")
+    /// only after the server read all that came before it.
+    pub(crate) async fn server_barrier(&self) -> Result<(), RemoteError> {
         let client = &self.inner.client;
-        match client.request(client.new_inbox(), Default::default()).await {
+        match client.request(client.new_inbox(), Vec::new().into()).await {
             Ok(_) => Ok(()),
             Err(e) if e.kind() == async_nats::RequestErrorKind::NoResponders => Ok(()),
-            Err(e) => Err(RemoteError::transport("the server did not answer", e)),
+            Err(e) => Err(RemoteError::transport("the server did not confirm", e)),
         }
     }
 
@@ -377,6 +437,24 @@ impl fmt::Debug for Node {
         f.debug_struct("Node")
             .field("name", &self.inner.name)
             .finish()
+    }
+}
+
+/// Waits until the client is connected (the claim needs the server), or
+/// gave up for good.
+async fn wait_connected(client: &async_nats::Client, state: &ConnState) {
+    let connected = || {
+        state.is_closed() || client.connection_state() == async_nats::connection::State::Connected
+    };
+    loop {
+        if connected() {
+            return;
+        }
+        let listener = state.changed.listen();
+        if connected() {
+            return;
+        }
+        listener.await;
     }
 }
 

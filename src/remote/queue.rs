@@ -16,10 +16,16 @@
 //! - at least once: a server killed without a graceful stop may lose the
 //!   record of acks confirmed just before (JetStream writes consumer state
 //!   asynchronously), and deliver those items again;
-//! - the delivery API (`value`, `delivery_count`, `ack`) is the one of the
-//!   local queue's acknowledged mode, so a worker can be fed from either.
+//! - the queue is an [`AckSource`] and its deliveries are [`Delivery`]s,
+//!   the contract of the local queue's acknowledged mode, so a pool can be
+//!   fed from either ([`Pool::feed_from`](crate::pool::Pool::feed_from));
+//!   as a source it rides out a broken connection (it retries, with a
+//!   backoff up to one second, until the node reconnects) and reports
+//!   [`DeliveryError::ShutDown`] once the node's connection is closed for
+//!   good.
 
 use std::marker::PhantomData;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::jetstream::{self, AckKind, consumer, stream};
@@ -28,9 +34,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::error::RemoteError;
-use super::node::{Node, check_token};
+use super::node::{ConnState, Node, check_token};
 use super::wire;
 use crate::rt;
+use crate::sync::{AckSource, Delivery, DeliveryError};
 
 /// Settings of a [`RemoteQueue`]; every node opening the queue should use
 /// the same.
@@ -59,6 +66,7 @@ pub struct RemoteQueue<T> {
     dead_subject: Option<String>,
     consumer: consumer::PullConsumer,
     options: RemoteQueueOptions,
+    conn: Arc<ConnState>,
     _items: PhantomData<fn() -> T>,
 }
 
@@ -71,6 +79,7 @@ impl<T> Clone for RemoteQueue<T> {
             dead_subject: self.dead_subject.clone(),
             consumer: self.consumer.clone(),
             options: self.options,
+            conn: self.conn.clone(),
             _items: PhantomData,
         }
     }
@@ -93,18 +102,14 @@ impl Node {
         let dead = format!("{subject}.dead");
         let js = jetstream::new(self.client().clone());
         let stream = format!("RQ_{prefix}_{name}");
-        open::<T>(
-            &js,
-            &format!("{stream}_dead"),
-            &dead,
-            RemoteQueueOptions {
-                max_deliveries: u32::MAX,
-                ..options
-            },
-            None,
-        )
-        .await?;
-        open(&js, &stream, &subject, options, Some(dead)).await
+        let conn = self.conn_state();
+        let dead_options = RemoteQueueOptions {
+            max_deliveries: u32::MAX,
+            ..options
+        };
+        let dead_stream = format!("{stream}_dead");
+        open::<T>(&js, &dead_stream, &dead, dead_options, None, conn.clone()).await?;
+        open(&js, &stream, &subject, options, Some(dead), conn).await
     }
 }
 
@@ -114,6 +119,7 @@ async fn open<T>(
     subject: &str,
     options: RemoteQueueOptions,
     dead_subject: Option<String>,
+    conn: Arc<ConnState>,
 ) -> Result<RemoteQueue<T>, RemoteError> {
     let handle = Box::pin(js.get_or_create_stream(stream::Config {
         name: stream.to_string(),
@@ -143,6 +149,7 @@ async fn open<T>(
         dead_subject,
         consumer,
         options,
+        conn,
         _items: PhantomData,
     })
 }
@@ -262,6 +269,7 @@ impl<T: Serialize + DeserializeOwned + Send + 'static> RemoteQueue<T> {
             dead,
             options,
             None,
+            self.conn.clone(),
         )
         .await
     }
@@ -333,6 +341,57 @@ impl<T> RemoteDelivery<T> {
         }
         Ok(())
     }
+}
+
+impl<T: Serialize + DeserializeOwned + Send + 'static> AckSource for RemoteQueue<T> {
+    type Item = T;
+    type Delivery = RemoteDelivery<T>;
+
+    /// [`get`](RemoteQueue::get), retrying through a broken connection;
+    /// `ShutDown` once the node's connection is closed for good.
+    async fn next_delivery(&self) -> Result<RemoteDelivery<T>, DeliveryError> {
+        let mut backoff = Duration::from_millis(10);
+        loop {
+            match self.get().await {
+                Ok(delivery) => return Ok(delivery),
+                Err(_) if self.conn.is_closed() => return Err(DeliveryError::ShutDown),
+                Err(e) => {
+                    tracing::debug!(queue = %self.stream, error = %e, "remote queue get failed; retrying");
+                    rt::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(1));
+                }
+            }
+        }
+    }
+}
+
+impl<T: Send + 'static> Delivery for RemoteDelivery<T> {
+    type Item = T;
+
+    fn item(&self) -> &T {
+        self.value()
+    }
+
+    fn delivery_count(&self) -> u32 {
+        self.count
+    }
+
+    /// [`RemoteDelivery::ack`]; an unconfirmed ack is `Unavailable` (the
+    /// item may then be delivered again: at least once).
+    async fn ack(self) -> Result<(), DeliveryError> {
+        RemoteDelivery::ack(self)
+            .await
+            .map(drop)
+            .map_err(unavailable)
+    }
+
+    async fn nack(self) -> Result<(), DeliveryError> {
+        RemoteDelivery::nack(self).await.map_err(unavailable)
+    }
+}
+
+fn unavailable(err: RemoteError) -> DeliveryError {
+    DeliveryError::Unavailable(err.to_string())
 }
 
 impl<T> Drop for RemoteDelivery<T> {

@@ -255,3 +255,22 @@ impl DownSink {
         (retinue::spawn(DownSink(tx)).recipient(), rx)
     }
 }
+
+/// The options of a test node: fast heartbeats (every 100 ms, lost after
+/// 600 ms of silence) and a 3 s ask deadline.
+#[cfg(feature = "nats")]
+pub fn node_options(url: &str, name: &str) -> retinue::remote::NodeOptions {
+    let mut opts = retinue::remote::NodeOptions::new(name, url);
+    opts.ask_timeout = Duration::from_secs(3);
+    opts.heartbeat.interval = Duration::from_millis(100);
+    opts.heartbeat.timeout = Duration::from_millis(600);
+    opts
+}
+
+/// A test node ([`node_options`]) joined to the server at `url`.
+#[cfg(feature = "nats")]
+pub async fn connect(url: &str, name: &str) -> retinue::remote::Node {
+    retinue::remote::Node::connect(node_options(url, name))
+        .await
+        .unwrap_or_else(|e| panic!("node {name} cannot join {url}: {e}"))
+}

@@ -1,7 +1,8 @@
 //! The acknowledged-delivery contract, shared by every queue that offers
 //! at-least-once delivery: the local [`Queue`](super::Queue) (see
-//! [`QueueDelivery`](super::QueueDelivery)) and a cross-machine queue alike,
-//! so a consumer (a worker pool, say) can be fed by either.
+//! [`QueueDelivery`](super::QueueDelivery)) and a cross-machine queue alike
+//! (`retinue::remote::RemoteQueue`, feature `nats`), so a consumer (a
+//! worker pool, say) can be fed by either.
 //!
 //! Invariants every implementation keeps:
 //! - An item handed out as a [`Delivery`] is done only when it is acked
@@ -13,6 +14,13 @@
 //! - After the source's maximum number of deliveries the item is
 //!   dead-lettered instead of redelivered, so a poison item cannot loop
 //!   forever.
+//! - A source behind a network rides out transient faults inside
+//!   [`next_delivery`](AckSource::next_delivery) (it retries until it
+//!   reconnects) and returns [`DeliveryError::ShutDown`] only when it is
+//!   gone for good, so a consumer that stops on any error stops only then.
+//!   An `ack` that fails with [`DeliveryError::Unavailable`] may not have
+//!   been recorded: the item may be delivered again (at least once, never
+//!   lost).
 
 use std::fmt;
 use std::future::Future;
