@@ -30,9 +30,27 @@
 //! | `retinue_breaker_rejections_total` | counter | calls rejected (open, or half-open trials used up) |
 //! | `retinue_breaker_failures_total` | counter | calls recorded as failures |
 //!
+//! The queue, lock and semaphore report the same way, labelled by `path`
+//! (histograms sum seconds):
+//!
+//! | metric | kind | what |
+//! |---|---|---|
+//! | `retinue_queue_length` | gauge | items stored (not yet handed to a getter) |
+//! | `retinue_queue_puts_total` | counter | items accepted (a dead letter counts in its dead-letter queue) |
+//! | `retinue_queue_gets_total` | counter | items handed to getters (an item given back and handed out again counts again) |
+//! | `retinue_lock_wait_seconds` | histogram | `acquire`: from the lock actor receiving the request to the grant |
+//! | `retinue_lock_holders` | gauge | 1 while a grant is current, else 0 |
+//! | `retinue_semaphore_wait_seconds` | histogram | `acquire`: from the semaphore actor receiving the request to the grant |
+//! | `retinue_semaphore_holders` | gauge | permits out (granted, neither released nor forgotten) |
+//!
+//! Each primitive makes its handles once, when its instance starts, and
+//! keeps them: a handled message costs no registry lookup.
+//!
 //! They use the helpers below ([`counter`], [`gauge`], [`histogram`],
-//! [`path_label`]), which any crate may use too: without the feature they are empty types whose methods do
-//! nothing, so calling code needs no `cfg`.
+//! [`path_label`], [`Stopwatch`]), which any crate may use too: without the
+//! feature they are empty types whose methods do nothing, so calling code
+//! needs no `cfg`. A handle's [`Default`] is a detached one that records
+//! nothing, a placeholder until the real one is made (in `started`).
 //!
 //! ```
 //! let puts = retinue::metrics::counter("my_queue_puts_total", &[("queue", "jobs".into())]);
@@ -130,6 +148,18 @@ pub fn histogram(name: &'static str, labels: &[Label]) -> Histogram {
 }
 
 impl Counter {
+    /// A handle that records nothing (also its [`Default`]).
+    ///
+    /// ```
+    /// retinue::metrics::Counter::noop().increment(1); // goes nowhere
+    /// ```
+    pub const fn noop() -> Self {
+        #[cfg(feature = "metrics")]
+        return Counter(::metrics::Counter::noop());
+        #[cfg(not(feature = "metrics"))]
+        Counter()
+    }
+
     /// Adds `n`.
     #[inline]
     pub fn increment(&self, n: u64) {
@@ -141,6 +171,14 @@ impl Counter {
 }
 
 impl Gauge {
+    /// A handle that records nothing (also its [`Default`]).
+    pub const fn noop() -> Self {
+        #[cfg(feature = "metrics")]
+        return Gauge(::metrics::Gauge::noop());
+        #[cfg(not(feature = "metrics"))]
+        Gauge()
+    }
+
     /// Sets the value.
     #[inline]
     pub fn set(&self, value: f64) {
@@ -170,6 +208,14 @@ impl Gauge {
 }
 
 impl Histogram {
+    /// A handle that records nothing (also its [`Default`]).
+    pub const fn noop() -> Self {
+        #[cfg(feature = "metrics")]
+        return Histogram(::metrics::Histogram::noop());
+        #[cfg(not(feature = "metrics"))]
+        Histogram()
+    }
+
     /// Records one value (durations in seconds, by convention).
     #[inline]
     pub fn record(&self, value: f64) {
@@ -183,6 +229,65 @@ impl Histogram {
     #[inline]
     pub fn record_duration(&self, duration: Duration) {
         self.record(duration.as_secs_f64());
+    }
+
+    /// Records the time since `start`, in seconds (nothing, and no clock
+    /// read, without the feature).
+    ///
+    /// ```
+    /// use retinue::metrics::{Stopwatch, histogram};
+    /// let wait = histogram("my_wait_seconds", &[]);
+    /// let start = Stopwatch::start();
+    /// // ... wait for something ...
+    /// wait.record_since(start);
+    /// ```
+    #[inline]
+    pub fn record_since(&self, start: Stopwatch) {
+        #[cfg(feature = "metrics")]
+        self.record_duration(start.0.elapsed());
+        #[cfg(not(feature = "metrics"))]
+        let _ = start;
+    }
+}
+
+impl Default for Counter {
+    fn default() -> Self {
+        Self::noop()
+    }
+}
+
+impl Default for Gauge {
+    fn default() -> Self {
+        Self::noop()
+    }
+}
+
+impl Default for Histogram {
+    fn default() -> Self {
+        Self::noop()
+    }
+}
+
+/// When something started, for [`Histogram::record_since`]. With the
+/// `metrics` feature it reads the clock; without it, it is an empty type
+/// and [`start`](Self::start) does nothing, so a primitive can keep one
+/// per waiter at no cost.
+#[derive(Debug, Clone, Copy)]
+pub struct Stopwatch(#[cfg(feature = "metrics")] std::time::Instant);
+
+impl Stopwatch {
+    /// Now.
+    ///
+    /// ```
+    /// let start = retinue::metrics::Stopwatch::start();
+    /// retinue::metrics::histogram("my_seconds", &[]).record_since(start);
+    /// ```
+    #[inline]
+    pub fn start() -> Self {
+        #[cfg(feature = "metrics")]
+        return Stopwatch(std::time::Instant::now());
+        #[cfg(not(feature = "metrics"))]
+        Stopwatch()
     }
 }
 

@@ -31,7 +31,8 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::error::LockError;
-use crate::{Actor, ActorId, Addr, Context, Handler, Message, ReplyTo, TaskHandle};
+use crate::metrics::{self, Gauge, Histogram, Stopwatch};
+use crate::{Actor, ActorId, Addr, BoxError, Context, Handler, Message, ReplyTo, TaskHandle};
 
 mod handle;
 
@@ -109,7 +110,16 @@ pub struct LockStatus {
 pub struct LockActor {
     options: LockOptions,
     holder: Option<Holder>,
-    waiters: VecDeque<ReplyTo<LockGuard>>,
+    /// Each waiter with the time its request arrived.
+    waiters: VecDeque<(ReplyTo<LockGuard>, Stopwatch)>,
+    meters: Meters,
+}
+
+/// `retinue_lock_*` handles, made when an instance starts.
+#[derive(Default)]
+struct Meters {
+    wait: Histogram,
+    holders: Gauge,
 }
 
 struct Holder {
@@ -124,13 +134,14 @@ impl LockActor {
             options,
             holder: None,
             waiters: VecDeque::new(),
+            meters: Meters::default(),
         }
     }
 
     /// Hands the lock to the next live waiter while it is free.
     fn pump(&mut self, ctx: &mut Context<Self>) {
         while self.holder.is_none() {
-            let Some(port) = self.waiters.pop_front() else {
+            let Some((port, since)) = self.waiters.pop_front() else {
                 return;
             };
             if port.is_closed() {
@@ -138,7 +149,10 @@ impl LockActor {
             }
             let token = next_token();
             match port.send(LockGuard::new(token, ctx.addr())) {
-                Ok(()) => self.hold(token, ctx),
+                Ok(()) => {
+                    self.meters.wait.record_since(since);
+                    self.hold(token, ctx);
+                }
                 Err(guard) => guard.disarm(),
             }
         }
@@ -150,18 +164,25 @@ impl LockActor {
             .lease
             .map(|lease| ctx.send_after(Expire(token), lease));
         self.holder = Some(Holder { token, lease });
+        self.meters.holders.set(1.0);
+    }
+
+    /// No grant is current any more.
+    fn free(&mut self) {
+        if let Some(Holder {
+            lease: Some(lease), ..
+        }) = self.holder.take()
+        {
+            lease.cancel();
+        }
+        self.meters.holders.set(0.0);
     }
 
     /// Releases `token` if it is current.
     fn release(&mut self, token: u64, ctx: &mut Context<Self>) -> Result<(), LockError> {
         match &self.holder {
             Some(h) if h.token == token => {
-                if let Some(Holder {
-                    lease: Some(lease), ..
-                }) = self.holder.take()
-                {
-                    lease.cancel();
-                }
+                self.free();
                 self.pump(ctx);
                 Ok(())
             }
@@ -174,7 +195,21 @@ impl LockActor {
     }
 }
 
-impl Actor for LockActor {}
+impl Actor for LockActor {
+    async fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), BoxError> {
+        let path = [metrics::path_label(ctx.path())];
+        self.meters = Meters {
+            wait: metrics::histogram("retinue_lock_wait_seconds", &path),
+            holders: metrics::gauge("retinue_lock_holders", &path),
+        };
+        self.meters.holders.set(0.0);
+        Ok(())
+    }
+
+    async fn stopped(&mut self, _: &mut Context<Self>, _: &crate::ExitReason) {
+        self.meters.holders.set(0.0);
+    }
+}
 
 /// Request: park until granted (sent with `ask_with`).
 pub struct Acquire(pub ReplyTo<LockGuard>);
@@ -231,7 +266,7 @@ impl Handler<Acquire> for LockActor {
         if port.is_closed() {
             return;
         }
-        self.waiters.push_back(port);
+        self.waiters.push_back((port, Stopwatch::start()));
         self.pump(ctx);
     }
 }
@@ -278,7 +313,7 @@ impl Handler<Status> for LockActor {
         LockStatus {
             locked: self.holder.is_some(),
             holder: self.current(),
-            queued: self.waiters.iter().filter(|p| !p.is_closed()).count(),
+            queued: self.waiters.iter().filter(|(p, _)| !p.is_closed()).count(),
             entries: self.waiters.len(),
         }
     }
@@ -286,7 +321,7 @@ impl Handler<Status> for LockActor {
 
 impl Handler<Sweep> for LockActor {
     async fn handle(&mut self, _: Sweep, ctx: &mut Context<Self>) {
-        self.waiters.retain(|p| !p.is_closed());
+        self.waiters.retain(|(p, _)| !p.is_closed());
         self.pump(ctx);
     }
 }
@@ -295,7 +330,7 @@ impl Handler<Expire> for LockActor {
     async fn handle(&mut self, Expire(token): Expire, ctx: &mut Context<Self>) {
         if self.current() == Some(token) {
             tracing::debug!(token, "lock lease expired; holder loses the lock");
-            self.holder = None;
+            self.free();
             self.pump(ctx);
         }
     }
