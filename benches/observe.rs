@@ -8,8 +8,9 @@
 //! as a child process (this binary with `--child VARIANT`, or the one built
 //! without the feature), one round each in turn, so that all of them share
 //! the machine's noise. Each round measures its own raw async-channel
-//! floor; the table shows medians over the rounds and, for `tell`, the
-//! ratio to the floor and that ratio against the feature-off build.
+//! floor; the table shows medians over the rounds, the ratio of `tell` to
+//! the floor, and each variant against the first (the feature-off build
+//! when there is one), round by round.
 //!
 //! `benches/observe.sh` builds both ways and runs the comparison (it sets
 //! `OBSERVE_OFF_BIN` to the feature-off binary); plain `cargo bench --bench
@@ -118,6 +119,10 @@ fn variants() -> Vec<Variant> {
         "metrics on, WARN subscriber"
     };
     list.push(variant(name, off.as_deref().unwrap_or(&me), "subscriber"));
+    // The first variant once more: what "vs 1st" shows for no change at
+    // all is the run's noise.
+    let (bin, arg) = (list[0].bin.clone(), list[0].arg);
+    list.push(variant("first variant again (noise)", &bin, arg));
     list
 }
 
@@ -144,21 +149,21 @@ fn main() {
             results[at].push(run(&variants[at]));
         }
     }
-    let summary: Vec<_> = results.iter().map(|r| summarize(r)).collect();
-    let base = summary[0].ratio;
     println!(
-        "\n  {:<34} {:>9} {:>9} {:>11} {:>12} {:>9}",
-        "variant", "floor ns", "tell ns", "tell/floor", "vs first", "ask p50"
+        "\n  {:<34} {:>9} {:>9} {:>11} {:>13} {:>9} {:>13}",
+        "variant", "floor ns", "tell ns", "tell/floor", "tell vs 1st", "ask p50", "ask vs 1st"
     );
-    for (v, s) in variants.iter().zip(&summary) {
+    for (v, r) in variants.iter().zip(&results) {
+        let s = summarize(r, &results[0]);
         println!(
-            "  {:<34} {:>9.1} {:>9.1} {:>10.2}x {:>+11.1}% {:>8.0}ns",
+            "  {:<34} {:>9.1} {:>9.1} {:>10.2}x {:>+12.1}% {:>7.0}ns {:>+12.1}%",
             v.name,
             s.floor,
             s.tell,
             s.ratio,
-            (s.ratio / base - 1.0) * 100.0,
-            s.ask
+            (s.tell_vs_first - 1.0) * 100.0,
+            s.ask,
+            (s.ask_vs_first - 1.0) * 100.0,
         );
     }
 }
@@ -168,15 +173,26 @@ struct Summary {
     tell: f64,
     ratio: f64,
     ask: f64,
+    tell_vs_first: f64,
+    ask_vs_first: f64,
 }
 
-/// Medians over the rounds; the ratio is the median of each round's own.
-fn summarize(rounds: &[Round]) -> Summary {
-    let pick = |f: fn(&Round) -> f64| median(&mut rounds.iter().map(f).collect::<Vec<_>>());
+/// Medians over the rounds. The floor differs between binaries (code
+/// placement), so the variants are compared by their own figures: the
+/// median of each round's ratio to the first variant's same round, which
+/// ran next to it.
+fn summarize(rounds: &[Round], first: &[Round]) -> Summary {
+    let pick = |f: &dyn Fn(&Round) -> f64| median(&mut rounds.iter().map(f).collect::<Vec<_>>());
+    let paired = |f: fn(&Round) -> f64| {
+        let mut r: Vec<f64> = rounds.iter().zip(first).map(|(a, b)| f(a) / f(b)).collect();
+        median(&mut r)
+    };
     Summary {
-        floor: pick(|r| r.floor),
-        tell: pick(|r| r.tell),
-        ratio: pick(|r| r.tell / r.floor),
-        ask: pick(|r| r.ask),
+        floor: pick(&|r| r.floor),
+        tell: pick(&|r| r.tell),
+        ratio: pick(&|r| r.tell / r.floor),
+        ask: pick(&|r| r.ask),
+        tell_vs_first: paired(|r| r.tell),
+        ask_vs_first: paired(|r| r.ask),
     }
 }

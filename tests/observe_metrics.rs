@@ -129,7 +129,7 @@ fn scraped_figures_match_what_the_actors_did() {
             (key("retinue_restarts_total", "pool/w0", ""), 1.0),
             (key("retinue_actors_running", "pool/w0", ""), 1.0),
             (key("retinue_mailbox_depth", "pool/w0", ""), 0.0),
-            // Sampled: the first of the instance's 6 messages (1 in 16).
+            // Sampled: the first of the instance's 6 messages (1 in 64).
             (key("retinue_handler_seconds_count", "pool/w1", ""), 1.0),
         ];
         let last = scraped(addr, &expected).await;
