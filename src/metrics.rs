@@ -71,17 +71,37 @@ use std::borrow::Cow;
 use std::time::Duration;
 
 /// A label: name and value.
+///
+/// ```
+/// let label: retinue::metrics::Label = ("queue", "jobs".into());
+/// assert_eq!(label.0, "queue");
+/// ```
 pub type Label = (&'static str, Cow<'static, str>);
 
 /// A counter handle (see the module docs). Cheap to clone.
+///
+/// ```
+/// let sent = retinue::metrics::counter("my_sent_total", &[]);
+/// sent.clone().increment(1); // clones share the series
+/// ```
 #[derive(Clone)]
 pub struct Counter(#[cfg(feature = "metrics")] ::metrics::Counter);
 
 /// A gauge handle (see the module docs). Cheap to clone.
+///
+/// ```
+/// let depth = retinue::metrics::gauge("my_depth", &[]);
+/// depth.set(3.0);
+/// ```
 #[derive(Clone)]
 pub struct Gauge(#[cfg(feature = "metrics")] ::metrics::Gauge);
 
 /// A histogram handle (see the module docs). Cheap to clone.
+///
+/// ```
+/// let sizes = retinue::metrics::histogram("my_batch_size", &[]);
+/// sizes.record(12.0);
+/// ```
 #[derive(Clone)]
 pub struct Histogram(#[cfg(feature = "metrics")] ::metrics::Histogram);
 
@@ -105,6 +125,11 @@ pub fn path_label(path: Option<&str>) -> Label {
 }
 
 /// A counter named `name` with `labels`, from the installed recorder.
+///
+/// ```
+/// let errors = retinue::metrics::counter("my_errors_total", &[("kind", "io".into())]);
+/// errors.increment(1);
+/// ```
 pub fn counter(name: &'static str, labels: &[Label]) -> Counter {
     #[cfg(feature = "metrics")]
     return Counter(::metrics::counter!(name, self::labels(labels)));
@@ -163,6 +188,11 @@ impl Counter {
     }
 
     /// Adds `n`.
+    ///
+    /// ```
+    /// let c = retinue::metrics::Counter::default(); // detached: records nothing
+    /// c.increment(5);
+    /// ```
     #[inline]
     pub fn increment(&self, n: u64) {
         #[cfg(feature = "metrics")]
@@ -174,6 +204,10 @@ impl Counter {
 
 impl Gauge {
     /// A handle that records nothing (also its [`Default`]).
+    ///
+    /// ```
+    /// let _ = retinue::metrics::Gauge::noop(); // a placeholder until `started`
+    /// ```
     pub const fn noop() -> Self {
         #[cfg(feature = "metrics")]
         return Gauge(::metrics::Gauge::noop());
@@ -182,6 +216,11 @@ impl Gauge {
     }
 
     /// Sets the value.
+    ///
+    /// ```
+    /// let g = retinue::metrics::gauge("my_level", &[]);
+    /// g.set(0.5);
+    /// ```
     #[inline]
     pub fn set(&self, value: f64) {
         #[cfg(feature = "metrics")]
@@ -191,6 +230,11 @@ impl Gauge {
     }
 
     /// Adds `delta`.
+    ///
+    /// ```
+    /// let g = retinue::metrics::gauge("my_in_flight", &[]);
+    /// g.increment(1.0);
+    /// ```
     #[inline]
     pub fn increment(&self, delta: f64) {
         #[cfg(feature = "metrics")]
@@ -200,6 +244,11 @@ impl Gauge {
     }
 
     /// Subtracts `delta`.
+    ///
+    /// ```
+    /// let g = retinue::metrics::gauge("my_in_flight", &[]);
+    /// g.decrement(1.0);
+    /// ```
     #[inline]
     pub fn decrement(&self, delta: f64) {
         #[cfg(feature = "metrics")]
@@ -211,6 +260,10 @@ impl Gauge {
 
 impl Histogram {
     /// A handle that records nothing (also its [`Default`]).
+    ///
+    /// ```
+    /// let _ = retinue::metrics::Histogram::noop(); // a placeholder until `started`
+    /// ```
     pub const fn noop() -> Self {
         #[cfg(feature = "metrics")]
         return Histogram(::metrics::Histogram::noop());
@@ -219,6 +272,11 @@ impl Histogram {
     }
 
     /// Records one value (durations in seconds, by convention).
+    ///
+    /// ```
+    /// let h = retinue::metrics::histogram("my_payload_bytes", &[]);
+    /// h.record(512.0);
+    /// ```
     #[inline]
     pub fn record(&self, value: f64) {
         #[cfg(feature = "metrics")]
@@ -228,6 +286,11 @@ impl Histogram {
     }
 
     /// Records a duration, in seconds.
+    ///
+    /// ```
+    /// let h = retinue::metrics::histogram("my_seconds", &[]);
+    /// h.record_duration(std::time::Duration::from_millis(250)); // 0.25
+    /// ```
     #[inline]
     pub fn record_duration(&self, duration: Duration) {
         self.record(duration.as_secs_f64());

@@ -129,6 +129,14 @@ struct Holder {
 
 impl LockActor {
     /// A free lock with these options.
+    ///
+    /// ```
+    /// use retinue::sync::{Lock, LockActor, LockOptions};
+    /// # retinue::rt::block_on(async {
+    /// let lock = Lock::from_addr(retinue::spawn(LockActor::new(LockOptions::default())));
+    /// assert!(!lock.is_locked().await.unwrap());
+    /// # });
+    /// ```
     pub fn new(options: LockOptions) -> Self {
         LockActor {
             options,
@@ -212,12 +220,34 @@ impl Actor for LockActor {
 }
 
 /// Request: park until granted (sent with `ask_with`).
+///
+/// ```
+/// use retinue::sync::lock::Acquire;
+/// use retinue::sync::{LockActor, LockOptions};
+/// # retinue::rt::block_on(async {
+/// let lock = retinue::spawn(LockActor::new(LockOptions::default()));
+/// let guard = lock.ask_with(Acquire).await.unwrap();
+/// assert!(guard.token() > 0);
+/// # });
+/// ```
 pub struct Acquire(pub ReplyTo<LockGuard>);
 impl Message for Acquire {
     type Reply = ();
 }
 
 /// Request: grant now or answer [`LockError::WouldBlock`].
+///
+/// ```
+/// use retinue::sync::LockError;
+/// use retinue::sync::lock::TryAcquire;
+/// use retinue::sync::{LockActor, LockOptions};
+/// # retinue::rt::block_on(async {
+/// let lock = retinue::spawn(LockActor::new(LockOptions::default()));
+/// let guard = lock.ask(TryAcquire).await.unwrap().unwrap();
+/// assert_eq!(lock.ask(TryAcquire).await.unwrap().unwrap_err(), LockError::WouldBlock);
+/// # drop(guard);
+/// # });
+/// ```
 pub struct TryAcquire;
 impl Message for TryAcquire {
     type Reply = Result<LockGuard, LockError>;
@@ -225,36 +255,100 @@ impl Message for TryAcquire {
 
 /// Release a token (what a guard's `Drop` sends on the control lane).
 /// A stale token is ignored.
+///
+/// ```
+/// use retinue::sync::lock::{Release, TryAcquire};
+/// use retinue::sync::{LockActor, LockOptions};
+/// # retinue::rt::block_on(async {
+/// let lock = retinue::spawn(LockActor::new(LockOptions::default()));
+/// let guard = lock.ask(TryAcquire).await.unwrap().unwrap();
+/// lock.ask(Release(guard.token())).await.unwrap(); // what dropping it sends
+/// assert!(lock.ask(TryAcquire).await.unwrap().is_ok());
+/// # });
+/// ```
 pub struct Release(pub u64);
 impl Message for Release {
     type Reply = ();
 }
 
 /// Release a token and say whether it was current.
+///
+/// ```
+/// use retinue::sync::LockError;
+/// use retinue::sync::lock::{ReleaseChecked, TryAcquire};
+/// use retinue::sync::{LockActor, LockOptions};
+/// # retinue::rt::block_on(async {
+/// let lock = retinue::spawn(LockActor::new(LockOptions::default()));
+/// let guard = lock.ask(TryAcquire).await.unwrap().unwrap();
+/// let token = guard.token();
+/// drop(guard);
+/// assert_eq!(lock.ask(ReleaseChecked(token)).await.unwrap(), Err(LockError::Stale));
+/// # });
+/// ```
 pub struct ReleaseChecked(pub u64);
 impl Message for ReleaseChecked {
     type Reply = Result<(), LockError>;
 }
 
 /// Whether a token is the current holder's.
+///
+/// ```
+/// use retinue::sync::lock::{IsCurrent, TryAcquire};
+/// use retinue::sync::{LockActor, LockOptions};
+/// # retinue::rt::block_on(async {
+/// let lock = retinue::spawn(LockActor::new(LockOptions::default()));
+/// let guard = lock.ask(TryAcquire).await.unwrap().unwrap();
+/// assert!(lock.ask(IsCurrent(guard.token())).await.unwrap());
+/// assert!(!lock.ask(IsCurrent(0)).await.unwrap()); // 0 is never issued
+/// # });
+/// ```
 pub struct IsCurrent(pub u64);
 impl Message for IsCurrent {
     type Reply = bool;
 }
 
 /// Remove waiters that gave up (sent by a dropped `acquire`).
+///
+/// ```
+/// use retinue::sync::lock::Sweep;
+/// use retinue::sync::{LockActor, LockOptions};
+/// # retinue::rt::block_on(async {
+/// let lock = retinue::spawn(LockActor::new(LockOptions::default()));
+/// lock.ask(Sweep).await.unwrap(); // nothing to remove: a no-op
+/// # });
+/// ```
 pub struct Sweep;
 impl Message for Sweep {
     type Reply = ();
 }
 
 /// Ask for a [`LockStatus`].
+///
+/// ```
+/// use retinue::sync::lock::Status;
+/// use retinue::sync::{LockActor, LockOptions};
+/// # retinue::rt::block_on(async {
+/// let lock = retinue::spawn(LockActor::new(LockOptions::default()));
+/// assert!(!lock.ask(Status).await.unwrap().locked);
+/// # });
+/// ```
 pub struct Status;
 impl Message for Status {
     type Reply = LockStatus;
 }
 
 /// The lease of a token ran out (sent by the actor's own timer).
+///
+/// ```
+/// use retinue::sync::lock::{Expire, TryAcquire};
+/// use retinue::sync::{LockActor, LockOptions};
+/// # retinue::rt::block_on(async {
+/// let lock = retinue::spawn(LockActor::new(LockOptions::default()));
+/// let guard = lock.ask(TryAcquire).await.unwrap().unwrap();
+/// lock.ask(Expire(guard.token())).await.unwrap(); // as if its lease ran out
+/// assert!(!guard.is_current().await.unwrap());
+/// # });
+/// ```
 pub struct Expire(pub u64);
 impl Message for Expire {
     type Reply = ();
@@ -373,6 +467,14 @@ impl LockGuard {
     /// The fencing token of this grant: strictly greater than every token
     /// this lock granted before. Pass it to the resource you protect so it
     /// can refuse writes from a holder that lost the lock.
+    ///
+    /// ```
+    /// # retinue::rt::block_on(async {
+    /// let lock = retinue::sync::Lock::new();
+    /// let guard = lock.acquire().await.unwrap();
+    /// assert_eq!(lock.holder_token().await.unwrap(), Some(guard.token()));
+    /// # });
+    /// ```
     pub fn token(&self) -> u64 {
         self.token
     }

@@ -220,6 +220,16 @@ pub struct SemaphoreStatus {
 type Grant = Result<SemaphorePermit, SemaphoreError>;
 
 /// Request `permits`, answered later through `port` (FIFO).
+///
+/// ```
+/// use retinue::sync::semaphore::Acquire;
+/// use retinue::sync::{SemaphoreActor, SemaphoreOptions};
+/// # retinue::rt::block_on(async {
+/// let sem = retinue::spawn(SemaphoreActor::new(SemaphoreOptions { permits: 2, bounded: false }));
+/// let grant = sem.ask_with(|port| Acquire { permits: 2, port }).await.unwrap();
+/// assert_eq!(grant.unwrap().permits(), 2);
+/// # });
+/// ```
 pub struct Acquire {
     /// Permits wanted.
     pub permits: usize,
@@ -231,12 +241,34 @@ impl Message for Acquire {
 }
 
 /// Take that many permits now or fail with [`SemaphoreError::WouldBlock`].
+///
+/// ```
+/// use retinue::sync::SemaphoreError;
+/// use retinue::sync::semaphore::TryAcquire;
+/// use retinue::sync::{SemaphoreActor, SemaphoreOptions};
+/// # retinue::rt::block_on(async {
+/// let sem = retinue::spawn(SemaphoreActor::new(SemaphoreOptions { permits: 2, bounded: false }));
+/// let permit = sem.ask(TryAcquire(2)).await.unwrap().unwrap();
+/// assert_eq!(sem.ask(TryAcquire(1)).await.unwrap().unwrap_err(), SemaphoreError::WouldBlock);
+/// # drop(permit);
+/// # });
+/// ```
 pub struct TryAcquire(pub usize);
 impl Message for TryAcquire {
     type Reply = Grant;
 }
 
 /// Add permits (explicit release, e.g. after [`SemaphorePermit::forget`]).
+///
+/// ```
+/// use retinue::sync::semaphore::{Release, Status};
+/// use retinue::sync::{SemaphoreActor, SemaphoreOptions};
+/// # retinue::rt::block_on(async {
+/// let sem = retinue::spawn(SemaphoreActor::new(SemaphoreOptions { permits: 2, bounded: false }));
+/// sem.ask(Release(1)).await.unwrap().unwrap(); // unbounded: 3 now
+/// assert_eq!(sem.ask(Status).await.unwrap().available, 3);
+/// # });
+/// ```
 pub struct Release(pub usize);
 impl Message for Release {
     type Reply = Result<(), SemaphoreError>;
@@ -254,12 +286,30 @@ impl Message for ReleaseGuard {
 }
 
 /// Prune abandoned waiters and serve the queue (sent when a wait is dropped).
+///
+/// ```
+/// use retinue::sync::semaphore::Sweep;
+/// use retinue::sync::{SemaphoreActor, SemaphoreOptions};
+/// # retinue::rt::block_on(async {
+/// let sem = retinue::spawn(SemaphoreActor::new(SemaphoreOptions { permits: 2, bounded: false }));
+/// sem.ask(Sweep).await.unwrap(); // nothing to prune: a no-op
+/// # });
+/// ```
 pub struct Sweep;
 impl Message for Sweep {
     type Reply = ();
 }
 
 /// Ask for a [`SemaphoreStatus`].
+///
+/// ```
+/// use retinue::sync::semaphore::Status;
+/// use retinue::sync::{SemaphoreActor, SemaphoreOptions};
+/// # retinue::rt::block_on(async {
+/// let sem = retinue::spawn(SemaphoreActor::new(SemaphoreOptions { permits: 2, bounded: false }));
+/// assert_eq!(sem.ask(Status).await.unwrap().available, 2);
+/// # });
+/// ```
 pub struct Status;
 impl Message for Status {
     type Reply = SemaphoreStatus;
@@ -301,6 +351,15 @@ struct Meters {
 
 impl SemaphoreActor {
     /// A semaphore with `opts.permits` free permits.
+    ///
+    /// ```
+    /// use retinue::sync::{Semaphore, SemaphoreActor, SemaphoreOptions};
+    /// # retinue::rt::block_on(async {
+    /// let opts = SemaphoreOptions { permits: 3, bounded: false };
+    /// let sem = Semaphore::from_addr(retinue::spawn(SemaphoreActor::new(opts)));
+    /// assert_eq!(sem.available().await, Ok(3));
+    /// # });
+    /// ```
     pub fn new(opts: SemaphoreOptions) -> Self {
         SemaphoreActor {
             available: opts.permits,
