@@ -31,7 +31,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::error::LockError;
-use crate::metrics::{self, Gauge, Histogram, Stopwatch};
+use crate::metrics::{Stopwatch, WaitMeters};
 use crate::{Actor, ActorId, Addr, BoxError, Context, Handler, Message, ReplyTo, TaskHandle};
 
 mod handle;
@@ -112,14 +112,8 @@ pub struct LockActor {
     holder: Option<Holder>,
     /// Each waiter with the time its request arrived.
     waiters: VecDeque<(ReplyTo<LockGuard>, Stopwatch)>,
-    meters: Meters,
-}
-
-/// `retinue_lock_*` handles, made when an instance starts.
-#[derive(Default)]
-struct Meters {
-    wait: Histogram,
-    holders: Gauge,
+    /// `retinue_lock_*` handles, made when an instance starts.
+    meters: WaitMeters,
 }
 
 struct Holder {
@@ -142,7 +136,7 @@ impl LockActor {
             options,
             holder: None,
             waiters: VecDeque::new(),
-            meters: Meters::default(),
+            meters: WaitMeters::default(),
         }
     }
 
@@ -205,12 +199,11 @@ impl LockActor {
 
 impl Actor for LockActor {
     async fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), BoxError> {
-        let path = [metrics::path_label(ctx.path())];
-        self.meters = Meters {
-            wait: metrics::histogram("retinue_lock_wait_seconds", &path),
-            holders: metrics::gauge("retinue_lock_holders", &path),
-        };
-        self.meters.holders.set(0.0);
+        self.meters = WaitMeters::new(
+            "retinue_lock_wait_seconds",
+            "retinue_lock_holders",
+            ctx.path(),
+        );
         Ok(())
     }
 

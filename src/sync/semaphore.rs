@@ -24,7 +24,7 @@ use std::fmt;
 use serde::Deserialize;
 
 use super::cancel_sweep::next_epoch;
-use crate::metrics::{self, Gauge, Histogram, Stopwatch};
+use crate::metrics::{Stopwatch, WaitMeters};
 use crate::{Actor, Addr, AskError, BoxError, Context, ExitReason, Handler, Message, ReplyTo};
 
 mod handle;
@@ -339,14 +339,8 @@ pub struct SemaphoreActor {
     epoch: u64,
     /// Permits granted by this instance and not yet released or forgotten.
     held: usize,
-    meters: Meters,
-}
-
-/// `retinue_semaphore_*` handles, made when an instance starts.
-#[derive(Default)]
-struct Meters {
-    wait: Histogram,
-    holders: Gauge,
+    /// `retinue_semaphore_*` handles, made when an instance starts.
+    meters: WaitMeters,
 }
 
 impl SemaphoreActor {
@@ -367,7 +361,7 @@ impl SemaphoreActor {
             waiters: VecDeque::new(),
             epoch: next_epoch(),
             held: 0,
-            meters: Meters::default(),
+            meters: WaitMeters::default(),
         }
     }
 
@@ -440,12 +434,11 @@ impl SemaphoreActor {
 
 impl Actor for SemaphoreActor {
     async fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), BoxError> {
-        let path = [metrics::path_label(ctx.path())];
-        self.meters = Meters {
-            wait: metrics::histogram("retinue_semaphore_wait_seconds", &path),
-            holders: metrics::gauge("retinue_semaphore_holders", &path),
-        };
-        self.held_by(0, 0);
+        self.meters = WaitMeters::new(
+            "retinue_semaphore_wait_seconds",
+            "retinue_semaphore_holders",
+            ctx.path(),
+        );
         Ok(())
     }
 
