@@ -7,73 +7,21 @@
 //! `cargo bench --bench core` (add `ASYNC_STD_THREAD_COUNT=1` for a quieter
 //! single-worker run; `BENCH_QUICK=1` for a smoke run).
 
+#[path = "harness/counter.rs"]
+mod counter;
 #[path = "harness/mod.rs"]
 mod harness;
 
 use std::time::Instant;
 
+use counter::{actor_asks, actor_tell, raw_tell};
 use harness::{on_worker, per_op, percentile, report, row, scaled};
-use retinue::{Actor, Capacity, Context, Handler, Message, rt};
-
-struct Counter(u64);
-impl Actor for Counter {}
-
-struct Inc;
-impl Message for Inc {
-    type Reply = ();
-}
-impl Handler<Inc> for Counter {
-    async fn handle(&mut self, _: Inc, _: &mut Context<Self>) {
-        self.0 += 1;
-    }
-}
-
-struct Get;
-impl Message for Get {
-    type Reply = u64;
-}
-impl Handler<Get> for Counter {
-    async fn handle(&mut self, _: Get, _: &mut Context<Self>) -> u64 {
-        self.0
-    }
-}
-
-fn raw_channel_tell(n: u64, capacity: usize) -> std::time::Duration {
-    on_worker(async move {
-        let (tx, rx) = async_channel::bounded::<u64>(capacity);
-        let start = Instant::now();
-        let consumer = rt::spawn(async move {
-            let mut count = 0u64;
-            while let Ok(v) = rx.recv().await {
-                count += v;
-            }
-            count
-        });
-        for _ in 0..n {
-            tx.send(1).await.unwrap();
-        }
-        drop(tx);
-        assert_eq!(consumer.await.unwrap(), n);
-        start.elapsed()
-    })
-}
-
-fn actor_tell(n: u64, capacity: Capacity) -> std::time::Duration {
-    on_worker(async move {
-        let counter = retinue::spawn_with(Counter(0), capacity);
-        let start = Instant::now();
-        for _ in 0..n {
-            counter.tell(Inc).await.unwrap();
-        }
-        assert_eq!(counter.ask(Get).await.unwrap(), n);
-        start.elapsed()
-    })
-}
+use retinue::{Actor, Capacity, rt};
 
 fn tell_throughput() {
     let n = scaled(1_000_000);
-    let raw = per_op(n, || raw_channel_tell(n, 256));
-    let actor = per_op(n, || actor_tell(n, Capacity::DEFAULT));
+    let raw = per_op(n, || on_worker(raw_tell(n, 256)));
+    let actor = per_op(n, || on_worker(actor_tell(n, Capacity::DEFAULT)));
     report(
         &format!("tell throughput, 1 sender -> 1 receiver, {n} msgs, capacity 256"),
         &[
@@ -87,19 +35,19 @@ fn capacity_sweep() {
     let n = scaled(1_000_000);
     let mut rows = vec![row(
         "raw async-channel bounded(256)",
-        per_op(n, || raw_channel_tell(n, 256)),
+        per_op(n, || on_worker(raw_tell(n, 256))),
         "ns/msg",
     )];
     for cap in [16, 64, 256, 1024] {
         rows.push(row(
             format!("retinue tell, Bounded({cap})"),
-            per_op(n, || actor_tell(n, Capacity::Bounded(cap))),
+            per_op(n, || on_worker(actor_tell(n, Capacity::Bounded(cap)))),
             "ns/msg",
         ));
     }
     rows.push(row(
         "retinue tell, Unbounded",
-        per_op(n, || actor_tell(n, Capacity::Unbounded)),
+        per_op(n, || on_worker(actor_tell(n, Capacity::Unbounded))),
         "ns/msg",
     ));
     report("tell throughput by mailbox capacity", &rows);
@@ -127,16 +75,7 @@ fn ask_latency() {
         server.await.unwrap();
         samples
     });
-    let actor = on_worker(async move {
-        let counter = retinue::spawn(Counter(0));
-        let mut samples = Vec::with_capacity(n);
-        for _ in 0..n {
-            let start = Instant::now();
-            counter.ask(Get).await.unwrap();
-            samples.push(start.elapsed().as_nanos() as f64);
-        }
-        samples
-    });
+    let actor = on_worker(actor_asks(n));
     let (mut raw, mut actor) = (raw, actor);
     report(
         &format!("ask round trip, sequential, {n} asks"),

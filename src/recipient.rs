@@ -123,36 +123,144 @@ impl<M: Message> Recipient<M> {
     }
 
     /// The identity of the actor behind it.
+    ///
+    /// ```
+    /// # use retinue::{Actor, Context, Handler, Message, Recipient};
+    /// # struct Double;
+    /// # impl Actor for Double {}
+    /// # struct N(u32);
+    /// # impl Message for N { type Reply = u32; }
+    /// # impl Handler<N> for Double {
+    /// #     async fn handle(&mut self, N(n): N, _: &mut Context<Self>) -> u32 { 2 * n }
+    /// # }
+    /// # retinue::rt::block_on(async {
+    /// let to: Recipient<N> = retinue::spawn(Double).recipient();
+    /// let addr = retinue::spawn(Double);
+    /// assert_eq!(addr.recipient::<N>().id(), addr.id());
+    /// # drop(to);
+    /// # });
+    /// ```
     pub fn id(&self) -> ActorId {
         self.port.id()
     }
 
     /// Whether the actor can still receive messages.
+    ///
+    /// ```
+    /// # use retinue::{Actor, Context, Handler, Message, Recipient};
+    /// # struct Double;
+    /// # impl Actor for Double {}
+    /// # struct N(u32);
+    /// # impl Message for N { type Reply = u32; }
+    /// # impl Handler<N> for Double {
+    /// #     async fn handle(&mut self, N(n): N, _: &mut Context<Self>) -> u32 { 2 * n }
+    /// # }
+    /// # retinue::rt::block_on(async {
+    /// let to: Recipient<N> = retinue::spawn(Double).recipient();
+    /// assert!(to.is_alive());
+    /// # });
+    /// ```
     pub fn is_alive(&self) -> bool {
         self.port.is_alive()
     }
 
     /// See [`Addr::tell`].
+    ///
+    /// ```
+    /// # use retinue::{Actor, Context, Handler, Message, Recipient};
+    /// # struct Double;
+    /// # impl Actor for Double {}
+    /// # struct N(u32);
+    /// # impl Message for N { type Reply = u32; }
+    /// # impl Handler<N> for Double {
+    /// #     async fn handle(&mut self, N(n): N, _: &mut Context<Self>) -> u32 { 2 * n }
+    /// # }
+    /// # retinue::rt::block_on(async {
+    /// let to: Recipient<N> = retinue::spawn(Double).recipient();
+    /// to.tell(N(1)).await.unwrap();
+    /// # });
+    /// ```
     pub async fn tell(&self, msg: M) -> Result<(), SendError<M>> {
         self.port.tell(msg).await
     }
 
     /// See [`Addr::try_tell`].
+    ///
+    /// ```
+    /// # use retinue::{Actor, Context, Handler, Message, Recipient};
+    /// # struct Double;
+    /// # impl Actor for Double {}
+    /// # struct N(u32);
+    /// # impl Message for N { type Reply = u32; }
+    /// # impl Handler<N> for Double {
+    /// #     async fn handle(&mut self, N(n): N, _: &mut Context<Self>) -> u32 { 2 * n }
+    /// # }
+    /// # retinue::rt::block_on(async {
+    /// let to: Recipient<N> = retinue::spawn(Double).recipient();
+    /// to.try_tell(N(1)).unwrap(); // room in the mailbox
+    /// # });
+    /// ```
     pub fn try_tell(&self, msg: M) -> Result<(), TrySendError<M>> {
         self.port.try_tell(msg)
     }
 
     /// See [`Addr::tell_urgent`].
+    ///
+    /// ```
+    /// # use retinue::{Actor, Context, Handler, Message, Recipient};
+    /// # struct Double;
+    /// # impl Actor for Double {}
+    /// # struct N(u32);
+    /// # impl Message for N { type Reply = u32; }
+    /// # impl Handler<N> for Double {
+    /// #     async fn handle(&mut self, N(n): N, _: &mut Context<Self>) -> u32 { 2 * n }
+    /// # }
+    /// # retinue::rt::block_on(async {
+    /// let to: Recipient<N> = retinue::spawn(Double).recipient();
+    /// to.tell_urgent(N(1)).unwrap(); // the control lane: never waits
+    /// # });
+    /// ```
     pub fn tell_urgent(&self, msg: M) -> Result<(), SendError<M>> {
         self.port.tell_urgent(msg)
     }
 
     /// See [`Addr::ask`].
+    ///
+    /// ```
+    /// # use retinue::{Actor, Context, Handler, Message, Recipient};
+    /// # struct Double;
+    /// # impl Actor for Double {}
+    /// # struct N(u32);
+    /// # impl Message for N { type Reply = u32; }
+    /// # impl Handler<N> for Double {
+    /// #     async fn handle(&mut self, N(n): N, _: &mut Context<Self>) -> u32 { 2 * n }
+    /// # }
+    /// # retinue::rt::block_on(async {
+    /// let to: Recipient<N> = retinue::spawn(Double).recipient();
+    /// assert_eq!(to.ask(N(21)).await, Ok(42));
+    /// # });
+    /// ```
     pub async fn ask(&self, msg: M) -> Result<M::Reply, AskError> {
         self.port.ask(msg).await
     }
 
     /// See [`Addr::ask_timeout`].
+    ///
+    /// ```
+    /// # use retinue::{Actor, Context, Handler, Message, Recipient};
+    /// # struct Double;
+    /// # impl Actor for Double {}
+    /// # struct N(u32);
+    /// # impl Message for N { type Reply = u32; }
+    /// # impl Handler<N> for Double {
+    /// #     async fn handle(&mut self, N(n): N, _: &mut Context<Self>) -> u32 { 2 * n }
+    /// # }
+    /// # retinue::rt::block_on(async {
+    /// let to: Recipient<N> = retinue::spawn(Double).recipient();
+    /// use std::time::Duration;
+    /// assert_eq!(to.ask_timeout(N(2), Duration::from_secs(5)).await, Ok(4));
+    /// # });
+    /// ```
     pub async fn ask_timeout(&self, msg: M, timeout: Duration) -> Result<M::Reply, AskError> {
         crate::rt::timeout(timeout, self.ask(msg))
             .await

@@ -1,7 +1,7 @@
 //! The `metrics` feature, end to end: a Prometheus recorder, the example's
 //! scrape endpoint on a free loopback port, a supervised pool that handles,
 //! asks, times out, crashes and restarts; the scraped figures are exactly
-//! what the test did.
+//! what the test did; likewise a supervised lock, semaphore and queue.
 
 #[path = "../examples/support/scrape_endpoint.rs"]
 mod scrape_endpoint;
@@ -129,16 +129,10 @@ fn scraped_figures_match_what_the_actors_did() {
             (key("retinue_restarts_total", "pool/w0", ""), 1.0),
             (key("retinue_actors_running", "pool/w0", ""), 1.0),
             (key("retinue_mailbox_depth", "pool/w0", ""), 0.0),
-            // Sampled: the first of the instance's 6 messages (1 in 16).
+            // Sampled: the first of the instance's 6 messages (1 in 64).
             (key("retinue_handler_seconds_count", "pool/w1", ""), 1.0),
         ];
-        let mut last = BTreeMap::new();
-        wait::wait_until("the scrape shows what the test did", || {
-            last = samples(&scrape(addr).expect("the endpoint answers"));
-            let ok = expected.iter().all(|(k, v)| last.get(k) == Some(v));
-            async move { ok }
-        })
-        .await;
+        let last = scraped(addr, &expected).await;
         // Every series exists from the first start, at zero.
         assert_eq!(
             last.get(&key("retinue_restarts_total", "pool/w1", "")),
@@ -150,6 +144,125 @@ fn scraped_figures_match_what_the_actors_did() {
             last.get(&key("retinue_ask_timeouts_total", "pool/w0", "")),
             Some(&0.0)
         );
+        sup.shutdown().await;
+    });
+    drop(endpoint);
+}
+
+/// `name{path="..."}` of a primitive's series.
+fn at(name: &str, path: &str) -> String {
+    format!("{name}{{path=\"{path}\"}}")
+}
+
+/// Waits until every `expected` sample is in the scrape; returns the last.
+async fn scraped(addr: std::net::SocketAddr, expected: &[(String, f64)]) -> BTreeMap<String, f64> {
+    let mut last = BTreeMap::new();
+    wait::wait_until("the scrape shows what the test did", || {
+        last = samples(&scrape(addr).expect("the endpoint answers"));
+        let ok = expected.iter().all(|(k, v)| last.get(k) == Some(v));
+        async move { ok }
+    })
+    .await;
+    last
+}
+
+#[test]
+fn scraped_primitive_figures_match_what_the_test_did() {
+    use retinue::sync::{
+        Lock, LockActor, LockOptions, Queue, QueueActor, QueueOptions, Semaphore, SemaphoreActor,
+        SemaphoreOptions,
+    };
+    recorder();
+    let endpoint = Endpoint::start(0, || recorder().render()).expect("a free loopback port");
+    let addr = endpoint.addr();
+    retinue::rt::block_on(async move {
+        let lock_spec = ChildSpec::worker("db_lock", || LockActor::new(LockOptions::default()));
+        let slots_spec = ChildSpec::worker("slots", || {
+            SemaphoreActor::new(SemaphoreOptions {
+                permits: 2,
+                bounded: false,
+            })
+        });
+        let jobs_spec =
+            ChildSpec::worker("jobs", || QueueActor::<u32>::new(QueueOptions::default()));
+        let lock = Lock::from_addr(lock_spec.addr::<LockActor>().unwrap());
+        let slots = Semaphore::from_addr(slots_spec.addr::<SemaphoreActor>().unwrap());
+        let jobs = Queue::from_addr(jobs_spec.addr::<QueueActor<u32>>().unwrap());
+        let sup = Supervisor::new(Strategy::OneForOne)
+            .child(lock_spec)
+            .child(slots_spec)
+            .child(jobs_spec)
+            .spawn()
+            .await
+            .unwrap();
+
+        // Lock: three acquires (one of them waits at least `HELD`), one try.
+        const HELD: Duration = Duration::from_millis(20);
+        let first = lock.acquire().await.unwrap();
+        let waiter = retinue::rt::spawn({
+            let lock = lock.clone();
+            async move { drop(lock.acquire().await.unwrap()) }
+        });
+        wait::wait_until("the second acquire waits", || {
+            let lock = lock.clone();
+            async move { lock.queue_len().await == Ok(1) }
+        })
+        .await;
+        retinue::rt::sleep(HELD).await;
+        drop(first);
+        waiter.await.unwrap();
+        drop(lock.try_acquire().await.unwrap());
+        let held = lock.acquire().await.unwrap();
+
+        // Semaphore of 2: grants of 1 (waited for), 1 (tried), 2 (waits
+        // for both), forgotten, explicitly released, then 1 held.
+        let p1 = slots.acquire(1).await.unwrap();
+        let p2 = slots.try_acquire(1).await.unwrap();
+        let both = retinue::rt::spawn({
+            let slots = slots.clone();
+            async move { slots.acquire(2).await.unwrap().forget() }
+        });
+        wait::wait_until("the acquire of 2 waits", || {
+            let slots = slots.clone();
+            async move { slots.status().await.map(|s| s.waiters) == Ok(1) }
+        })
+        .await;
+        drop((p1, p2));
+        both.await.unwrap();
+        slots.release(2).await.unwrap();
+        let one = slots.acquire(1).await.unwrap();
+
+        // Queue: 5 puts, 3 gets (one of them a try), 2 left.
+        for n in 0..5 {
+            jobs.put(n).await.unwrap();
+        }
+        assert_eq!(jobs.get().await, Ok(0));
+        assert_eq!(jobs.get().await, Ok(1));
+        assert_eq!(jobs.try_get().await, Ok(2));
+
+        let expected = [
+            (at("retinue_lock_wait_seconds_count", "db_lock"), 3.0),
+            (at("retinue_lock_holders", "db_lock"), 1.0),
+            (at("retinue_semaphore_wait_seconds_count", "slots"), 3.0),
+            (at("retinue_semaphore_holders", "slots"), 1.0),
+            (at("retinue_queue_puts_total", "jobs"), 5.0),
+            (at("retinue_queue_gets_total", "jobs"), 3.0),
+            (at("retinue_queue_length", "jobs"), 2.0),
+        ];
+        let last = scraped(addr, &expected).await;
+        let waited = last[&at("retinue_lock_wait_seconds_sum", "db_lock")];
+        assert!(waited >= HELD.as_secs_f64(), "lock waits sum to {waited}s");
+
+        // Released and emptied, the gauges go back to zero.
+        drop((held, one));
+        assert_eq!(jobs.get_many(10).await, Ok(vec![3, 4]));
+        let expected = [
+            (at("retinue_lock_holders", "db_lock"), 0.0),
+            (at("retinue_semaphore_holders", "slots"), 0.0),
+            (at("retinue_queue_length", "jobs"), 0.0),
+            (at("retinue_queue_gets_total", "jobs"), 5.0),
+        ];
+        scraped(addr, &expected).await;
         sup.shutdown().await;
     });
     drop(endpoint);

@@ -22,9 +22,14 @@ pub fn scaled(full: u64) -> u64 {
     if quick() { (full / 1000).max(10) } else { full }
 }
 
-/// How many rounds each measurement is repeated.
+/// How many rounds each measurement is repeated: `BENCH_ROUNDS` if set
+/// (for a busy machine), else 3 in quick mode and 11 otherwise.
 pub fn rounds() -> usize {
-    if quick() { 3 } else { 11 }
+    let set = std::env::var("BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok());
+    set.filter(|&r| r > 0)
+        .unwrap_or(if quick() { 3 } else { 11 })
 }
 
 /// The median of some samples (sorted in place).

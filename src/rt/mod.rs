@@ -90,6 +90,14 @@ static LIVE_TASKS: AtomicUsize = AtomicUsize::new(0);
 
 /// How many tasks spawned through [`spawn`] are still alive (not yet
 /// finished, aborted and dropped).
+///
+/// ```
+/// # retinue::rt::block_on(async {
+/// let task = retinue::rt::spawn(std::future::pending::<()>());
+/// assert!(retinue::rt::live_tasks() >= 1);
+/// task.abort();
+/// # });
+/// ```
 pub fn live_tasks() -> usize {
     LIVE_TASKS.load(Ordering::SeqCst)
 }
@@ -114,6 +122,12 @@ pub enum Backend {
 
 impl Backend {
     /// The backend's cargo feature name.
+    ///
+    /// ```
+    /// use retinue::rt::Backend;
+    /// assert_eq!(Backend::Tokio.name(), "tokio");
+    /// assert_eq!(Backend::AsyncStd.to_string(), "async-std");
+    /// ```
     pub fn name(self) -> &'static str {
         match self {
             Backend::AsyncStd => "async-std",
@@ -130,6 +144,13 @@ impl fmt::Display for Backend {
 }
 
 /// Which backend this build of retinue runs on.
+///
+/// ```
+/// use retinue::rt::{Backend, backend};
+/// if cfg!(feature = "async-std") {
+///     assert_eq!(backend(), Backend::AsyncStd);
+/// }
+/// ```
 pub fn backend() -> Backend {
     imp::BACKEND
 }
@@ -137,11 +158,30 @@ pub fn backend() -> Backend {
 /// Whether tokio 1 futures work inside actors without set-up. True on
 /// every backend except `async-std-bare` (async-std without its tokio
 /// compatibility, a build for measuring what that compatibility costs).
+///
+/// ```
+/// if retinue::rt::tokio_interop() {
+///     // tokio::net, tokio::time or a reqwest client work in handlers here.
+/// }
+/// ```
 pub fn tokio_interop() -> bool {
     imp::TOKIO_INTEROP
 }
 
 /// Why a task produced no value.
+///
+/// ```
+/// use retinue::rt::{self, JoinError};
+/// # rt::block_on(async {
+/// let task = rt::spawn(async {
+///     if true {
+///         panic!("boom");
+///     }
+///     1
+/// });
+/// assert_eq!(task.await, Err(JoinError::Panicked("boom".into())));
+/// # });
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JoinError {
     /// The task was aborted before it finished.
@@ -162,6 +202,11 @@ impl fmt::Display for JoinError {
 impl std::error::Error for JoinError {}
 
 /// Turns a panic payload into the message it carried.
+///
+/// ```
+/// let payload = std::panic::catch_unwind(|| panic!("at {}", 42)).unwrap_err();
+/// assert_eq!(retinue::rt::panic_message(&*payload), "at 42");
+/// ```
 pub fn panic_message(payload: &(dyn Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
         (*s).to_string()
@@ -293,12 +338,31 @@ fn poll_catching<F: Future>(
 
 /// A handle to a spawned task. Awaiting it gives the task's output;
 /// dropping it lets the task run on (detached).
+///
+/// ```
+/// # retinue::rt::block_on(async {
+/// let task = retinue::rt::spawn(async { 6 * 7 });
+/// assert_eq!(task.await, Ok(42));
+/// # });
+/// ```
 pub struct JoinHandle<T> {
     inner: imp::Task<Result<T, JoinError>>,
     flag: Arc<AbortFlag>,
 }
 
 /// Aborts a task from anywhere, without awaiting. Cheap to clone.
+///
+/// ```
+/// use retinue::rt::{self, JoinError};
+/// # rt::block_on(async {
+/// let task = rt::spawn(std::future::pending::<()>());
+/// let abort = task.abort_handle();
+/// abort.abort();
+/// assert!(abort.is_aborted());
+/// assert_eq!(task.await, Err(JoinError::Aborted));
+/// assert!(abort.is_finished());
+/// # });
+/// ```
 #[derive(Clone)]
 pub struct AbortHandle {
     flag: Arc<AbortFlag>,
@@ -354,6 +418,13 @@ impl<T> fmt::Debug for JoinHandle<T> {
 }
 
 /// Spawns a task on the executor.
+///
+/// ```
+/// # retinue::rt::block_on(async {
+/// let task = retinue::rt::spawn(async { "done" });
+/// assert_eq!(task.await, Ok("done"));
+/// # });
+/// ```
 pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
 where
     F: Future + Send + 'static,
@@ -420,16 +491,33 @@ where
 /// On tokio, called outside any runtime it uses retinue's global
 /// multi-thread runtime; called inside one it runs on that runtime (via
 /// `block_in_place` on a multi-thread runtime).
+///
+/// ```
+/// assert_eq!(retinue::rt::block_on(async { 1 + 1 }), 2);
+/// ```
 pub fn block_on<F: Future>(future: F) -> F::Output {
     imp::block_on(future)
 }
 
 /// Waits for `duration`.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// # retinue::rt::block_on(async {
+/// let start = Instant::now();
+/// retinue::rt::sleep(Duration::from_millis(2)).await;
+/// assert!(start.elapsed() >= Duration::from_millis(2));
+/// # });
+/// ```
 pub async fn sleep(duration: Duration) {
     imp::sleep(duration).await
 }
 
 /// The error of [`timeout`]: the deadline passed first.
+///
+/// ```
+/// assert_eq!(retinue::rt::Elapsed.to_string(), "deadline elapsed");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Elapsed;
 
@@ -443,6 +531,16 @@ impl std::error::Error for Elapsed {}
 
 /// Runs `future` for at most `duration`; the future is dropped (cancelled)
 /// when the deadline passes first.
+///
+/// ```
+/// use std::time::Duration;
+/// use retinue::rt::{self, Elapsed};
+/// # rt::block_on(async {
+/// assert_eq!(rt::timeout(Duration::from_secs(5), async { 1 }).await, Ok(1));
+/// let never = std::future::pending::<()>();
+/// assert_eq!(rt::timeout(Duration::from_millis(1), never).await, Err(Elapsed));
+/// # });
+/// ```
 pub async fn timeout<F: Future>(duration: Duration, future: F) -> Result<F::Output, Elapsed> {
     async { Ok(future.await) }
         .or(async {
@@ -453,6 +551,12 @@ pub async fn timeout<F: Future>(duration: Duration, future: F) -> Result<F::Outp
 }
 
 /// Lets other tasks run before continuing.
+///
+/// ```
+/// # retinue::rt::block_on(async {
+/// retinue::rt::yield_now().await;
+/// # });
+/// ```
 pub async fn yield_now() {
     futures_lite::future::yield_now().await
 }

@@ -82,18 +82,21 @@ mod dynamic;
 mod error;
 mod flags;
 mod ignore;
+mod info;
 mod intensity;
+mod restart;
 mod spec;
 #[allow(clippy::module_inception)]
 mod supervisor;
 mod system;
 mod tree;
 
-pub use admin::{ChildCounts, ChildInfo, SupervisorRef};
+pub use admin::SupervisorRef;
 pub use dynamic::{DynamicSupervisor, Template};
 pub use error::SupervisorError;
 pub use flags::{AutoShutdown, Flags, Strategy};
 pub use ignore::Ignore;
+pub use info::{ChildCounts, ChildInfo};
 pub use spec::{ChildKind, ChildSpec, Restart, Shutdown};
 pub use supervisor::{ChildState, Supervisor};
 pub use system::{NameTaken, System};

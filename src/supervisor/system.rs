@@ -11,9 +11,10 @@ use std::sync::{Arc, Mutex};
 
 use crate::{Actor, Addr, ExitReason, WeakAddr};
 
-use super::admin::{ChildInfo, SupervisorRef};
+use super::admin::SupervisorRef;
 use super::error::SupervisorError;
 use super::flags::{Flags, Strategy};
+use super::info::ChildInfo;
 use super::spec::ChildSpec;
 use super::supervisor::Supervisor;
 use super::tree::TreeNode;

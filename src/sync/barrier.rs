@@ -38,6 +38,15 @@ pub struct BarrierOptions {
 }
 
 /// Why a barrier wait failed.
+///
+/// ```
+/// use retinue::sync::{Barrier, BarrierError};
+/// # retinue::rt::block_on(async {
+/// assert_eq!(Barrier::new(0).unwrap_err(), BarrierError::ZeroParties);
+/// let barrier = Barrier::new(2).unwrap();
+/// assert_eq!(barrier.try_wait().await.unwrap_err(), BarrierError::WouldBlock);
+/// # });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BarrierError {
     /// A barrier of zero parties was requested.
@@ -76,6 +85,15 @@ impl From<AskError> for BarrierError {
 }
 
 /// What one party learns when the barrier trips.
+///
+/// ```
+/// # retinue::rt::block_on(async {
+/// let barrier = retinue::sync::Barrier::new(1).unwrap();
+/// let pass = barrier.wait().await.unwrap(); // one party: trips at once
+/// assert_eq!((pass.index, pass.leader, pass.generation), (0, true, 0));
+/// assert_eq!(barrier.wait().await.unwrap().generation, 1);
+/// # });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BarrierWaitResult {
     /// Arrival order in this generation, `0..parties`, distinct per party.
@@ -98,30 +116,79 @@ impl Message for Wait {
 }
 
 /// Arrive only if this arrival trips the barrier.
+///
+/// ```
+/// use retinue::sync::barrier::TryWait;
+/// use retinue::sync::{BarrierActor, BarrierOptions};
+/// # retinue::rt::block_on(async {
+/// let barrier = retinue::spawn(BarrierActor::new(BarrierOptions { parties: 1 }).unwrap());
+/// let pass = barrier.ask(TryWait).await.unwrap().unwrap(); // one party: trips
+/// assert!(pass.leader);
+/// # });
+/// ```
 pub struct TryWait;
 impl Message for TryWait {
     type Reply = Pass;
 }
 
 /// Fail current waiters with `Reset`, clear the broken flag, new generation.
+///
+/// ```
+/// use retinue::sync::barrier::{Abort, Reset, Status};
+/// use retinue::sync::{BarrierActor, BarrierOptions};
+/// # retinue::rt::block_on(async {
+/// let barrier = retinue::spawn(BarrierActor::new(BarrierOptions { parties: 1 }).unwrap());
+/// barrier.ask(Abort).await.unwrap();
+/// barrier.ask(Reset).await.unwrap();
+/// assert!(!barrier.ask(Status).await.unwrap().broken);
+/// # });
+/// ```
 pub struct Reset;
 impl Message for Reset {
     type Reply = ();
 }
 
 /// Fail current waiters with `Broken`; later waits fail until reset.
+///
+/// ```
+/// use retinue::sync::BarrierError;
+/// use retinue::sync::barrier::{Abort, TryWait};
+/// use retinue::sync::{BarrierActor, BarrierOptions};
+/// # retinue::rt::block_on(async {
+/// let barrier = retinue::spawn(BarrierActor::new(BarrierOptions { parties: 1 }).unwrap());
+/// barrier.ask(Abort).await.unwrap();
+/// assert_eq!(barrier.ask(TryWait).await.unwrap().unwrap_err(), BarrierError::Broken);
+/// # });
+/// ```
 pub struct Abort;
 impl Message for Abort {
     type Reply = ();
 }
 
 /// Prune waiters that gave up.
+///
+/// ```
+/// use retinue::sync::barrier::Sweep;
+/// use retinue::sync::{BarrierActor, BarrierOptions};
+/// # retinue::rt::block_on(async {
+/// let barrier = retinue::spawn(BarrierActor::new(BarrierOptions { parties: 1 }).unwrap());
+/// barrier.ask(Sweep).await.unwrap(); // nobody gave up: a no-op
+/// # });
+/// ```
 pub struct Sweep;
 impl Message for Sweep {
     type Reply = ();
 }
 
 /// A snapshot of a barrier's state.
+///
+/// ```
+/// # retinue::rt::block_on(async {
+/// let barrier = retinue::sync::Barrier::new(3).unwrap();
+/// let s = barrier.status().await.unwrap();
+/// assert_eq!((s.parties, s.waiting, s.generation, s.broken), (3, 0, 0, false));
+/// # });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BarrierStatus {
     /// Parties needed to trip.
@@ -138,6 +205,15 @@ pub struct BarrierStatus {
 }
 
 /// Ask for a [`BarrierStatus`].
+///
+/// ```
+/// use retinue::sync::barrier::Status;
+/// use retinue::sync::{BarrierActor, BarrierOptions};
+/// # retinue::rt::block_on(async {
+/// let barrier = retinue::spawn(BarrierActor::new(BarrierOptions { parties: 1 }).unwrap());
+/// assert_eq!(barrier.ask(Status).await.unwrap().parties, 1);
+/// # });
+/// ```
 pub struct Status;
 impl Message for Status {
     type Reply = BarrierStatus;
@@ -168,6 +244,15 @@ pub struct BarrierActor {
 
 impl BarrierActor {
     /// A barrier for `opts.parties` parties (≥ 1).
+    ///
+    /// ```
+    /// use retinue::sync::{BarrierActor, BarrierError, BarrierOptions};
+    /// assert!(BarrierActor::new(BarrierOptions { parties: 2 }).is_ok());
+    /// assert!(matches!(
+    ///     BarrierActor::new(BarrierOptions { parties: 0 }),
+    ///     Err(BarrierError::ZeroParties)
+    /// ));
+    /// ```
     pub fn new(opts: BarrierOptions) -> Result<Self, BarrierError> {
         if opts.parties == 0 {
             return Err(BarrierError::ZeroParties);
@@ -307,33 +392,90 @@ pub struct Barrier {
 
 impl Barrier {
     /// Spawns a barrier for `parties` parties (≥ 1).
+    ///
+    /// ```
+    /// use retinue::sync::{Barrier, BarrierError};
+    /// assert!(matches!(Barrier::new(0), Err(BarrierError::ZeroParties)));
+    /// # retinue::rt::block_on(async {
+    /// let barrier = Barrier::new(2).unwrap();
+    /// assert_eq!(barrier.status().await.unwrap().parties, 2);
+    /// # });
+    /// ```
     pub fn new(parties: usize) -> Result<Self, BarrierError> {
         let actor = BarrierActor::new(BarrierOptions { parties })?;
         Ok(Self::from_addr(crate::spawn(actor)))
     }
 
     /// Wraps the address of an existing (e.g. supervised) barrier actor.
+    ///
+    /// ```
+    /// use retinue::sync::{Barrier, BarrierActor, BarrierOptions};
+    /// # retinue::rt::block_on(async {
+    /// let actor = BarrierActor::new(BarrierOptions { parties: 1 }).unwrap();
+    /// let barrier = Barrier::from_addr(retinue::spawn(actor));
+    /// assert!(barrier.wait().await.unwrap().leader);
+    /// # });
+    /// ```
     pub fn from_addr(addr: Addr<BarrierActor>) -> Self {
         Barrier { addr }
     }
 
     /// The actor's address.
+    ///
+    /// ```
+    /// # retinue::rt::block_on(async {
+    /// let barrier = retinue::sync::Barrier::new(2).unwrap();
+    /// assert!(barrier.addr().is_alive());
+    /// # });
+    /// ```
     pub fn addr(&self) -> &Addr<BarrierActor> {
         &self.addr
     }
 
     /// Arrives and waits until `parties` parties have arrived.
+    ///
+    /// ```
+    /// # retinue::rt::block_on(async {
+    /// let barrier = retinue::sync::Barrier::new(2).unwrap();
+    /// let other = retinue::rt::spawn({
+    ///     let barrier = barrier.clone();
+    ///     async move { barrier.wait().await }
+    /// });
+    /// let me = barrier.wait().await.unwrap();
+    /// let them = other.await.unwrap().unwrap();
+    /// assert_eq!(me.index + them.index, 1); // 0 and 1
+    /// # });
+    /// ```
     pub async fn wait(&self) -> Pass {
         ask_swept(&self.addr, |port| Wait { port }, Sweep).await?
     }
 
     /// Arrives only if that trips the barrier, else [`BarrierError::WouldBlock`]
     /// (and this arrival does not count).
+    ///
+    /// ```
+    /// use retinue::sync::{Barrier, BarrierError};
+    /// # retinue::rt::block_on(async {
+    /// let barrier = Barrier::new(2).unwrap();
+    /// assert_eq!(barrier.try_wait().await.unwrap_err(), BarrierError::WouldBlock);
+    /// assert_eq!(barrier.status().await.unwrap().waiting, 0); // did not count
+    /// # });
+    /// ```
     pub async fn try_wait(&self) -> Pass {
         self.addr.ask(TryWait).await?
     }
 
     /// [`wait`](Self::wait) with a deadline; on timeout the arrival is withdrawn.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use retinue::sync::{Barrier, BarrierError};
+    /// # retinue::rt::block_on(async {
+    /// let barrier = Barrier::new(2).unwrap();
+    /// let late = barrier.wait_timeout(Duration::from_millis(1)).await;
+    /// assert_eq!(late.unwrap_err(), BarrierError::Timeout);
+    /// # });
+    /// ```
     pub async fn wait_timeout(&self, timeout: Duration) -> Pass {
         crate::rt::timeout(timeout, self.wait())
             .await
@@ -342,17 +484,44 @@ impl Barrier {
 
     /// Fails the current waiters with [`BarrierError::Reset`] and repairs
     /// an aborted barrier.
+    ///
+    /// ```
+    /// use retinue::sync::{Barrier, BarrierError};
+    /// # retinue::rt::block_on(async {
+    /// let barrier = Barrier::new(1).unwrap();
+    /// barrier.abort().await.unwrap();
+    /// assert_eq!(barrier.wait().await.unwrap_err(), BarrierError::Broken);
+    /// barrier.reset().await.unwrap(); // repaired
+    /// assert!(barrier.wait().await.is_ok());
+    /// # });
+    /// ```
     pub async fn reset(&self) -> Result<(), BarrierError> {
         Ok(self.addr.ask(Reset).await?)
     }
 
     /// Fails the current waiters with [`BarrierError::Broken`]; the barrier
     /// stays broken until [`reset`](Self::reset).
+    ///
+    /// ```
+    /// # retinue::rt::block_on(async {
+    /// let barrier = retinue::sync::Barrier::new(2).unwrap();
+    /// barrier.abort().await.unwrap();
+    /// assert!(barrier.status().await.unwrap().broken);
+    /// # });
+    /// ```
     pub async fn abort(&self) -> Result<(), BarrierError> {
         Ok(self.addr.ask(Abort).await?)
     }
 
     /// A snapshot of the state.
+    ///
+    /// ```
+    /// # retinue::rt::block_on(async {
+    /// let barrier = retinue::sync::Barrier::new(1).unwrap();
+    /// barrier.wait().await.unwrap();
+    /// assert_eq!(barrier.status().await.unwrap().generation, 1);
+    /// # });
+    /// ```
     pub async fn status(&self) -> Result<BarrierStatus, BarrierError> {
         Ok(self.addr.ask(Status).await?)
     }

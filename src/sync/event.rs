@@ -49,6 +49,14 @@ pub struct EventActor {
 
 impl EventActor {
     /// An event with these options.
+    ///
+    /// ```
+    /// use retinue::sync::{Event, EventActor, EventOptions};
+    /// # retinue::rt::block_on(async {
+    /// let event = Event::from_addr(retinue::spawn(EventActor::new(EventOptions::default())));
+    /// assert_eq!(event.is_set().await, Ok(false));
+    /// # });
+    /// ```
     pub fn new(options: EventOptions) -> Self {
         EventActor {
             set: options.set,
@@ -60,30 +68,79 @@ impl EventActor {
 impl Actor for EventActor {}
 
 /// Set the flag and wake every waiter.
+///
+/// ```
+/// use retinue::sync::event::{IsSet, Set};
+/// use retinue::sync::{EventActor, EventOptions};
+/// # retinue::rt::block_on(async {
+/// let event = retinue::spawn(EventActor::new(EventOptions::default()));
+/// event.ask(Set).await.unwrap();
+/// assert!(event.ask(IsSet).await.unwrap());
+/// # });
+/// ```
 pub struct Set;
 impl Message for Set {
     type Reply = ();
 }
 
 /// Clear the flag.
+///
+/// ```
+/// use retinue::sync::event::{Clear, IsSet, Set};
+/// use retinue::sync::{EventActor, EventOptions};
+/// # retinue::rt::block_on(async {
+/// let event = retinue::spawn(EventActor::new(EventOptions::default()));
+/// event.ask(Set).await.unwrap();
+/// event.ask(Clear).await.unwrap();
+/// assert!(!event.ask(IsSet).await.unwrap());
+/// # });
+/// ```
 pub struct Clear;
 impl Message for Clear {
     type Reply = ();
 }
 
 /// Whether the flag is set.
+///
+/// ```
+/// use retinue::sync::event::IsSet;
+/// use retinue::sync::{EventActor, EventOptions};
+/// # retinue::rt::block_on(async {
+/// let event = retinue::spawn(EventActor::new(EventOptions::default()));
+/// assert!(!event.ask(IsSet).await.unwrap());
+/// # });
+/// ```
 pub struct IsSet;
 impl Message for IsSet {
     type Reply = bool;
 }
 
 /// How many live waiters are parked.
+///
+/// ```
+/// use retinue::sync::event::Waiting;
+/// use retinue::sync::{EventActor, EventOptions};
+/// # retinue::rt::block_on(async {
+/// let event = retinue::spawn(EventActor::new(EventOptions::default()));
+/// assert_eq!(event.ask(Waiting).await.unwrap(), 0);
+/// # });
+/// ```
 pub struct Waiting;
 impl Message for Waiting {
     type Reply = usize;
 }
 
 /// A snapshot of an event's state (read-only).
+///
+/// ```
+/// use retinue::sync::event::Status;
+/// use retinue::sync::{EventActor, EventOptions};
+/// # retinue::rt::block_on(async {
+/// let event = retinue::spawn(EventActor::new(EventOptions::default()));
+/// let s = event.ask(Status).await.unwrap();
+/// assert_eq!((s.set, s.waiting, s.entries), (false, 0, 0));
+/// # });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EventStatus {
     /// Whether the flag is set.
@@ -96,18 +153,46 @@ pub struct EventStatus {
 }
 
 /// Ask for an [`EventStatus`].
+///
+/// ```
+/// use retinue::sync::event::Status;
+/// use retinue::sync::{EventActor, EventOptions};
+/// # retinue::rt::block_on(async {
+/// let event = retinue::spawn(EventActor::new(EventOptions::default()));
+/// assert!(!event.ask(Status).await.unwrap().set);
+/// # });
+/// ```
 pub struct Status;
 impl Message for Status {
     type Reply = EventStatus;
 }
 
 /// Remove waiters that gave up (sent by a dropped `wait`).
+///
+/// ```
+/// use retinue::sync::event::Sweep;
+/// use retinue::sync::{EventActor, EventOptions};
+/// # retinue::rt::block_on(async {
+/// let event = retinue::spawn(EventActor::new(EventOptions::default()));
+/// event.ask(Sweep).await.unwrap(); // nobody gave up: a no-op
+/// # });
+/// ```
 pub struct Sweep;
 impl Message for Sweep {
     type Reply = ();
 }
 
 /// Park until set (answered at once if set; sent with `ask_with`).
+///
+/// ```
+/// use retinue::sync::event::{Set, Wait};
+/// use retinue::sync::{EventActor, EventOptions};
+/// # retinue::rt::block_on(async {
+/// let event = retinue::spawn(EventActor::new(EventOptions::default()));
+/// event.ask(Set).await.unwrap();
+/// event.ask_with(Wait).await.unwrap(); // set: answered at once
+/// # });
+/// ```
 pub struct Wait(pub ReplyTo<()>);
 impl Message for Wait {
     type Reply = ();
@@ -190,42 +275,121 @@ pub struct Event {
 
 impl Event {
     /// Spawns a clear event.
+    ///
+    /// ```
+    /// # retinue::rt::block_on(async {
+    /// let event = retinue::sync::Event::new();
+    /// assert_eq!(event.is_set().await, Ok(false));
+    /// # });
+    /// ```
     pub fn new() -> Self {
         Self::with_options(EventOptions::default())
     }
 
     /// Spawns an event with these options.
+    ///
+    /// ```
+    /// use retinue::sync::{Event, EventOptions};
+    /// # retinue::rt::block_on(async {
+    /// let event = Event::with_options(EventOptions::default());
+    /// assert_eq!(event.is_set().await, Ok(false));
+    /// # });
+    /// ```
     pub fn with_options(options: EventOptions) -> Self {
         Self::from_addr(crate::spawn(EventActor::new(options)))
     }
 
-    /// A handle to an existing event actor.
+    /// A handle to an existing event actor (spawned by you, a supervisor
+    /// or a config file).
+    ///
+    /// ```
+    /// use retinue::sync::{Event, EventActor, EventOptions};
+    /// # retinue::rt::block_on(async {
+    /// let event = Event::from_addr(retinue::spawn(EventActor::new(EventOptions::default())));
+    /// event.set().await.unwrap();
+    /// assert_eq!(event.is_set().await, Ok(true));
+    /// # });
+    /// ```
     pub fn from_addr(addr: Addr<EventActor>) -> Self {
         Event { addr }
     }
 
     /// The actor's address.
+    ///
+    /// ```
+    /// # retinue::rt::block_on(async {
+    /// let event = retinue::sync::Event::new();
+    /// assert!(event.addr().is_alive());
+    /// # });
+    /// ```
     pub fn addr(&self) -> &Addr<EventActor> {
         &self.addr
     }
 
     /// Sets the flag; every task waiting at this moment is released, even
     /// if someone clears the event right after.
+    ///
+    /// ```
+    /// use retinue::sync::Event;
+    /// # retinue::rt::block_on(async {
+    /// let event = Event::new();
+    /// let waiter = retinue::rt::spawn({
+    ///     let event = event.clone();
+    ///     async move { event.wait().await }
+    /// });
+    /// event.set().await.unwrap();
+    /// assert_eq!(waiter.await.unwrap(), Ok(()));
+    /// # });
+    /// ```
     pub async fn set(&self) -> Result<(), EventError> {
         Ok(self.addr.ask(Set).await?)
     }
 
     /// Clears the flag; later waits park until the next `set`.
+    ///
+    /// ```
+    /// # retinue::rt::block_on(async {
+    /// let event = retinue::sync::Event::new();
+    /// event.set().await.unwrap();
+    /// event.clear().await.unwrap();
+    /// assert_eq!(event.is_set().await, Ok(false));
+    /// # });
+    /// ```
     pub async fn clear(&self) -> Result<(), EventError> {
         Ok(self.addr.ask(Clear).await?)
     }
 
     /// Whether the flag is set.
+    ///
+    /// ```
+    /// # retinue::rt::block_on(async {
+    /// let event = retinue::sync::Event::new();
+    /// assert_eq!(event.is_set().await, Ok(false));
+    /// event.set().await.unwrap();
+    /// assert_eq!(event.is_set().await, Ok(true));
+    /// # });
+    /// ```
     pub async fn is_set(&self) -> Result<bool, EventError> {
         Ok(self.addr.ask(IsSet).await?)
     }
 
     /// How many tasks are waiting (introspection).
+    ///
+    /// ```
+    /// # retinue::rt::block_on(async {
+    /// let event = retinue::sync::Event::new();
+    /// let waiter = retinue::rt::spawn({
+    ///     let event = event.clone();
+    ///     async move { event.wait().await }
+    /// });
+    /// while event.waiting().await != Ok(1) {
+    ///     retinue::rt::yield_now().await;
+    /// }
+    /// event.set().await.unwrap();
+    /// waiter.await.unwrap().unwrap();
+    /// assert_eq!(event.waiting().await, Ok(0));
+    /// # });
+    /// ```
     pub async fn waiting(&self) -> Result<usize, EventError> {
         Ok(self.addr.ask(Waiting).await?)
     }
@@ -250,11 +414,29 @@ impl Event {
 
     /// Waits until the event is set (at once if it is). Dropping the
     /// future removes the waiter at once.
+    ///
+    /// ```
+    /// # retinue::rt::block_on(async {
+    /// let event = retinue::sync::Event::new();
+    /// event.set().await.unwrap();
+    /// event.wait().await.unwrap(); // already set: at once
+    /// # });
+    /// ```
     pub async fn wait(&self) -> Result<(), EventError> {
         Ok(ask_swept(&self.addr, Wait, Sweep).await?)
     }
 
     /// [`wait`](Self::wait) with a deadline ([`EventError::Timeout`]).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use retinue::sync::{Event, EventError};
+    /// # retinue::rt::block_on(async {
+    /// let event = Event::new();
+    /// let late = event.wait_timeout(Duration::from_millis(1)).await;
+    /// assert_eq!(late, Err(EventError::Timeout));
+    /// # });
+    /// ```
     pub async fn wait_timeout(&self, timeout: Duration) -> Result<(), EventError> {
         rt::timeout(timeout, self.wait())
             .await
@@ -262,6 +444,16 @@ impl Event {
     }
 
     /// `Ok` if the event is set, else [`EventError::NotSet`]; never waits.
+    ///
+    /// ```
+    /// use retinue::sync::{Event, EventError};
+    /// # retinue::rt::block_on(async {
+    /// let event = Event::new();
+    /// assert_eq!(event.try_wait().await, Err(EventError::NotSet));
+    /// event.set().await.unwrap();
+    /// assert_eq!(event.try_wait().await, Ok(()));
+    /// # });
+    /// ```
     pub async fn try_wait(&self) -> Result<(), EventError> {
         if self.is_set().await? {
             Ok(())

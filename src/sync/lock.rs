@@ -31,7 +31,8 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::error::LockError;
-use crate::{Actor, ActorId, Addr, Context, Handler, Message, ReplyTo, TaskHandle};
+use crate::metrics::{Stopwatch, WaitMeters};
+use crate::{Actor, ActorId, Addr, BoxError, Context, Handler, Message, ReplyTo, TaskHandle};
 
 mod handle;
 
@@ -109,7 +110,10 @@ pub struct LockStatus {
 pub struct LockActor {
     options: LockOptions,
     holder: Option<Holder>,
-    waiters: VecDeque<ReplyTo<LockGuard>>,
+    /// Each waiter with the time its request arrived.
+    waiters: VecDeque<(ReplyTo<LockGuard>, Stopwatch)>,
+    /// `retinue_lock_*` handles, made when an instance starts.
+    meters: WaitMeters,
 }
 
 struct Holder {
@@ -119,18 +123,27 @@ struct Holder {
 
 impl LockActor {
     /// A free lock with these options.
+    ///
+    /// ```
+    /// use retinue::sync::{Lock, LockActor, LockOptions};
+    /// # retinue::rt::block_on(async {
+    /// let lock = Lock::from_addr(retinue::spawn(LockActor::new(LockOptions::default())));
+    /// assert!(!lock.is_locked().await.unwrap());
+    /// # });
+    /// ```
     pub fn new(options: LockOptions) -> Self {
         LockActor {
             options,
             holder: None,
             waiters: VecDeque::new(),
+            meters: WaitMeters::default(),
         }
     }
 
     /// Hands the lock to the next live waiter while it is free.
     fn pump(&mut self, ctx: &mut Context<Self>) {
         while self.holder.is_none() {
-            let Some(port) = self.waiters.pop_front() else {
+            let Some((port, since)) = self.waiters.pop_front() else {
                 return;
             };
             if port.is_closed() {
@@ -138,7 +151,10 @@ impl LockActor {
             }
             let token = next_token();
             match port.send(LockGuard::new(token, ctx.addr())) {
-                Ok(()) => self.hold(token, ctx),
+                Ok(()) => {
+                    self.meters.wait.record_since(since);
+                    self.hold(token, ctx);
+                }
                 Err(guard) => guard.disarm(),
             }
         }
@@ -150,18 +166,25 @@ impl LockActor {
             .lease
             .map(|lease| ctx.send_after(Expire(token), lease));
         self.holder = Some(Holder { token, lease });
+        self.meters.holders.set(1.0);
+    }
+
+    /// No grant is current any more.
+    fn free(&mut self) {
+        if let Some(Holder {
+            lease: Some(lease), ..
+        }) = self.holder.take()
+        {
+            lease.cancel();
+        }
+        self.meters.holders.set(0.0);
     }
 
     /// Releases `token` if it is current.
     fn release(&mut self, token: u64, ctx: &mut Context<Self>) -> Result<(), LockError> {
         match &self.holder {
             Some(h) if h.token == token => {
-                if let Some(Holder {
-                    lease: Some(lease), ..
-                }) = self.holder.take()
-                {
-                    lease.cancel();
-                }
+                self.free();
                 self.pump(ctx);
                 Ok(())
             }
@@ -174,15 +197,50 @@ impl LockActor {
     }
 }
 
-impl Actor for LockActor {}
+impl Actor for LockActor {
+    async fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), BoxError> {
+        self.meters = WaitMeters::new(
+            "retinue_lock_wait_seconds",
+            "retinue_lock_holders",
+            ctx.path(),
+        );
+        Ok(())
+    }
+
+    async fn stopped(&mut self, _: &mut Context<Self>, _: &crate::ExitReason) {
+        self.meters.holders.set(0.0);
+    }
+}
 
 /// Request: park until granted (sent with `ask_with`).
+///
+/// ```
+/// use retinue::sync::lock::Acquire;
+/// use retinue::sync::{LockActor, LockOptions};
+/// # retinue::rt::block_on(async {
+/// let lock = retinue::spawn(LockActor::new(LockOptions::default()));
+/// let guard = lock.ask_with(Acquire).await.unwrap();
+/// assert!(guard.token() > 0);
+/// # });
+/// ```
 pub struct Acquire(pub ReplyTo<LockGuard>);
 impl Message for Acquire {
     type Reply = ();
 }
 
 /// Request: grant now or answer [`LockError::WouldBlock`].
+///
+/// ```
+/// use retinue::sync::LockError;
+/// use retinue::sync::lock::TryAcquire;
+/// use retinue::sync::{LockActor, LockOptions};
+/// # retinue::rt::block_on(async {
+/// let lock = retinue::spawn(LockActor::new(LockOptions::default()));
+/// let guard = lock.ask(TryAcquire).await.unwrap().unwrap();
+/// assert_eq!(lock.ask(TryAcquire).await.unwrap().unwrap_err(), LockError::WouldBlock);
+/// # drop(guard);
+/// # });
+/// ```
 pub struct TryAcquire;
 impl Message for TryAcquire {
     type Reply = Result<LockGuard, LockError>;
@@ -190,36 +248,100 @@ impl Message for TryAcquire {
 
 /// Release a token (what a guard's `Drop` sends on the control lane).
 /// A stale token is ignored.
+///
+/// ```
+/// use retinue::sync::lock::{Release, TryAcquire};
+/// use retinue::sync::{LockActor, LockOptions};
+/// # retinue::rt::block_on(async {
+/// let lock = retinue::spawn(LockActor::new(LockOptions::default()));
+/// let guard = lock.ask(TryAcquire).await.unwrap().unwrap();
+/// lock.ask(Release(guard.token())).await.unwrap(); // what dropping it sends
+/// assert!(lock.ask(TryAcquire).await.unwrap().is_ok());
+/// # });
+/// ```
 pub struct Release(pub u64);
 impl Message for Release {
     type Reply = ();
 }
 
 /// Release a token and say whether it was current.
+///
+/// ```
+/// use retinue::sync::LockError;
+/// use retinue::sync::lock::{ReleaseChecked, TryAcquire};
+/// use retinue::sync::{LockActor, LockOptions};
+/// # retinue::rt::block_on(async {
+/// let lock = retinue::spawn(LockActor::new(LockOptions::default()));
+/// let guard = lock.ask(TryAcquire).await.unwrap().unwrap();
+/// let token = guard.token();
+/// drop(guard);
+/// assert_eq!(lock.ask(ReleaseChecked(token)).await.unwrap(), Err(LockError::Stale));
+/// # });
+/// ```
 pub struct ReleaseChecked(pub u64);
 impl Message for ReleaseChecked {
     type Reply = Result<(), LockError>;
 }
 
 /// Whether a token is the current holder's.
+///
+/// ```
+/// use retinue::sync::lock::{IsCurrent, TryAcquire};
+/// use retinue::sync::{LockActor, LockOptions};
+/// # retinue::rt::block_on(async {
+/// let lock = retinue::spawn(LockActor::new(LockOptions::default()));
+/// let guard = lock.ask(TryAcquire).await.unwrap().unwrap();
+/// assert!(lock.ask(IsCurrent(guard.token())).await.unwrap());
+/// assert!(!lock.ask(IsCurrent(0)).await.unwrap()); // 0 is never issued
+/// # });
+/// ```
 pub struct IsCurrent(pub u64);
 impl Message for IsCurrent {
     type Reply = bool;
 }
 
 /// Remove waiters that gave up (sent by a dropped `acquire`).
+///
+/// ```
+/// use retinue::sync::lock::Sweep;
+/// use retinue::sync::{LockActor, LockOptions};
+/// # retinue::rt::block_on(async {
+/// let lock = retinue::spawn(LockActor::new(LockOptions::default()));
+/// lock.ask(Sweep).await.unwrap(); // nothing to remove: a no-op
+/// # });
+/// ```
 pub struct Sweep;
 impl Message for Sweep {
     type Reply = ();
 }
 
 /// Ask for a [`LockStatus`].
+///
+/// ```
+/// use retinue::sync::lock::Status;
+/// use retinue::sync::{LockActor, LockOptions};
+/// # retinue::rt::block_on(async {
+/// let lock = retinue::spawn(LockActor::new(LockOptions::default()));
+/// assert!(!lock.ask(Status).await.unwrap().locked);
+/// # });
+/// ```
 pub struct Status;
 impl Message for Status {
     type Reply = LockStatus;
 }
 
 /// The lease of a token ran out (sent by the actor's own timer).
+///
+/// ```
+/// use retinue::sync::lock::{Expire, TryAcquire};
+/// use retinue::sync::{LockActor, LockOptions};
+/// # retinue::rt::block_on(async {
+/// let lock = retinue::spawn(LockActor::new(LockOptions::default()));
+/// let guard = lock.ask(TryAcquire).await.unwrap().unwrap();
+/// lock.ask(Expire(guard.token())).await.unwrap(); // as if its lease ran out
+/// assert!(!guard.is_current().await.unwrap());
+/// # });
+/// ```
 pub struct Expire(pub u64);
 impl Message for Expire {
     type Reply = ();
@@ -231,7 +353,7 @@ impl Handler<Acquire> for LockActor {
         if port.is_closed() {
             return;
         }
-        self.waiters.push_back(port);
+        self.waiters.push_back((port, Stopwatch::start()));
         self.pump(ctx);
     }
 }
@@ -278,7 +400,7 @@ impl Handler<Status> for LockActor {
         LockStatus {
             locked: self.holder.is_some(),
             holder: self.current(),
-            queued: self.waiters.iter().filter(|p| !p.is_closed()).count(),
+            queued: self.waiters.iter().filter(|(p, _)| !p.is_closed()).count(),
             entries: self.waiters.len(),
         }
     }
@@ -286,7 +408,7 @@ impl Handler<Status> for LockActor {
 
 impl Handler<Sweep> for LockActor {
     async fn handle(&mut self, _: Sweep, ctx: &mut Context<Self>) {
-        self.waiters.retain(|p| !p.is_closed());
+        self.waiters.retain(|(p, _)| !p.is_closed());
         self.pump(ctx);
     }
 }
@@ -295,7 +417,7 @@ impl Handler<Expire> for LockActor {
     async fn handle(&mut self, Expire(token): Expire, ctx: &mut Context<Self>) {
         if self.current() == Some(token) {
             tracing::debug!(token, "lock lease expired; holder loses the lock");
-            self.holder = None;
+            self.free();
             self.pump(ctx);
         }
     }
@@ -338,6 +460,14 @@ impl LockGuard {
     /// The fencing token of this grant: strictly greater than every token
     /// this lock granted before. Pass it to the resource you protect so it
     /// can refuse writes from a holder that lost the lock.
+    ///
+    /// ```
+    /// # retinue::rt::block_on(async {
+    /// let lock = retinue::sync::Lock::new();
+    /// let guard = lock.acquire().await.unwrap();
+    /// assert_eq!(lock.holder_token().await.unwrap(), Some(guard.token()));
+    /// # });
+    /// ```
     pub fn token(&self) -> u64 {
         self.token
     }

@@ -34,12 +34,14 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures_lite::FutureExt;
 use serde::Deserialize;
 
-use super::cancel_sweep::ask_swept;
 use crate::sync::{Clock, SystemClock};
-use crate::{Actor, Addr, AskError, Context, Handler, Message, ReplyTo, TaskHandle, WeakAddr};
+use crate::{Actor, AskError, Context, Handler, Message, ReplyTo, TaskHandle, WeakAddr};
+
+mod handle;
+
+pub use handle::RateLimiter;
 
 /// Options of a [`RateLimiterActor`] (deserializable from config files;
 /// `period` accepts `"250ms"`, `"1s"`, `"2m"` or a number of milliseconds).
@@ -428,136 +430,5 @@ impl Handler<Status> for RateLimiterActor {
             waiters: waiters + live.count(),
             entries: self.waiters.len(),
         }
-    }
-}
-
-/// A clonable handle to a token-bucket rate limiter.
-///
-/// ```
-/// use std::time::Duration;
-/// use retinue::sync::{RateLimiter, RateLimiterError};
-///
-/// # retinue::rt::block_on(async {
-/// // 2 tokens per hour, burst 2: two calls pass at once, the third would wait.
-/// let limiter = RateLimiter::new(2, Duration::from_secs(3600)).unwrap();
-/// limiter.acquire(1).await.unwrap();
-/// limiter.try_acquire(1).await.unwrap();
-/// assert_eq!(limiter.try_acquire(1).await, Err(RateLimiterError::WouldBlock));
-/// # });
-/// ```
-#[derive(Clone)]
-pub struct RateLimiter {
-    addr: Addr<RateLimiterActor>,
-    clock: Arc<dyn Clock>,
-}
-
-impl RateLimiter {
-    /// Spawns a limiter of `rate` tokens per `period` with a burst of `rate`.
-    pub fn new(rate: u32, period: Duration) -> Result<Self, RateLimiterError> {
-        Self::with_options(RateLimiterOptions {
-            rate,
-            period,
-            burst: None,
-        })
-    }
-
-    /// Spawns a limiter with these options, on real time.
-    pub fn with_options(opts: RateLimiterOptions) -> Result<Self, RateLimiterError> {
-        Self::with_clock(opts, SystemClock)
-    }
-
-    /// Spawns a limiter with these options whose refill and
-    /// [`acquire_timeout`](Self::acquire_timeout) deadlines run on `clock`
-    /// (like [`CircuitBreaker::spawn_with_clock`](crate::sync::CircuitBreaker::spawn_with_clock)).
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use retinue::sync::{ManualClock, RateLimiter, RateLimiterOptions};
-    ///
-    /// # retinue::rt::block_on(async {
-    /// let clock = ManualClock::new();
-    /// let opts = RateLimiterOptions { rate: 1, period: Duration::from_secs(3600), burst: None };
-    /// let limiter = RateLimiter::with_clock(opts, clock.clone()).unwrap();
-    /// limiter.acquire(1).await.unwrap(); // the bucket starts full
-    /// let waiter = retinue::rt::spawn({
-    ///     let limiter = limiter.clone();
-    ///     async move { limiter.acquire(1).await }
-    /// });
-    /// clock.wait_for_sleepers(1).await; // the limiter's refill timer
-    /// assert_eq!(clock.sleep_log(), [Duration::from_secs(3600)]);
-    /// clock.advance(Duration::from_secs(3600)); // an hour, instantly
-    /// assert_eq!(waiter.await.unwrap(), Ok(()));
-    /// # });
-    /// ```
-    pub fn with_clock(
-        opts: RateLimiterOptions,
-        clock: impl Clock,
-    ) -> Result<Self, RateLimiterError> {
-        let clock: Arc<dyn Clock> = Arc::new(clock);
-        let actor = RateLimiterActor::with_shared_clock(opts, clock.clone())?;
-        Ok(RateLimiter {
-            addr: crate::spawn(actor),
-            clock,
-        })
-    }
-
-    /// Wraps the address of an existing (e.g. supervised) limiter actor.
-    /// This handle measures [`acquire_timeout`](Self::acquire_timeout)
-    /// deadlines in real time.
-    pub fn from_addr(addr: Addr<RateLimiterActor>) -> Self {
-        RateLimiter {
-            addr,
-            clock: Arc::new(SystemClock),
-        }
-    }
-
-    /// The actor's address.
-    pub fn addr(&self) -> &Addr<RateLimiterActor> {
-        &self.addr
-    }
-
-    /// The clock this handle measures timeouts on.
-    pub fn clock(&self) -> &Arc<dyn Clock> {
-        &self.clock
-    }
-
-    /// Waits (FIFO) until `n` tokens can be spent, and spends them.
-    pub async fn acquire(&self, n: u32) -> Result<(), RateLimiterError> {
-        ask_swept(&self.addr, |port| Acquire { tokens: n, port }, Sweep).await?
-    }
-
-    /// Spends `n` tokens now, or fails with [`RateLimiterError::WouldBlock`].
-    pub async fn try_acquire(&self, n: u32) -> Result<(), RateLimiterError> {
-        self.addr.ask(TryAcquire(n)).await?
-    }
-
-    /// [`acquire`](Self::acquire) with a deadline on the handle's
-    /// [`clock`](Self::clock). A wait that times out leaves the queue.
-    pub async fn acquire_timeout(&self, n: u32, timeout: Duration) -> Result<(), RateLimiterError> {
-        let sleep = self.clock.sleep(timeout);
-        self.acquire(n)
-            .or(async {
-                sleep.await;
-                Err(RateLimiterError::Timeout)
-            })
-            .await
-    }
-
-    /// Whole tokens in the bucket right now.
-    pub async fn available(&self) -> Result<u32, RateLimiterError> {
-        Ok(self.status().await?.available)
-    }
-
-    /// A snapshot of the state.
-    pub async fn status(&self) -> Result<RateLimiterStatus, RateLimiterError> {
-        Ok(self.addr.ask(Status).await?)
-    }
-}
-
-impl fmt::Debug for RateLimiter {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RateLimiter")
-            .field("addr", &self.addr)
-            .finish_non_exhaustive()
     }
 }

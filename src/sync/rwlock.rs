@@ -65,6 +65,14 @@ pub struct RwLockOptions {
 
 impl RwLockOptions {
     /// These options with a reader cap.
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use retinue::sync::RwLockOptions;
+    /// let two = NonZeroUsize::new(2).unwrap();
+    /// let opts = RwLockOptions::default().with_max_readers(two);
+    /// assert_eq!(opts.max_readers, Some(two));
+    /// ```
     pub fn with_max_readers(mut self, max: NonZeroUsize) -> Self {
         self.max_readers = Some(max);
         self
@@ -143,6 +151,14 @@ pub struct RwLockActor {
 
 impl RwLockActor {
     /// A free rwlock.
+    ///
+    /// ```
+    /// use retinue::sync::{RwLock, RwLockActor, RwLockOptions};
+    /// # retinue::rt::block_on(async {
+    /// let rw = RwLock::from_addr(retinue::spawn(RwLockActor::new(RwLockOptions::default())));
+    /// let _reader = rw.read().await.unwrap();
+    /// # });
+    /// ```
     pub fn new(options: RwLockOptions) -> Self {
         let RwLockOptions { max_readers } = options;
         RwLockActor {
@@ -263,6 +279,16 @@ impl Message for UpgradableRead {
 }
 
 /// The `try_` forms: which grant to try.
+///
+/// ```
+/// use retinue::sync::rwlock::{Try, TryGrant, TryKind};
+/// use retinue::sync::{RwLockActor, RwLockOptions};
+/// # retinue::rt::block_on(async {
+/// let rw = retinue::spawn(RwLockActor::new(RwLockOptions::default()));
+/// let grant = rw.ask(Try(TryKind::Write)).await.unwrap();
+/// assert!(matches!(grant, Ok(TryGrant::Write(_))));
+/// # });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TryKind {
     /// A read grant.
@@ -274,6 +300,18 @@ pub enum TryKind {
 }
 
 /// The answer to a [`Try`] request.
+///
+/// ```
+/// use retinue::sync::rwlock::{Try, TryGrant, TryKind};
+/// use retinue::sync::{RwLockActor, RwLockOptions};
+/// # retinue::rt::block_on(async {
+/// let rw = retinue::spawn(RwLockActor::new(RwLockOptions::default()));
+/// let Ok(TryGrant::Read(guard)) = rw.ask(Try(TryKind::Read)).await.unwrap() else {
+///     panic!("a free rwlock grants a read");
+/// };
+/// # drop(guard);
+/// # });
+/// ```
 pub enum TryGrant {
     /// A read grant.
     Read(RwLockReadGuard),
@@ -284,6 +322,18 @@ pub enum TryGrant {
 }
 
 /// Request: grant now or answer [`RwLockError::WouldBlock`].
+///
+/// ```
+/// use retinue::sync::RwLockError;
+/// use retinue::sync::rwlock::{Try, TryKind};
+/// use retinue::sync::{RwLockActor, RwLockOptions};
+/// # retinue::rt::block_on(async {
+/// let rw = retinue::spawn(RwLockActor::new(RwLockOptions::default()));
+/// let _writer = rw.ask(Try(TryKind::Write)).await.unwrap().ok().unwrap();
+/// let reader = rw.ask(Try(TryKind::Read)).await.unwrap();
+/// assert!(matches!(reader, Err(RwLockError::WouldBlock)));
+/// # });
+/// ```
 pub struct Try(pub TryKind);
 impl Message for Try {
     type Reply = Result<TryGrant, RwLockError>;
@@ -330,6 +380,16 @@ impl Message for GaveUp {
 }
 
 /// Ask for a [`RwLockStatus`].
+///
+/// ```
+/// use retinue::sync::rwlock::Status;
+/// use retinue::sync::{RwLockActor, RwLockOptions};
+/// # retinue::rt::block_on(async {
+/// let rw = retinue::spawn(RwLockActor::new(RwLockOptions::default()));
+/// let s = rw.ask(Status).await.unwrap();
+/// assert_eq!((s.readers, s.writer, s.queued), (0, false, 0));
+/// # });
+/// ```
 pub struct Status;
 impl Message for Status {
     type Reply = RwLockStatus;

@@ -24,7 +24,8 @@ use std::fmt;
 use serde::Deserialize;
 
 use super::cancel_sweep::next_epoch;
-use crate::{Actor, Addr, AskError, Context, Handler, Message, ReplyTo};
+use crate::metrics::{Stopwatch, WaitMeters};
+use crate::{Actor, Addr, AskError, BoxError, Context, ExitReason, Handler, Message, ReplyTo};
 
 mod handle;
 
@@ -161,6 +162,14 @@ impl SemaphorePermit {
     /// # });
     /// ```
     pub fn forget(mut self) {
+        if self.permits > 0 {
+            // Only the books (`retinue_semaphore_holders`): nothing returns.
+            let _ = self.addr.tell_urgent(ReleaseGuard {
+                permits: self.permits,
+                epoch: self.epoch,
+                forgotten: true,
+            });
+        }
         self.permits = 0;
     }
 }
@@ -171,6 +180,7 @@ impl Drop for SemaphorePermit {
             let _ = self.addr.tell_urgent(ReleaseGuard {
                 permits: self.permits,
                 epoch: self.epoch,
+                forgotten: false,
             });
         }
     }
@@ -210,6 +220,16 @@ pub struct SemaphoreStatus {
 type Grant = Result<SemaphorePermit, SemaphoreError>;
 
 /// Request `permits`, answered later through `port` (FIFO).
+///
+/// ```
+/// use retinue::sync::semaphore::Acquire;
+/// use retinue::sync::{SemaphoreActor, SemaphoreOptions};
+/// # retinue::rt::block_on(async {
+/// let sem = retinue::spawn(SemaphoreActor::new(SemaphoreOptions { permits: 2, bounded: false }));
+/// let grant = sem.ask_with(|port| Acquire { permits: 2, port }).await.unwrap();
+/// assert_eq!(grant.unwrap().permits(), 2);
+/// # });
+/// ```
 pub struct Acquire {
     /// Permits wanted.
     pub permits: usize,
@@ -221,33 +241,75 @@ impl Message for Acquire {
 }
 
 /// Take that many permits now or fail with [`SemaphoreError::WouldBlock`].
+///
+/// ```
+/// use retinue::sync::SemaphoreError;
+/// use retinue::sync::semaphore::TryAcquire;
+/// use retinue::sync::{SemaphoreActor, SemaphoreOptions};
+/// # retinue::rt::block_on(async {
+/// let sem = retinue::spawn(SemaphoreActor::new(SemaphoreOptions { permits: 2, bounded: false }));
+/// let permit = sem.ask(TryAcquire(2)).await.unwrap().unwrap();
+/// assert_eq!(sem.ask(TryAcquire(1)).await.unwrap().unwrap_err(), SemaphoreError::WouldBlock);
+/// # drop(permit);
+/// # });
+/// ```
 pub struct TryAcquire(pub usize);
 impl Message for TryAcquire {
     type Reply = Grant;
 }
 
 /// Add permits (explicit release, e.g. after [`SemaphorePermit::forget`]).
+///
+/// ```
+/// use retinue::sync::semaphore::{Release, Status};
+/// use retinue::sync::{SemaphoreActor, SemaphoreOptions};
+/// # retinue::rt::block_on(async {
+/// let sem = retinue::spawn(SemaphoreActor::new(SemaphoreOptions { permits: 2, bounded: false }));
+/// sem.ask(Release(1)).await.unwrap().unwrap(); // unbounded: 3 now
+/// assert_eq!(sem.ask(Status).await.unwrap().available, 3);
+/// # });
+/// ```
 pub struct Release(pub usize);
 impl Message for Release {
     type Reply = Result<(), SemaphoreError>;
 }
 
-/// A guard's release (sent by `Drop` through the control lane).
+/// A guard's release (sent by `Drop` through the control lane), or its
+/// `forget` (the permits stay consumed; only `held` drops).
 pub struct ReleaseGuard {
     permits: usize,
     epoch: u64,
+    forgotten: bool,
 }
 impl Message for ReleaseGuard {
     type Reply = ();
 }
 
 /// Prune abandoned waiters and serve the queue (sent when a wait is dropped).
+///
+/// ```
+/// use retinue::sync::semaphore::Sweep;
+/// use retinue::sync::{SemaphoreActor, SemaphoreOptions};
+/// # retinue::rt::block_on(async {
+/// let sem = retinue::spawn(SemaphoreActor::new(SemaphoreOptions { permits: 2, bounded: false }));
+/// sem.ask(Sweep).await.unwrap(); // nothing to prune: a no-op
+/// # });
+/// ```
 pub struct Sweep;
 impl Message for Sweep {
     type Reply = ();
 }
 
 /// Ask for a [`SemaphoreStatus`].
+///
+/// ```
+/// use retinue::sync::semaphore::Status;
+/// use retinue::sync::{SemaphoreActor, SemaphoreOptions};
+/// # retinue::rt::block_on(async {
+/// let sem = retinue::spawn(SemaphoreActor::new(SemaphoreOptions { permits: 2, bounded: false }));
+/// assert_eq!(sem.ask(Status).await.unwrap().available, 2);
+/// # });
+/// ```
 pub struct Status;
 impl Message for Status {
     type Reply = SemaphoreStatus;
@@ -272,18 +334,34 @@ impl Message for Status {
 pub struct SemaphoreActor {
     opts: SemaphoreOptions,
     available: usize,
-    waiters: VecDeque<(usize, ReplyTo<Grant>)>,
+    /// Each waiter: permits wanted, its port, when its request arrived.
+    waiters: VecDeque<(usize, ReplyTo<Grant>, Stopwatch)>,
     epoch: u64,
+    /// Permits granted by this instance and not yet released or forgotten.
+    held: usize,
+    /// `retinue_semaphore_*` handles, made when an instance starts.
+    meters: WaitMeters,
 }
 
 impl SemaphoreActor {
     /// A semaphore with `opts.permits` free permits.
+    ///
+    /// ```
+    /// use retinue::sync::{Semaphore, SemaphoreActor, SemaphoreOptions};
+    /// # retinue::rt::block_on(async {
+    /// let opts = SemaphoreOptions { permits: 3, bounded: false };
+    /// let sem = Semaphore::from_addr(retinue::spawn(SemaphoreActor::new(opts)));
+    /// assert_eq!(sem.available().await, Ok(3));
+    /// # });
+    /// ```
     pub fn new(opts: SemaphoreOptions) -> Self {
         SemaphoreActor {
             available: opts.permits,
             opts,
             waiters: VecDeque::new(),
             epoch: next_epoch(),
+            held: 0,
+            meters: WaitMeters::default(),
         }
     }
 
@@ -298,6 +376,12 @@ impl SemaphoreActor {
             });
         }
         Ok(())
+    }
+
+    /// `granted` more permits are out, `returned` fewer.
+    fn held_by(&mut self, granted: usize, returned: usize) {
+        self.held = self.held.saturating_add(granted).saturating_sub(returned);
+        self.meters.holders.set(self.held as f64);
     }
 
     fn permit(&self, ctx: &Context<Self>, permits: usize) -> SemaphorePermit {
@@ -319,29 +403,49 @@ impl SemaphoreActor {
     fn serve(&mut self, ctx: &Context<Self>) {
         loop {
             // Dead waiters are dropped as they reach the head (O(1) each).
-            while self.waiters.front().is_some_and(|(_, p)| p.is_closed()) {
+            while self.waiters.front().is_some_and(|(_, p, _)| p.is_closed()) {
                 self.waiters.pop_front();
             }
-            let Some((n, _)) = self.waiters.front() else {
+            let Some((n, _, _)) = self.waiters.front() else {
                 return;
             };
             let n = *n;
             if n > self.available {
                 return;
             }
-            let Some((_, port)) = self.waiters.pop_front() else {
+            let Some((_, port, since)) = self.waiters.pop_front() else {
                 return;
             };
             self.available -= n;
-            if let Err(Ok(mut back)) = port.send(Ok(self.permit(ctx, n))) {
-                back.permits = 0;
-                self.available += n;
+            match port.send(Ok(self.permit(ctx, n))) {
+                Ok(()) => {
+                    self.meters.wait.record_since(since);
+                    self.held_by(n, 0);
+                }
+                Err(Ok(mut back)) => {
+                    back.permits = 0;
+                    self.available += n;
+                }
+                Err(Err(_)) => {}
             }
         }
     }
 }
 
-impl Actor for SemaphoreActor {}
+impl Actor for SemaphoreActor {
+    async fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), BoxError> {
+        self.meters = WaitMeters::new(
+            "retinue_semaphore_wait_seconds",
+            "retinue_semaphore_holders",
+            ctx.path(),
+        );
+        Ok(())
+    }
+
+    async fn stopped(&mut self, _: &mut Context<Self>, _: &ExitReason) {
+        self.meters.holders.set(0.0);
+    }
+}
 
 impl Handler<Acquire> for SemaphoreActor {
     async fn handle(&mut self, msg: Acquire, ctx: &mut Context<Self>) {
@@ -352,7 +456,8 @@ impl Handler<Acquire> for SemaphoreActor {
             let _ = msg.port.send(Err(e));
             return;
         }
-        self.waiters.push_back((msg.permits, msg.port));
+        self.waiters
+            .push_back((msg.permits, msg.port, Stopwatch::start()));
         self.serve(ctx);
     }
 }
@@ -360,11 +465,12 @@ impl Handler<Acquire> for SemaphoreActor {
 impl Handler<TryAcquire> for SemaphoreActor {
     async fn handle(&mut self, msg: TryAcquire, ctx: &mut Context<Self>) -> Grant {
         self.check(msg.0)?;
-        let queued = self.waiters.iter().any(|(_, port)| !port.is_closed());
+        let queued = self.waiters.iter().any(|(_, port, _)| !port.is_closed());
         if queued || msg.0 > self.available {
             return Err(SemaphoreError::WouldBlock);
         }
         self.available -= msg.0;
+        self.held_by(msg.0, 0);
         Ok(self.permit(ctx, msg.0))
     }
 }
@@ -392,21 +498,28 @@ impl Handler<ReleaseGuard> for SemaphoreActor {
         if msg.epoch != self.epoch {
             return; // granted by a previous instance: this one starts afresh
         }
-        self.add(msg.permits);
-        self.serve(ctx);
+        self.held_by(0, msg.permits);
+        if !msg.forgotten {
+            self.add(msg.permits);
+            self.serve(ctx);
+        }
     }
 }
 
 impl Handler<Sweep> for SemaphoreActor {
     async fn handle(&mut self, _: Sweep, ctx: &mut Context<Self>) {
-        self.waiters.retain(|(_, port)| !port.is_closed());
+        self.waiters.retain(|(_, port, _)| !port.is_closed());
         self.serve(ctx);
     }
 }
 
 impl Handler<Status> for SemaphoreActor {
     async fn handle(&mut self, _: Status, _: &mut Context<Self>) -> SemaphoreStatus {
-        let waiters = self.waiters.iter().filter(|(_, p)| !p.is_closed()).count();
+        let waiters = self
+            .waiters
+            .iter()
+            .filter(|(_, p, _)| !p.is_closed())
+            .count();
         SemaphoreStatus {
             available: self.available,
             waiters,

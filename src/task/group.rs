@@ -22,7 +22,6 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use event_listener::Event;
@@ -33,6 +32,7 @@ use crate::{Actor, Addr};
 
 use super::error::TaskError;
 use super::hold::{Hold, ScopeRef};
+use super::spawner::Spawner;
 
 /// A task group. Spawn children with [`spawn`](Group::spawn) (or through a
 /// clonable [`Spawner`]), then [`join`](Group::join): it waits for all of
@@ -65,56 +65,24 @@ pub struct Group<E> {
     hold: Hold,
 }
 
-/// Spawns into a [`Group`]; clonable, so children can add children.
-///
-/// ```
-/// use std::sync::atomic::{AtomicU32, Ordering};
-/// use std::sync::Arc;
-/// use retinue::task::{Group, Spawner};
-///
-/// /// Visits a tree of depth `depth`, each node spawning its two children.
-/// fn visit(s: Spawner<()>, depth: u32, seen: Arc<AtomicU32>) {
-///     let s2 = s.clone();
-///     s.spawn(async move {
-///         seen.fetch_add(1, Ordering::SeqCst);
-///         if depth > 0 {
-///             visit(s2.clone(), depth - 1, seen.clone());
-///             visit(s2, depth - 1, seen);
-///         }
-///         Ok(())
-///     }).unwrap();
-/// }
-///
-/// # retinue::rt::block_on(async {
-/// let seen = Arc::new(AtomicU32::new(0));
-/// let group = Group::new();
-/// visit(group.spawner(), 3, seen.clone());
-/// group.join().await.unwrap(); // waits for the children's children too
-/// assert_eq!(seen.load(Ordering::SeqCst), 15);
-/// # });
-/// ```
-pub struct Spawner<E> {
-    shared: Arc<Shared<E>>,
-}
-
-struct Shared<E> {
-    inner: Mutex<Inner<E>>,
-    changed: Event,
-    scope: ScopeRef,
+pub(super) struct Shared<E> {
+    pub(super) inner: Mutex<Inner<E>>,
+    pub(super) changed: Event,
+    pub(super) scope: ScopeRef,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Phase {
+pub(super) enum Phase {
     Open,
     Cancelling,
     Finished,
 }
 
-struct Inner<E> {
-    phase: Phase,
-    next_id: u64,
-    tasks: HashMap<u64, AbortHandle>,
-    errors: Vec<TaskError<E>>,
+pub(super) struct Inner<E> {
+    pub(super) phase: Phase,
+    pub(super) next_id: u64,
+    pub(super) tasks: HashMap<u64, AbortHandle>,
+    pub(super) errors: Vec<TaskError<E>>,
 }
 
 /// Why a child could not be added.
@@ -182,18 +150,18 @@ impl<E: fmt::Display> fmt::Display for GroupError<E> {
 impl<E: fmt::Debug + fmt::Display> std::error::Error for GroupError<E> {}
 
 impl<E> Shared<E> {
-    fn lock(&self) -> MutexGuard<'_, Inner<E>> {
+    pub(super) fn lock(&self) -> MutexGuard<'_, Inner<E>> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Moves to `phase` (never backwards) and aborts every child.
-    fn cancel_all(&self, phase: Phase) {
+    pub(super) fn cancel_all(&self, phase: Phase) {
         self.cancel_with(phase, None);
     }
 
     /// Records `error` and moves to cancelling in one step, so that a group
     /// with a failure is never seen open.
-    fn fail(&self, error: TaskError<E>) {
+    pub(super) fn fail(&self, error: TaskError<E>) {
         self.cancel_with(Phase::Cancelling, Some(error));
     }
 
@@ -213,9 +181,9 @@ impl<E> Shared<E> {
 
 /// Lives inside a child's future: whether it finishes or is dropped, the
 /// group learns that this child is gone.
-struct ChildGuard<E> {
-    shared: Arc<Shared<E>>,
-    id: u64,
+pub(super) struct ChildGuard<E> {
+    pub(super) shared: Arc<Shared<E>>,
+    pub(super) id: u64,
 }
 
 impl<E> Drop for ChildGuard<E> {
@@ -227,10 +195,10 @@ impl<E> Drop for ChildGuard<E> {
 pin_project_lite::pin_project! {
     /// A child's future and its guard; fields drop in order, so the guard
     /// (which tells the group the child is gone) drops after the future.
-    struct GuardedChild<F, E> {
+    pub(super) struct GuardedChild<F, E> {
         #[pin]
-        child: F,
-        _guard: ChildGuard<E>,
+        pub(super) child: F,
+        pub(super) _guard: ChildGuard<E>,
     }
 }
 
@@ -247,7 +215,7 @@ impl<F: Future<Output = ()>, E> Future for GuardedChild<F, E> {
 
 /// Stops a group's actor when its watching child is cancelled, and keeps
 /// the group busy (with a hold) until the actor has stopped.
-struct StopOnDrop<A: Actor>(Option<(Addr<A>, Hold)>);
+pub(super) struct StopOnDrop<A: Actor>(pub(super) Option<(Addr<A>, Hold)>);
 
 impl<A: Actor> Drop for StopOnDrop<A> {
     fn drop(&mut self) {
@@ -504,171 +472,8 @@ impl<E> Drop for Group<E> {
     }
 }
 
-impl<E: Send + 'static> Spawner<E> {
-    /// Adds a child task. An `Err` it returns, or a panic, is a failure:
-    /// it cancels the other children. Fails when the group is cancelling
-    /// or finished.
-    ///
-    /// ```
-    /// use retinue::task::{Group, TaskError};
-    ///
-    /// # retinue::rt::block_on(async {
-    /// let group = Group::<&str>::new();
-    /// let spawner = group.spawner();
-    /// spawner.spawn(async { std::future::pending::<()>().await; Ok(()) }).unwrap();
-    /// spawner.spawn(async { Err("fail fast") }).unwrap(); // cancels the pending one
-    /// let err = group.join().await.unwrap_err();
-    /// assert_eq!(err.errors, vec![TaskError::Failed("fail fast")]);
-    /// # });
-    /// ```
-    pub fn spawn<F>(&self, task: F) -> Result<(), SpawnError>
-    where
-        F: Future<Output = Result<(), E>> + Send + 'static,
-    {
-        let mut inner = self.shared.lock();
-        match inner.phase {
-            Phase::Open => {}
-            Phase::Cancelling => return Err(SpawnError::Cancelling),
-            Phase::Finished => return Err(SpawnError::Finished),
-        }
-        let id = inner.next_id;
-        inner.next_id += 1;
-        // Open, so the owner's hold is live: taking another is sound.
-        let hold = self.shared.scope.hold();
-        let guard = ChildGuard {
-            shared: self.shared.clone(),
-            id,
-        };
-        let shared = self.shared.clone();
-        // Spawned under the lock: the child's guard cannot remove its entry
-        // before it is inserted.
-        let child = async move {
-            match AssertUnwindSafe(task).catch_unwind().await {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => shared.fail(TaskError::Failed(e)),
-                Err(payload) => shared.fail(TaskError::Panicked(rt::panic_message(&*payload))),
-            }
-        };
-        // The guard must outlive the child's future in every case (even an
-        // abort before the first poll), so that `join` returns only after
-        // the child's own cleanup has run.
-        let handle = rt::spawn(hold.run(GuardedChild {
-            child,
-            _guard: guard,
-        }));
-        inner.tasks.insert(id, handle.abort_handle());
-        Ok(())
-    }
-
-    /// Spawns an actor as a child: the group waits for it to stop, an
-    /// abnormal exit is a failure ([`TaskError::Exited`]), and cancelling
-    /// the group stops it. The group keeps it reachable, so it must stop
-    /// itself (or be stopped) for `join` to return.
-    ///
-    /// ```
-    /// use retinue::{Actor, ExitReason, task::{Group, TaskError}};
-    ///
-    /// struct Worker;
-    /// impl Actor for Worker {}
-    ///
-    /// # retinue::rt::block_on(async {
-    /// let group = Group::<()>::new();
-    /// let w = group.spawner().spawn_actor(Worker).unwrap();
-    /// w.stop_with(ExitReason::failed("lost its connection"));
-    /// let err = group.join().await.unwrap_err();
-    /// assert!(matches!(&err.errors[..], [TaskError::Exited(ExitReason::Failed(_))]));
-    /// # });
-    /// ```
-    pub fn spawn_actor<A: Actor>(&self, actor: A) -> Result<Addr<A>, SpawnError> {
-        // Check first, so a refused actor is never started; the hold is
-        // taken under the lock, while the group is known to be open.
-        let hold = {
-            let inner = self.shared.lock();
-            match inner.phase {
-                Phase::Open => self.shared.scope.hold(),
-                Phase::Cancelling => return Err(SpawnError::Cancelling),
-                Phase::Finished => return Err(SpawnError::Finished),
-            }
-        };
-        let addr = crate::spawn(actor);
-        // Built outside the future: even a child aborted before its first
-        // poll stops the actor when its future is dropped.
-        let mut stop = StopOnDrop(Some((addr.clone(), hold)));
-        let shared = self.shared.clone();
-        let spawned = self.spawn(async move {
-            let reason = match &stop.0 {
-                Some((addr, _)) => addr.wait_stopped().await,
-                None => return Ok(()),
-            };
-            drop(stop.0.take()); // it stopped on its own: nothing to stop
-            if reason.is_abnormal() {
-                shared.fail(TaskError::Exited(reason));
-            }
-            Ok(())
-        });
-        match spawned {
-            Ok(()) => Ok(addr),
-            Err(e) => {
-                addr.stop();
-                Err(e)
-            }
-        }
-    }
-
-    /// Cancels every child of the group (not a failure).
-    ///
-    /// ```
-    /// use retinue::task::Group;
-    ///
-    /// # retinue::rt::block_on(async {
-    /// let group = Group::<()>::new();
-    /// let spawner = group.spawner();
-    /// group.spawn(async move {
-    ///     spawner.cancel(); // a child can cancel the whole group
-    ///     Ok(())
-    /// }).unwrap();
-    /// group.join().await.unwrap();
-    /// # });
-    /// ```
-    pub fn cancel(&self) {
-        self.shared.cancel_all(Phase::Cancelling);
-    }
-
-    /// Whether the group still accepts children.
-    ///
-    /// ```
-    /// use retinue::task::Group;
-    ///
-    /// # retinue::rt::block_on(async {
-    /// let group = Group::<&str>::new();
-    /// let spawner = group.spawner();
-    /// assert!(spawner.is_open());
-    /// group.spawn(async { Err("boom") }).unwrap();
-    /// while spawner.is_open() { retinue::rt::yield_now().await; } // the failure closes it
-    /// assert!(group.join().await.is_err());
-    /// # });
-    /// ```
-    pub fn is_open(&self) -> bool {
-        self.shared.lock().phase == Phase::Open
-    }
-}
-
-impl<E> Clone for Spawner<E> {
-    fn clone(&self) -> Self {
-        Spawner {
-            shared: self.shared.clone(),
-        }
-    }
-}
-
 impl<E> fmt::Debug for Group<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Group").finish_non_exhaustive()
-    }
-}
-
-impl<E> fmt::Debug for Spawner<E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Spawner").finish_non_exhaustive()
     }
 }

@@ -17,6 +17,7 @@ mod gather;
 mod group;
 mod hold;
 mod retry;
+mod spawner;
 mod timeout;
 
 pub use crate::backoff::{Backoff, Jitter};
@@ -25,6 +26,7 @@ pub use error::TaskError;
 pub use gather::{
     GatherError, gather, gather_all, gather_leave_running, gather2, gather3, gather4,
 };
-pub use group::{Group, GroupError, SpawnError, Spawner};
+pub use group::{Group, GroupError, SpawnError};
 pub use retry::{OnRejected, Retry};
+pub use spawner::Spawner;
 pub use timeout::{Deadline, TimedOut, Timeout, WithDeadline, timeout, timeout_at};

@@ -14,28 +14,10 @@ use retinue::{Actor, Addr, BoxError, Context, Handler, Message, rt};
 use crate::common::{Outcome, SETTLE, Scenario, Sizes, mark_started, median, per_op};
 use crate::common::{ask_latency, rss_bytes, started};
 
-struct Counter(u64);
-impl Actor for Counter {}
-
-struct Inc;
-impl Message for Inc {
-    type Reply = ();
-}
-impl Handler<Inc> for Counter {
-    async fn handle(&mut self, _: Inc, _: &mut Context<Self>) {
-        self.0 += 1;
-    }
-}
-
-struct Get;
-impl Message for Get {
-    type Reply = u64;
-}
-impl Handler<Get> for Counter {
-    async fn handle(&mut self, _: Get, _: &mut Context<Self>) -> u64 {
-        self.0
-    }
-}
+/// The tell and ask loops retinue's own benches measure too.
+#[path = "../../../benches/harness/counter.rs"]
+mod counter;
+use counter::{Counter, Get, actor_tell, round_robin_tell};
 
 struct Node {
     next: Option<Addr<Node>>,
@@ -129,13 +111,8 @@ pub fn run(scenario: Scenario, z: &Sizes) -> Outcome {
 async fn tell(z: &Sizes) -> f64 {
     let mut samples = Vec::new();
     for _ in 0..z.rounds {
-        let counter = retinue::spawn(Counter(0));
-        let start = Instant::now();
-        for _ in 0..z.tell {
-            counter.tell(Inc).await.unwrap();
-        }
-        assert_eq!(counter.ask(Get).await.unwrap(), z.tell);
-        samples.push(per_op(start.elapsed(), z.tell));
+        let elapsed = actor_tell(z.tell, retinue::Capacity::DEFAULT).await;
+        samples.push(per_op(elapsed, z.tell));
     }
     median(&mut samples)
 }
@@ -143,19 +120,8 @@ async fn tell(z: &Sizes) -> f64 {
 async fn round_robin(z: &Sizes) -> f64 {
     let mut samples = Vec::new();
     for _ in 0..z.rounds {
-        let actors: Vec<_> = (0..z.rr_actors)
-            .map(|_| retinue::spawn(Counter(0)))
-            .collect();
-        let start = Instant::now();
-        for i in 0..z.rr_msgs {
-            actors[i as usize % actors.len()].tell(Inc).await.unwrap();
-        }
-        let mut total = 0;
-        for a in &actors {
-            total += a.ask(Get).await.unwrap();
-        }
-        assert_eq!(total, z.rr_msgs);
-        samples.push(per_op(start.elapsed(), z.rr_msgs));
+        let elapsed = round_robin_tell(z.rr_msgs, z.rr_actors).await;
+        samples.push(per_op(elapsed, z.rr_msgs));
     }
     median(&mut samples)
 }

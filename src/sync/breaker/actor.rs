@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 
 use crate::metrics;
 use crate::sync::{Clock, SystemClock};
-use crate::{Actor, Context, TaskHandle, WeakAddr};
+use crate::{Actor, BoxError, Context, TaskHandle, WeakAddr};
 
 use super::config::{BreakerConfig, ConfigError, TripPolicy, Window};
 use super::error::Rejected;
@@ -107,6 +107,29 @@ pub struct BreakerActor {
     subscribers: Vec<async_channel::Sender<Transition>>,
     call_subscribers: Vec<async_channel::Sender<CallEvent>>,
     timer: Option<TaskHandle>,
+    pub(super) meters: Meters,
+}
+
+/// The breaker's metric handles, made once per instance start (no-ops
+/// until then, and without the `metrics` feature).
+#[derive(Default)]
+pub(super) struct Meters {
+    state: metrics::Gauge,
+    pub calls: metrics::Counter,
+    pub rejections: metrics::Counter,
+    pub failures: metrics::Counter,
+}
+
+impl Meters {
+    fn new(path: Option<&str>) -> Self {
+        let path = [metrics::path_label(path)];
+        Meters {
+            state: metrics::gauge("retinue_breaker_state", &path),
+            calls: metrics::counter("retinue_breaker_calls_total", &path),
+            rejections: metrics::counter("retinue_breaker_rejections_total", &path),
+            failures: metrics::counter("retinue_breaker_failures_total", &path),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -118,7 +141,13 @@ struct Totals {
     rejected: u64,
 }
 
-impl Actor for BreakerActor {}
+impl Actor for BreakerActor {
+    async fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), BoxError> {
+        self.meters = Meters::new(ctx.path());
+        self.meters.state.set(self.state as u8 as f64);
+        Ok(())
+    }
+}
 
 impl BreakerActor {
     /// Validates `config`; a breaker on real time, starting closed.
@@ -162,6 +191,7 @@ impl BreakerActor {
             subscribers: Vec::new(),
             call_subscribers: Vec::new(),
             timer: None,
+            meters: Meters::default(),
         }
     }
 
@@ -204,8 +234,7 @@ impl BreakerActor {
         }
         let from = self.state;
         self.state = to;
-        metrics::gauge("retinue_breaker_state", &[metrics::path_label(ctx.path())])
-            .set(to as u8 as f64);
+        self.meters.state.set(to as u8 as f64);
         self.epoch += 1;
         if let Some(timer) = self.timer.take() {
             timer.cancel();

@@ -10,7 +10,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::metrics;
 use crate::sync::Clock;
 use crate::{Addr, Context, Handler, Message, ReplyTo, WeakAddr};
 
@@ -92,11 +91,10 @@ impl Message for Acquire {
 
 impl Handler<Acquire> for BreakerActor {
     async fn handle(&mut self, _: Acquire, ctx: &mut Context<Self>) -> Result<Permit, Rejected> {
-        let path = [metrics::path_label(ctx.path())];
-        metrics::counter("retinue_breaker_calls_total", &path).increment(1);
-        let trial = self.admit(ctx).inspect_err(|_| {
-            metrics::counter("retinue_breaker_rejections_total", &path).increment(1)
-        })?;
+        self.meters.calls.increment(1);
+        let trial = self
+            .admit(ctx)
+            .inspect_err(|_| self.meters.rejections.increment(1))?;
         Ok(Permit {
             addr: trial.then(|| ctx.weak_addr()),
             epoch: self.epoch(),
@@ -137,8 +135,7 @@ impl Handler<Record> for BreakerActor {
             ..
         } = msg.result
         {
-            let path = [metrics::path_label(ctx.path())];
-            metrics::counter("retinue_breaker_failures_total", &path).increment(1);
+            self.meters.failures.increment(1);
         }
         self.record(msg, ctx);
         if let Some(ack) = ack {
@@ -162,6 +159,7 @@ impl Handler<External> for BreakerActor {
     async fn handle(&mut self, msg: External, ctx: &mut Context<Self>) {
         let trial = self.take_trial_slot();
         let outcome = if msg.failed {
+            self.meters.failures.increment(1);
             Outcome::Failure
         } else {
             Outcome::Success

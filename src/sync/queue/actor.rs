@@ -40,8 +40,9 @@ use super::permit::PutPermit;
 use super::store::{Compare, Held, Store};
 use super::waiters::{Getter, Putter};
 use super::{GetError, PutError, QueueError, QueueOptions, QueueOrder, TryGetError};
+use crate::metrics::{self, Counter, Gauge};
 use crate::sync::cancel_sweep::next_epoch;
-use crate::{Actor, Context, Handler, ReplyTo};
+use crate::{Actor, BoxError, Context, ExitReason, Handler, ReplyTo};
 
 /// The queue actor. `T` is the item type. Spawn it yourself (or under a
 /// supervisor) and wrap its address with [`Queue::from_addr`](super::Queue::from_addr).
@@ -73,6 +74,15 @@ pub struct QueueActor<T: Send + 'static> {
     reserved: usize,
     pub(super) epoch: u64,
     pub(super) acks: AckOptions<T>,
+    meters: Meters,
+}
+
+/// `retinue_queue_*` handles, made when an instance starts.
+#[derive(Default)]
+struct Meters {
+    length: Gauge,
+    puts: Counter,
+    gets: Counter,
 }
 
 impl<T: Send + 'static> QueueActor<T> {
@@ -123,6 +133,7 @@ impl<T: Send + 'static> QueueActor<T> {
             reserved: 0,
             epoch: next_epoch(),
             acks: AckOptions::default(),
+            meters: Meters::default(),
         }
     }
 
@@ -142,6 +153,7 @@ impl<T: Send + 'static> QueueActor<T> {
     }
 
     pub(super) fn accept(&mut self, item: T) {
+        self.meters.puts.increment(1);
         self.store.push_back(item);
         self.unfinished = self.unfinished.saturating_add(1);
     }
@@ -171,8 +183,10 @@ impl<T: Send + 'static> QueueActor<T> {
             Getter::One(port) if !port.is_closed() => {
                 if let Some(item) = self.store.pop() {
                     let delivered = Delivered::new(item, ctx.weak_addr(), self.epoch);
-                    if let Err(Ok(mut back)) = port.send(Ok(delivered)) {
-                        self.restore(back.take().into_iter().collect());
+                    match port.send(Ok(delivered)) {
+                        Ok(()) => self.meters.gets.increment(1),
+                        Err(Ok(mut back)) => self.restore(back.take().into_iter().collect()),
+                        Err(Err(_)) => {}
                     }
                 }
             }
@@ -184,16 +198,21 @@ impl<T: Send + 'static> QueueActor<T> {
                         None => break,
                     }
                 }
+                let n = items.len() as u64;
                 let batch = DeliveredBatch::new(items, ctx.weak_addr(), self.epoch);
-                if let Err(Ok(mut back)) = port.send(Ok(batch)) {
-                    self.restore(back.take());
+                match port.send(Ok(batch)) {
+                    Ok(()) => self.meters.gets.increment(n),
+                    Err(Ok(mut back)) => self.restore(back.take()),
+                    Err(Err(_)) => {}
                 }
             }
             Getter::Acked(port) if !port.is_closed() => {
                 if let Some((item, count)) = self.store.pop() {
                     let delivery = QueueDelivery::new(item, count, ctx.weak_addr(), self.epoch);
-                    if let Err(Ok(back)) = port.send(Ok(delivery)) {
-                        self.restore(back.disarm().into_iter().collect());
+                    match port.send(Ok(delivery)) {
+                        Ok(()) => self.meters.gets.increment(1),
+                        Err(Ok(back)) => self.restore(back.disarm().into_iter().collect()),
+                        Err(Err(_)) => {}
                     }
                 }
             }
@@ -256,6 +275,7 @@ impl<T: Send + 'static> QueueActor<T> {
                 getter.fail(GetError::ShutDown);
             }
         }
+        self.meters.length.set(self.store.len() as f64);
     }
 
     fn putters_waiting(&mut self) -> bool {
@@ -288,7 +308,22 @@ impl<T: Send + 'static> QueueActor<T> {
     }
 }
 
-impl<T: Send + 'static> Actor for QueueActor<T> {}
+impl<T: Send + 'static> Actor for QueueActor<T> {
+    async fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), BoxError> {
+        let path = [metrics::path_label(ctx.path())];
+        self.meters = Meters {
+            length: metrics::gauge("retinue_queue_length", &path),
+            puts: metrics::counter("retinue_queue_puts_total", &path),
+            gets: metrics::counter("retinue_queue_gets_total", &path),
+        };
+        self.meters.length.set(self.store.len() as f64);
+        Ok(())
+    }
+
+    async fn stopped(&mut self, _: &mut Context<Self>, _: &ExitReason) {
+        self.meters.length.set(0.0);
+    }
+}
 
 impl<T: Send + 'static> Handler<Put<T>> for QueueActor<T> {
     async fn handle(&mut self, msg: Put<T>, ctx: &mut Context<Self>) {
@@ -422,6 +457,7 @@ impl<T: Send + 'static> Handler<TryGetNow<T>> for QueueActor<T> {
             });
         };
         let delivered = Delivered::new(item, ctx.weak_addr(), self.epoch);
+        self.meters.gets.increment(1);
         self.pump(ctx);
         Ok(delivered)
     }

@@ -80,6 +80,15 @@ impl<T: Send + 'static> Message for WithdrawPut<T> {
 
 /// Forget waiters that gave up (control lane, sent by a put, get or join
 /// future dropped while it waits, after its reply port closed).
+///
+/// ```
+/// use retinue::sync::queue::Sweep;
+/// use retinue::sync::{QueueActor, QueueOptions};
+/// # retinue::rt::block_on(async {
+/// let queue = retinue::spawn(QueueActor::<u32>::new(QueueOptions::default()));
+/// queue.ask(Sweep).await.unwrap(); // nobody gave up: a no-op
+/// # });
+/// ```
 pub struct Sweep;
 impl Message for Sweep {
     type Reply = ();
@@ -163,6 +172,17 @@ impl<T: Send + 'static> Message for DeadLetter<T> {
 }
 
 /// Mark one item as processed.
+///
+/// ```
+/// use retinue::sync::QueueError;
+/// use retinue::sync::queue::TaskDone;
+/// use retinue::sync::{QueueActor, QueueOptions};
+/// # retinue::rt::block_on(async {
+/// let queue = retinue::spawn(QueueActor::<u32>::new(QueueOptions::default()));
+/// let err = queue.ask(TaskDone).await.unwrap().unwrap_err();
+/// assert_eq!(err, QueueError::TaskDoneTooMany); // nothing was put
+/// # });
+/// ```
 pub struct TaskDone;
 impl Message for TaskDone {
     type Reply = Result<(), QueueError>;
@@ -185,6 +205,16 @@ impl Message for Shutdown {
 }
 
 /// A snapshot of a queue's state.
+///
+/// ```
+/// use retinue::sync::queue::Status;
+/// use retinue::sync::{QueueActor, QueueOptions};
+/// # retinue::rt::block_on(async {
+/// let queue = retinue::spawn(QueueActor::<u32>::new(QueueOptions::default()));
+/// let s = queue.ask(Status).await.unwrap();
+/// assert_eq!((s.len, s.maxsize, s.unfinished, s.shut_down), (0, 0, 0, false));
+/// # });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct QueueStatus {
     /// Items stored now.
@@ -204,6 +234,15 @@ pub struct QueueStatus {
 }
 
 /// Ask for a [`QueueStatus`].
+///
+/// ```
+/// use retinue::sync::queue::Status;
+/// use retinue::sync::{QueueActor, QueueOptions};
+/// # retinue::rt::block_on(async {
+/// let queue = retinue::spawn(QueueActor::<u32>::new(QueueOptions::default()));
+/// assert_eq!(queue.ask(Status).await.unwrap().len, 0);
+/// # });
+/// ```
 pub struct Status;
 impl Message for Status {
     type Reply = QueueStatus;

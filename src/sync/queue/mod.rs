@@ -96,6 +96,14 @@ pub struct QueueOptions {
 }
 
 /// Misuse of a queue, or a queue that is gone.
+///
+/// ```
+/// use retinue::sync::{Queue, QueueError};
+/// # retinue::rt::block_on(async {
+/// let queue = Queue::<u32>::fifo(0);
+/// assert_eq!(queue.task_done().await, Err(QueueError::TaskDoneTooMany));
+/// # });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum QueueError {
     /// `task_done` called more times than items were put.
@@ -128,6 +136,16 @@ impl From<AskError> for QueueError {
 }
 
 /// Why a `put` failed; carries the item back whenever it still exists.
+///
+/// ```
+/// use retinue::sync::{PutError, Queue};
+/// # retinue::rt::block_on(async {
+/// let queue = Queue::fifo(0);
+/// queue.shutdown(false).await.unwrap();
+/// let err = queue.put(7).await.unwrap_err();
+/// assert!(matches!(err, PutError::ShutDown(7)));
+/// # });
+/// ```
 #[derive(PartialEq, Eq)]
 pub enum PutError<T> {
     /// The queue is shut down (now or while the put waited).
@@ -145,6 +163,11 @@ pub enum PutError<T> {
 
 impl<T> PutError<T> {
     /// The item, if the error carries it.
+    ///
+    /// ```
+    /// use retinue::sync::PutError;
+    /// assert_eq!(PutError::Timeout(3).into_item(), Some(3));
+    /// ```
     pub fn into_item(self) -> Option<T> {
         match self {
             PutError::ShutDown(t) | PutError::Timeout(t) | PutError::Closed(t) => Some(t),
@@ -154,6 +177,15 @@ impl<T> PutError<T> {
 }
 
 /// Why a `try_put` failed; carries the item back whenever it still exists.
+///
+/// ```
+/// use retinue::sync::{Queue, TryPutError};
+/// # retinue::rt::block_on(async {
+/// let queue = Queue::fifo(1);
+/// queue.try_put(1).await.unwrap();
+/// assert!(matches!(queue.try_put(2).await, Err(TryPutError::Full(2))));
+/// # });
+/// ```
 #[derive(PartialEq, Eq)]
 pub enum TryPutError<T> {
     /// No room right now (or putters are queued ahead).
@@ -169,6 +201,11 @@ pub enum TryPutError<T> {
 
 impl<T> TryPutError<T> {
     /// The item, if the error carries it.
+    ///
+    /// ```
+    /// use retinue::sync::TryPutError;
+    /// assert_eq!(TryPutError::Full('x').into_item(), Some('x'));
+    /// ```
     pub fn into_item(self) -> Option<T> {
         match self {
             TryPutError::Full(t) | TryPutError::ShutDown(t) | TryPutError::Closed(t) => Some(t),
@@ -178,6 +215,16 @@ impl<T> TryPutError<T> {
 }
 
 /// Why a `get` failed.
+///
+/// ```
+/// use std::time::Duration;
+/// use retinue::sync::{GetError, Queue};
+/// # retinue::rt::block_on(async {
+/// let queue = Queue::<u32>::fifo(0);
+/// assert_eq!(queue.get_timeout(Duration::from_millis(1)).await, Err(GetError::Timeout));
+/// assert_eq!(queue.get_many(0).await, Err(GetError::ZeroCount));
+/// # });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GetError {
     /// The queue is shut down and (for a drain) empty.
@@ -191,6 +238,16 @@ pub enum GetError {
 }
 
 /// Why a `try_get` failed.
+///
+/// ```
+/// use retinue::sync::{Queue, TryGetError};
+/// # retinue::rt::block_on(async {
+/// let queue = Queue::<u32>::fifo(0);
+/// assert_eq!(queue.try_get().await, Err(TryGetError::Empty));
+/// queue.shutdown(false).await.unwrap();
+/// assert_eq!(queue.try_get().await, Err(TryGetError::ShutDown));
+/// # });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TryGetError {
     /// No item right now.
