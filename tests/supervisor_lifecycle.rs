@@ -307,7 +307,12 @@ fn queued_messages_survive_a_crash_and_only_the_in_flight_asker_sees_it() {
             let addr = addr.clone();
             rt::spawn(async move { addr.ask(HoldThenPanic(held)).await })
         };
-        while addr.mailbox_len() > 0 || log.lines().is_empty() {
+        // Wait until the crashing message is in its handler (counted as the
+        // handler starts). Looking at an empty mailbox instead raced with
+        // the asker's task: the mailbox is also empty before its push, and
+        // then the asks below could be handled first and the wait for three
+        // queued messages never ended.
+        while addr.handled() == 0 {
             rt::yield_now().await;
         }
         // Queue three asks behind the message that will crash.
