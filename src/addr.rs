@@ -26,6 +26,9 @@ use crate::recipient::Recipient;
 use crate::reply::ReplyTo;
 use crate::rt;
 
+mod weak;
+pub use weak::WeakAddr;
+
 /// The address of an actor of type `A`. Cheap to clone; keeps the actor
 /// reachable (see the module invariants).
 ///
@@ -49,11 +52,6 @@ use crate::rt;
 /// # });
 /// ```
 pub struct Addr<A> {
-    mailbox: Arc<Mailbox<A>>,
-}
-
-/// An address that does not keep the actor reachable. Upgrade it to send.
-pub struct WeakAddr<A> {
     mailbox: Arc<Mailbox<A>>,
 }
 
@@ -541,27 +539,6 @@ fn unwrap_tell<A: Handler<M>, M: Message>(envelope: Envelope<A>) -> M {
     }
 }
 
-impl<A: Actor> WeakAddr<A> {
-    /// A strong address, unless the actor has stopped for good.
-    pub fn upgrade(&self) -> Option<Addr<A>> {
-        if self.mailbox.is_closed() {
-            None
-        } else {
-            Some(Addr::from_mailbox(self.mailbox.clone()))
-        }
-    }
-
-    /// The actor's identity.
-    pub fn id(&self) -> ActorId {
-        self.mailbox.id()
-    }
-
-    /// Whether the actor can still receive messages.
-    pub fn is_alive(&self) -> bool {
-        !self.mailbox.is_closed()
-    }
-}
-
 impl<A> Clone for Addr<A> {
     fn clone(&self) -> Self {
         self.mailbox.add_sender();
@@ -574,14 +551,6 @@ impl<A> Clone for Addr<A> {
 impl<A> Drop for Addr<A> {
     fn drop(&mut self) {
         self.mailbox.remove_sender();
-    }
-}
-
-impl<A> Clone for WeakAddr<A> {
-    fn clone(&self) -> Self {
-        WeakAddr {
-            mailbox: self.mailbox.clone(),
-        }
     }
 }
 
@@ -602,16 +571,5 @@ impl<A> Hash for Addr<A> {
 impl<A> fmt::Debug for Addr<A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Addr<{}>({})", short_type_name::<A>(), self.mailbox.id())
-    }
-}
-
-impl<A> fmt::Debug for WeakAddr<A> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "WeakAddr<{}>({})",
-            short_type_name::<A>(),
-            self.mailbox.id()
-        )
     }
 }
