@@ -6,6 +6,8 @@
 
 use std::path::Path;
 
+mod common;
+
 use retinue::config::{ConfigKind, Format, Kinds, Ref, Refs, load_str};
 use retinue::sync::{Condition, Queue};
 use retinue::{Actor, BoxError};
@@ -70,7 +72,6 @@ fn every_invalid_file_reports_its_class_and_matches_its_snapshot() {
         .collect();
     files.sort();
     assert!(files.len() >= 20, "the invalid corpus is missing");
-    let update = std::env::var_os("UPDATE_SNAPSHOTS").is_some();
     let mut mismatches = Vec::new();
     let mut checked = 0;
     for path in files {
@@ -96,18 +97,7 @@ fn every_invalid_file_reports_its_class_and_matches_its_snapshot() {
             !rendered.contains('\x1b'),
             "{file_name}: colour codes in the output"
         );
-        let expected_path = path.with_file_name(format!("{file_name}.expected"));
-        if update {
-            std::fs::write(&expected_path, &rendered).unwrap();
-        } else {
-            let expected = std::fs::read_to_string(&expected_path)
-                .unwrap_or_else(|_| panic!("no snapshot {}", expected_path.display()));
-            if expected != rendered {
-                mismatches.push(format!(
-                    "--- {file_name}: expected\n{expected}\n--- got\n{rendered}"
-                ));
-            }
-        }
+        common::snapshot::check(&path, &rendered, &mut mismatches);
         checked += 1;
     }
     assert!(checked >= 15);

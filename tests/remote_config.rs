@@ -80,7 +80,6 @@ fn every_invalid_remote_file_reports_its_code_and_matches_its_snapshot() {
         .collect();
     files.sort();
     assert!(files.len() >= 7, "the invalid corpus is missing");
-    let update = std::env::var_os("UPDATE_SNAPSHOTS").is_some();
     let mut mismatches = Vec::new();
     for path in files {
         let file_name = path.file_name().unwrap().to_str().unwrap().to_string();
@@ -96,18 +95,7 @@ fn every_invalid_remote_file_reports_its_code_and_matches_its_snapshot() {
             "{file_name}: no `{code}` diagnostic in:\n{err}"
         );
         let rendered = err.render();
-        let expected_path = path.with_file_name(format!("{file_name}.expected"));
-        if update {
-            std::fs::write(&expected_path, &rendered).unwrap();
-        } else {
-            let expected = std::fs::read_to_string(&expected_path)
-                .unwrap_or_else(|_| panic!("no snapshot {}", expected_path.display()));
-            if expected != rendered {
-                mismatches.push(format!(
-                    "--- {file_name}: expected\n{expected}\n--- got\n{rendered}"
-                ));
-            }
-        }
+        common::snapshot::check(&path, &rendered, &mut mismatches);
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }

@@ -5,6 +5,7 @@
 pub mod breaker;
 pub mod cancel;
 pub mod nats;
+pub mod snapshot;
 pub mod wait;
 
 use std::sync::{Arc, Mutex};
