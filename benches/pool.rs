@@ -3,12 +3,14 @@
 //! Each job does a fixed small amount of work (`WORK` rounds of an LCG,
 //! a few hundred ns). For 1, 2, 4 and 8 workers: the floor is N plain tasks
 //! pulling from one bounded async-channel fed by one producer task; the
-//! pool rows push the same jobs through `Pool::tell` with round-robin
-//! routing (each worker's own mailbox) and with balancing (one shared
-//! mailbox, workers pull one at a time, or two with prefetch 2).
+//! boxed floor sends each job in its own `Box` (allocated by the producer,
+//! freed by a consumer: what a heap message costs on its own); the pool
+//! rows push the same jobs through `Pool::tell` with round-robin routing
+//! (each worker's own mailbox) and with balancing (one shared mailbox that
+//! every worker serves, taking a job only when free).
 //!
 //! Run: `cargo bench --bench pool` (and with ASYNC_STD_THREAD_COUNT=1);
-//! `BENCH_QUICK=1` for a smoke run.
+//! `BENCH_QUICK=1` for a smoke run; `POOL_WORKERS=1,4` for some sizes only.
 
 #[path = "harness/mod.rs"]
 mod harness;
@@ -59,6 +61,34 @@ fn floor_round(n: u64, workers: usize) -> Duration {
     })
 }
 
+/// The floor again, with one small heap allocation per job made by the
+/// producer and freed by a consumer on another thread: what a message
+/// that lives on the heap costs on its own.
+fn boxed_floor_round(n: u64, workers: usize) -> Duration {
+    on_worker(async move {
+        let (tx, rx) = async_channel::bounded::<Box<[u64; 4]>>(CAP);
+        let start = Instant::now();
+        let consumers: Vec<_> = (0..workers)
+            .map(|_| {
+                let rx = rx.clone();
+                retinue::rt::spawn(async move {
+                    while let Ok(job) = rx.recv().await {
+                        work(job[0]);
+                    }
+                })
+            })
+            .collect();
+        for i in 0..n {
+            tx.send(Box::new([i; 4])).await.unwrap();
+        }
+        drop(tx);
+        for c in consumers {
+            c.await.unwrap();
+        }
+        start.elapsed()
+    })
+}
+
 /// Counts finished jobs; signals when all `n` are done.
 struct Done {
     count: AtomicU64,
@@ -82,7 +112,7 @@ impl Handler<Job> for Worker {
     }
 }
 
-fn pool_round(n: u64, workers: usize, routing: Routing, prefetch: usize) -> Duration {
+fn pool_round(n: u64, workers: usize, routing: Routing) -> Duration {
     on_worker(async move {
         let (tx, rx) = async_channel::bounded(1);
         let done = Arc::new(Done {
@@ -95,7 +125,6 @@ fn pool_round(n: u64, workers: usize, routing: Routing, prefetch: usize) -> Dura
             .size(workers)
             .routing(routing)
             .shared_capacity(CAP)
-            .prefetch(prefetch)
             .spawn()
             .await
             .unwrap();
@@ -113,7 +142,10 @@ fn pool_round(n: u64, workers: usize, routing: Routing, prefetch: usize) -> Dura
 fn main() {
     let threads = std::env::var("ASYNC_STD_THREAD_COUNT").unwrap_or_else(|_| "default".into());
     let n = scaled(200_000);
-    for workers in [1, 2, 4, 8] {
+    let sizes: Vec<usize> = std::env::var("POOL_WORKERS").map_or(vec![1, 2, 4, 8], |s| {
+        s.split(',').filter_map(|n| n.trim().parse().ok()).collect()
+    });
+    for workers in sizes {
         report(
             &format!("{n} jobs of {WORK} LCG rounds, {workers} workers (threads: {threads})"),
             &[
@@ -123,18 +155,18 @@ fn main() {
                     "ns/job",
                 ),
                 row(
+                    "floor, one Box per job",
+                    per_op(n, || boxed_floor_round(n, workers)),
+                    "ns/job",
+                ),
+                row(
                     "retinue Pool round-robin tell",
-                    per_op(n, || pool_round(n, workers, Routing::RoundRobin, 1)),
+                    per_op(n, || pool_round(n, workers, Routing::RoundRobin)),
                     "ns/job",
                 ),
                 row(
-                    "retinue Pool balancing tell (prefetch 1)",
-                    per_op(n, || pool_round(n, workers, Routing::Balancing, 1)),
-                    "ns/job",
-                ),
-                row(
-                    "retinue Pool balancing tell (prefetch 2)",
-                    per_op(n, || pool_round(n, workers, Routing::Balancing, 2)),
+                    "retinue Pool balancing tell",
+                    per_op(n, || pool_round(n, workers, Routing::Balancing)),
                     "ns/job",
                 ),
             ],

@@ -532,7 +532,7 @@ impl<A: Actor> Addr<A> {
     }
 }
 
-fn unwrap_tell<A: Handler<M>, M: Message>(envelope: Envelope<A>) -> M {
+pub(crate) fn unwrap_tell<A: Handler<M>, M: Message>(envelope: Envelope<A>) -> M {
     match envelope.into_payload::<Tell<M>>() {
         Some(tell) => tell.0,
         None => unreachable!("a tell envelope came back as another type"),

@@ -27,6 +27,10 @@ use crate::context::Context;
 use crate::future_slot::{FutureSlot, Placed};
 use crate::reply::ReplyTo;
 
+mod inline;
+
+pub(crate) use inline::InlineEnvelope;
+
 /// What an envelope carries: a message on its way to actor `A`, able to
 /// turn itself into the future that handles it.
 pub(crate) trait Payload<A: Actor>: Send + 'static {
@@ -121,6 +125,8 @@ struct Node<A, P> {
     payload: P,
 }
 
+/// The functions of one payload type, for either storage (a node, or an
+/// [`InlineEnvelope`]'s words): each takes a pointer to that storage.
 struct VTable<A> {
     type_id: fn() -> TypeId,
     message_type: fn() -> &'static str,
@@ -128,29 +134,63 @@ struct VTable<A> {
     /// every type holding an envelope require `A: Actor`, and such bounds
     /// defeat the compiler's `Send` proofs for futures that hold one.
     handle: unsafe fn(),
-    drop: unsafe fn(NonNull<Header<A>>),
+    drop: unsafe fn(*mut u8),
+    /// Whose handlers `handle` runs.
+    actor: PhantomData<fn(&mut A)>,
 }
 
-/// Moves the payload out, frees the node, places the handler future.
-type HandleFn<A> = for<'a> unsafe fn(
-    NonNull<Header<A>>,
-    &'a mut A,
-    &'a mut Context<A>,
-    &'a mut FutureSlot,
-) -> Placed<'a>;
+/// Moves the payload out of its storage (freeing a node), places the
+/// handler future.
+type HandleFn<A> =
+    for<'a> unsafe fn(*mut u8, &'a mut A, &'a mut Context<A>, &'a mut FutureSlot) -> Placed<'a>;
 
 struct VTableOf<A, P>(PhantomData<(A, P)>);
 
 impl<A: Actor, P: Payload<A>> VTableOf<A, P> {
-    const VTABLE: VTable<A> = VTable {
+    const NODE: VTable<A> = VTable {
         type_id: TypeId::of::<P>,
         message_type: P::message_type,
-        // SAFETY: cast back to exactly this type in `Envelope::handle`.
+        // SAFETY: cast back to exactly this type in `VTable::handle`.
         handle: unsafe {
             std::mem::transmute::<HandleFn<A>, unsafe fn()>(handle_node::<A, P> as HandleFn<A>)
         },
         drop: drop_node::<A, P>,
+        actor: PhantomData,
     };
+
+    const INLINE: VTable<A> = VTable {
+        type_id: TypeId::of::<P>,
+        message_type: P::message_type,
+        // SAFETY: as above.
+        handle: unsafe {
+            std::mem::transmute::<HandleFn<A>, unsafe fn()>(
+                inline::handle_words::<A, P> as HandleFn<A>,
+            )
+        },
+        drop: inline::drop_words::<P>,
+        actor: PhantomData,
+    };
+}
+
+impl<A: Actor> VTable<A> {
+    /// # Safety
+    /// `storage` must be live storage of this table's payload type that
+    /// nothing else owns, and the returned [`Placed`] must be dropped, not
+    /// leaked (see [`FutureSlot::place`]).
+    unsafe fn handle<'a>(
+        &self,
+        storage: *mut u8,
+        actor: &'a mut A,
+        ctx: &'a mut Context<A>,
+        slot: &'a mut FutureSlot,
+    ) -> Placed<'a> {
+        // SAFETY: `handle` was made from a `HandleFn<A>` for this payload
+        // type (see `VTableOf`); the caller vouches for `storage`.
+        unsafe {
+            let handle = std::mem::transmute::<unsafe fn(), HandleFn<A>>(self.handle);
+            handle(storage, actor, ctx, slot)
+        }
+    }
 }
 
 /// # Safety
@@ -158,13 +198,13 @@ impl<A: Actor, P: Payload<A>> VTableOf<A, P> {
 /// returned [`Placed`] must be dropped, not leaked (see
 /// [`FutureSlot::place`]).
 unsafe fn handle_node<'a, A: Actor, P: Payload<A>>(
-    node: NonNull<Header<A>>,
+    node: *mut u8,
     actor: &'a mut A,
     ctx: &'a mut Context<A>,
     slot: &'a mut FutureSlot,
 ) -> Placed<'a> {
     // SAFETY: the caller hands over a live, uniquely owned `Node<A, P>`.
-    let node = unsafe { Box::from_raw(node.cast::<Node<A, P>>().as_ptr()) };
+    let node = unsafe { Box::from_raw(node.cast::<Node<A, P>>()) };
     let payload = node.payload;
     // SAFETY: our caller drops the `Placed`.
     unsafe { slot.place(payload.into_future(actor, ctx)) }
@@ -172,9 +212,9 @@ unsafe fn handle_node<'a, A: Actor, P: Payload<A>>(
 
 /// # Safety
 /// `node` must be a live `Node<A, P>` that nothing else owns.
-unsafe fn drop_node<A: Actor, P: Payload<A>>(node: NonNull<Header<A>>) {
+unsafe fn drop_node<A: Actor, P: Payload<A>>(node: *mut u8) {
     // SAFETY: as above.
-    drop(unsafe { Box::from_raw(node.cast::<Node<A, P>>().as_ptr()) });
+    drop(unsafe { Box::from_raw(node.cast::<Node<A, P>>()) });
 }
 
 /// One message for actor `A`, of any type `A` handles.
@@ -192,7 +232,7 @@ impl<A: Actor> Envelope<A> {
             header: Header {
                 next: ptr::null_mut(),
                 // `const`: the table is checked to be a promoted `'static`.
-                vtable: const { &VTableOf::<A, P>::VTABLE },
+                vtable: const { &VTableOf::<A, P>::NODE },
             },
             payload,
         });
@@ -235,12 +275,9 @@ impl<A: Actor> Envelope<A> {
         slot: &'a mut FutureSlot,
     ) -> Placed<'a> {
         let node = self.into_raw();
-        // SAFETY: `node` is live and ours; `handle` was made from a
-        // `HandleFn<A>` for its payload type.
-        unsafe {
-            let handle = std::mem::transmute::<unsafe fn(), HandleFn<A>>((*(*node).vtable).handle);
-            handle(NonNull::new_unchecked(node), actor, ctx, slot)
-        }
+        // SAFETY: `node` is live and ours, and of the table's payload
+        // type; the caller drops the `Placed`.
+        unsafe { (*(*node).vtable).handle(node.cast(), actor, ctx, slot) }
     }
 }
 
@@ -268,7 +305,7 @@ impl<A> Drop for Envelope<A> {
         // SAFETY: we own the live node; `drop` matches its payload type.
         unsafe {
             let drop = (*self.node.as_ref().vtable).drop;
-            drop(self.node);
+            drop(self.node.as_ptr().cast());
         }
     }
 }

@@ -18,6 +18,7 @@ use std::fmt;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
+use async_channel::Receiver;
 use futures_lite::FutureExt;
 use tracing::{Instrument, Span};
 
@@ -26,10 +27,11 @@ use crate::addr::{ActorId, Addr};
 use crate::context::Context;
 use crate::crash::{self, panicked};
 use crate::current::Scoped;
+use crate::envelope::{Envelope, InlineEnvelope};
 use crate::exit::ExitReason;
-use crate::future_slot::FutureSlot;
+use crate::future_slot::{FutureSlot, Placed};
 use crate::lane::Batch;
-use crate::mailbox::{Capacity, Control, Mailbox, Received};
+use crate::mailbox::{Capacity, Control, Mailbox, Received, SharedMailbox};
 use crate::trace;
 
 /// The receiving end of an actor's mailbox. Whoever holds it runs the
@@ -73,6 +75,8 @@ pub struct Inbox<A: Actor> {
     closed: bool,
     /// The supervised path (`workers/fetcher`), for spans and metrics.
     path: Option<Arc<str>>,
+    /// A mailbox shared with other actors, served when this one is empty.
+    shared: Option<Receiver<InlineEnvelope<A>>>,
 }
 
 /// An instance that has started successfully; [`run`](Running::run) it.
@@ -126,6 +130,7 @@ impl<A: Actor> Inbox<A> {
             taken: Batch::empty(),
             closed: false,
             path: None,
+            shared: None,
         }
     }
 
@@ -154,6 +159,35 @@ impl<A: Actor> Inbox<A> {
     /// The supervised path set with [`set_path`](Self::set_path).
     pub fn path(&self) -> Option<&str> {
         self.path.as_deref()
+    }
+
+    /// Also serves `shared`: whenever this mailbox (its control lane
+    /// first) has nothing, the instance takes the next message of the
+    /// shared one, one at a time, only when it is about to handle it.
+    /// Applies to every instance run here, restarted ones included. An
+    /// instance whose own addresses are all gone keeps serving until the
+    /// shared mailbox's handles are gone too.
+    ///
+    /// ```
+    /// # use retinue::{Actor, Context, Handler, Inbox, Message};
+    /// # struct Echo;
+    /// # impl Actor for Echo {}
+    /// # struct Say(u32);
+    /// # impl Message for Say { type Reply = u32; }
+    /// # impl Handler<Say> for Echo {
+    /// #     async fn handle(&mut self, msg: Say, _: &mut Context<Self>) -> u32 { msg.0 }
+    /// # }
+    /// # retinue::rt::block_on(async {
+    /// use retinue::{Capacity, SharedMailbox};
+    /// let shared = SharedMailbox::<Echo>::new(Capacity::DEFAULT);
+    /// let mut inbox = Inbox::<Echo>::new();
+    /// inbox.share(&shared);
+    /// retinue::rt::spawn(async move { inbox.run(Echo).await });
+    /// assert_eq!(shared.ask(Say(3)).await, Ok(3));
+    /// # });
+    /// ```
+    pub fn share(&mut self, shared: &SharedMailbox<A>) {
+        self.shared = Some(shared.receiver());
     }
 
     /// A strong address of this mailbox.
@@ -397,27 +431,18 @@ impl<'a, A: Actor> Running<'a, A> {
             if let Some(reason) = self.ctx.exit_requested() {
                 return reason.clone();
             }
-            // Messages waiting is the busy case: take one without building
-            // the waiting future.
-            let next = match mailbox.try_receive(&mut self.inbox.taken) {
-                Some(next) => next,
-                None => {
-                    self.ctx.meter.flush(Some(0)); // going idle: publish
-                    mailbox.receive(&mut self.inbox.taken).await
-                }
-            };
-            let envelope = match next {
-                Received::Message(envelope) | Received::Control(Control::Message(envelope)) => {
-                    envelope
-                }
-                Received::Control(Control::Exit(reason)) => return reason,
-                Received::Control(Control::Fail { instance, reason }) => {
+            let envelope = match self.next(&mailbox).await {
+                Next::Shared(envelope) => Taken::Shared(envelope),
+                Next::Own(Received::Message(envelope))
+                | Next::Own(Received::Control(Control::Message(envelope))) => Taken::Own(envelope),
+                Next::Own(Received::Control(Control::Exit(reason))) => return reason,
+                Next::Own(Received::Control(Control::Fail { instance, reason })) => {
                     if instance == self.ctx.instance() {
                         return reason;
                     }
                     continue; // from a previous instance's task: stale
                 }
-                Received::Orphaned => return ExitReason::Normal,
+                Next::Own(Received::Orphaned) => return ExitReason::Normal,
             };
             // Counted as the handler starts, so an asker that got its
             // reply always sees its message counted.
@@ -433,6 +458,87 @@ impl<'a, A: Actor> Running<'a, A> {
             }
             if self.ctx.meter.end() {
                 self.ctx.meter.flush(Some(mailbox.len()));
+            }
+        }
+    }
+
+    /// The next thing to serve: this mailbox first, then the shared one.
+    async fn next(&mut self, mailbox: &Mailbox<A>) -> Next<A> {
+        loop {
+            // Messages waiting is the busy case: take one without building
+            // the waiting future.
+            let own = mailbox.try_receive(&mut self.inbox.taken);
+            let Some(shared) = &self.inbox.shared else {
+                if let Some(next) = own {
+                    return Next::Own(next);
+                }
+                self.ctx.meter.flush(Some(0)); // going idle: publish
+                return Next::Own(mailbox.receive(&mut self.inbox.taken).await);
+            };
+            let orphaned = match own {
+                Some(Received::Orphaned) => true, // the shared mailbox decides
+                Some(next) => return Next::Own(next),
+                None => false,
+            };
+            if let Ok(envelope) = shared.try_recv() {
+                return Next::Shared(envelope);
+            }
+            self.ctx.meter.flush(Some(0));
+            if orphaned {
+                let next = shared.recv().await;
+                return next.map_or(Next::Own(Received::Orphaned), Next::Shared);
+            }
+            let from_shared = async {
+                match shared.recv().await {
+                    Ok(envelope) => Next::Shared(envelope),
+                    // Closed: this mailbox alone from now on.
+                    Err(_) => std::future::pending().await,
+                }
+            };
+            let from_own = async { Next::Own(mailbox.receive(&mut self.inbox.taken).await) };
+            match from_own.or(from_shared).await {
+                // Orphaned, but the shared mailbox may still have senders:
+                // the next turn waits for them.
+                Next::Own(Received::Orphaned) => continue,
+                next => return next,
+            }
+        }
+    }
+}
+
+/// What an instance serves next: from its own mailbox, or a shared one.
+enum Next<A> {
+    Own(Received<A>),
+    Shared(InlineEnvelope<A>),
+}
+
+/// A message taken to handle, from either mailbox.
+enum Taken<A> {
+    Own(Envelope<A>),
+    Shared(InlineEnvelope<A>),
+}
+
+impl<A: Actor> Taken<A> {
+    fn message_type(&self) -> fn() -> &'static str {
+        match self {
+            Taken::Own(envelope) => envelope.message_type(),
+            Taken::Shared(envelope) => envelope.message_type(),
+        }
+    }
+
+    /// # Safety
+    /// As for `Envelope::handle`: the `Placed` must be dropped.
+    unsafe fn handle<'a>(
+        self,
+        actor: &'a mut A,
+        ctx: &'a mut Context<A>,
+        slot: &'a mut FutureSlot,
+    ) -> Placed<'a> {
+        // SAFETY: passed on to our caller.
+        unsafe {
+            match self {
+                Taken::Own(envelope) => envelope.handle(actor, ctx, slot),
+                Taken::Shared(envelope) => envelope.handle(actor, ctx, slot),
             }
         }
     }

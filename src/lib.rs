@@ -145,7 +145,7 @@ pub use context::Context;
 pub use error::{AskError, BoxError, SendError, TrySendError};
 pub use exit::{Down, ExitReason, LinkedExit};
 pub use inbox::{Inbox, Running};
-pub use mailbox::Capacity;
+pub use mailbox::{Capacity, SharedMailbox};
 pub use owned::{StreamEnded, TaskHandle, TaskId};
 pub use recipient::{Recipient, RecipientPort};
 pub use reply::{Reply, ReplyTo};

@@ -42,6 +42,10 @@ use crate::envelope::Envelope;
 use crate::exit::ExitReason;
 use crate::lane::{Batch, Lane, Pushed};
 
+mod shared;
+
+pub use shared::SharedMailbox;
+
 /// How many messages a mailbox's user lane holds before `tell` waits.
 ///
 /// ```

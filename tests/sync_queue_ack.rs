@@ -63,7 +63,10 @@ fn a_panicking_or_aborted_consumer_loses_nothing_and_join_returns() {
             let q = q.clone();
             rt::spawn(async move {
                 let d = q.get_delivery().await.unwrap();
-                holding_tx.send((*d.item(), d.delivery_count())).await.unwrap();
+                holding_tx
+                    .send((*d.item(), d.delivery_count()))
+                    .await
+                    .unwrap();
                 std::future::pending::<()>().await;
                 d.ack().await
             })

@@ -362,7 +362,7 @@ impl KindEntry for ConditionKind {
 /// item type with [`Kinds::register_queue`]) and `circuit_breaker` ([`BreakerConfig`]);
 /// and `pool`: a [`Pool`](crate::pool::Pool) of workers of another kind,
 /// `args = { size = 4, routing = "round_robin", worker = { kind = "...", args = { ... } } }`
-/// (also `overflow`, `prefetch`, `shared_capacity`, and `max_restarts` /
+/// (also `overflow`, `shared_capacity`, and `max_restarts` /
 /// `within` for the pool's supervisor; at most
 /// [`MAX_POOL_SIZE`](super::MAX_POOL_SIZE) workers; the child's `capacity`
 /// is each worker's), which look-ups resolve to a `Pool<W>`.

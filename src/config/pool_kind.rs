@@ -46,8 +46,6 @@ pub(crate) struct PoolSettings {
     routing: Routing,
     #[serde(default)]
     overflow: Overflow,
-    #[serde(default = "one")]
-    prefetch: usize,
     #[serde(default)]
     shared_capacity: Option<usize>,
     /// The pool's supervisor's intensity (default 3 restarts in 5 s).
@@ -73,10 +71,6 @@ fn default_size() -> usize {
     4
 }
 
-fn one() -> usize {
-    1
-}
-
 impl PoolSettings {
     /// A builder with these settings for workers made by `factory`.
     pub(crate) fn builder<W: Actor>(
@@ -87,8 +81,7 @@ impl PoolSettings {
         let mut b = Pool::builder(factory)
             .size(self.size)
             .routing(self.routing)
-            .overflow(self.overflow)
-            .prefetch(self.prefetch);
+            .overflow(self.overflow);
         if let Some(n) = self.shared_capacity {
             b = b.shared_capacity(n);
         }
@@ -120,13 +113,6 @@ impl PoolSettings {
                     "a pool has at most {MAX_POOL_SIZE} workers, found {}",
                     self.size
                 ),
-            ));
-        }
-        if self.prefetch == 0 {
-            return Err(bad(
-                "prefetch",
-                at("prefetch"),
-                "expected 1 or more, found 0",
             ));
         }
         if self.within == Some(Duration::ZERO) {

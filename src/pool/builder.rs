@@ -15,14 +15,13 @@
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
-use super::feeder::{BoxJob, pull};
 use super::keys::Registry;
 use super::pool::{Pool, Shared};
 use super::ring::Ring;
 use super::slot::{Factory, FeedFn, Slot, lock};
 use super::{Overflow, PoolError, Routing};
 use crate::supervisor::{ChildSpec, Flags, Supervisor};
-use crate::{Actor, Addr, Capacity, Message, rt};
+use crate::{Actor, Addr, Capacity, Message, SharedMailbox};
 
 /// Builds a [`Pool`]: the worker factory, size and routing.
 pub struct PoolBuilder<W: Actor> {
@@ -33,7 +32,6 @@ pub struct PoolBuilder<W: Actor> {
     flags: Flags,
     capacity: Option<Capacity>,
     shared_capacity: usize,
-    prefetch: usize,
     registry: Registry,
 }
 
@@ -47,19 +45,8 @@ impl<W: Actor> PoolBuilder<W> {
             flags: Flags::default(),
             capacity: None,
             shared_capacity: 256,
-            prefetch: 1,
             registry: Registry::default(),
         }
-    }
-
-    /// Balancing: how many messages each worker may hold at once (default
-    /// 1: a worker takes the next one only when it is free). 2 hides the
-    /// hand-over latency (a worker's next message is already waiting when
-    /// it finishes) at the price of one message that could wait behind a
-    /// slow one.
-    pub fn prefetch(mut self, n: usize) -> Self {
-        self.prefetch = n.max(1);
-        self
     }
 
     /// How many workers to start (default 4; at least 1).
@@ -186,16 +173,7 @@ impl<W: Actor> PoolBuilder<W> {
 
     fn into_shared(self, sup: Addr<Supervisor>) -> Shared<W> {
         let shared_jobs = (self.routing == Routing::Balancing)
-            .then(|| async_channel::bounded::<BoxJob<W>>(self.shared_capacity));
-        let mut feeds: Vec<FeedFn<W>> = Vec::new();
-        if let Some((_, rx)) = &shared_jobs {
-            let (rx, prefetch) = (rx.clone(), self.prefetch);
-            feeds.push(Arc::new(move |slot: &Slot<W>| {
-                (0..prefetch)
-                    .map(|_| rt::spawn(pull(slot.addr.clone(), rx.clone(), slot.retire_rx.clone())))
-                    .collect()
-            }));
-        }
+            .then(|| SharedMailbox::new(Capacity::Bounded(self.shared_capacity)));
         Shared {
             routing: self.routing,
             overflow: self.overflow,
@@ -210,7 +188,7 @@ impl<W: Actor> PoolBuilder<W> {
             registry: RwLock::new(self.registry),
             discarded: AtomicU64::new(0),
             resizing: async_channel::bounded(1),
-            feeds: Mutex::new(feeds),
+            feeds: Mutex::new(Vec::new()),
         }
     }
 }
@@ -219,7 +197,7 @@ impl<W: Actor> Shared<W> {
     /// A new slot (with a fresh id) and its child spec; not yet routed to.
     pub(super) fn new_slot(&self) -> Result<(ChildSpec, Slot<W>), PoolError<()>> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        Slot::new(id, &self.factory, self.capacity)
+        Slot::new(id, self)
     }
 
     /// Starts the slot's feeders, then puts it in the ring and the table.
@@ -238,7 +216,8 @@ impl<W: Actor> Shared<W> {
     }
 
     /// The pool's supervisor is being restarted by its parent: fresh
-    /// workers (and feeders) for the same slots, and their specs.
+    /// workers (and feeders) for the same slots, and their specs. (The
+    /// shared mailbox, if any, is the pool's: what waits there stays.)
     fn rebuild(&self) -> Vec<ChildSpec> {
         let feeds: Vec<FeedFn<W>> = lock(&self.feeds).clone();
         let mut slots = self.slots.write().unwrap_or_else(|e| e.into_inner());
@@ -246,7 +225,7 @@ impl<W: Actor> Shared<W> {
         for slot in slots.iter_mut() {
             // The old feeders stop between messages; their tasks run out.
             drop(slot.retire_feeders());
-            let Ok((spec, fresh)) = Slot::new(slot.id, &self.factory, self.capacity) else {
+            let Ok((spec, fresh)) = Slot::new(slot.id, self) else {
                 continue;
             };
             for feed in &feeds {

@@ -20,16 +20,12 @@ use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 use async_channel::{Receiver, Sender};
 
 use super::builder::PoolBuilder;
-use super::feeder::{AskJob, BoxJob, TellJob};
 use super::keys::Registry;
 use super::ring::Ring;
 use super::slot::{Factory, FeedFn, Slot};
 use super::{Overflow, PoolError, PoolStats, Routing};
 use crate::supervisor::{Supervisor, SupervisorError, SupervisorRef, TreeNode};
-use crate::{Actor, Addr, Capacity, Handler, Message, ReplyTo, TrySendError};
-
-/// The balancing pool's shared mailbox.
-pub(super) type JobChannel<W> = (Sender<BoxJob<W>>, Receiver<BoxJob<W>>);
+use crate::{Actor, Addr, Capacity, Handler, Message, SharedMailbox, TrySendError};
 
 /// What every handle of one pool shares.
 pub(super) struct Shared<W: Actor> {
@@ -43,7 +39,8 @@ pub(super) struct Shared<W: Actor> {
     pub(super) ring: RwLock<Ring>,
     pub(super) next: AtomicUsize,
     pub(super) next_id: AtomicU64,
-    pub(super) shared_jobs: Option<JobChannel<W>>,
+    /// Balancing: the mailbox every worker also serves.
+    pub(super) shared_jobs: Option<SharedMailbox<W>>,
     pub(super) registry: RwLock<Registry>,
     pub(super) discarded: AtomicU64,
     /// A one-place channel used as an async mutex for resizes.
@@ -139,7 +136,7 @@ impl<W: Actor> Pool<W> {
             size: slots.len(),
             discarded: self.shared.discarded.load(Ordering::Relaxed),
             queued: match &self.shared.shared_jobs {
-                Some((tx, _)) => tx.len(),
+                Some(jobs) => jobs.len(),
                 None => slots.iter().map(|s| s.addr.mailbox_len()).sum(),
             },
         }
@@ -200,7 +197,7 @@ impl<W: Actor> Pool<W> {
     {
         match self.shared.routing {
             Routing::Broadcast => self.broadcast_copied(msg).await,
-            Routing::Balancing => self.to_shared(Box::new(TellJob(msg))).await,
+            Routing::Balancing => self.to_shared(msg).await,
             _ => self.tell_routed(msg).await,
         }
     }
@@ -214,11 +211,11 @@ impl<W: Actor> Pool<W> {
     {
         match self.shared.routing {
             Routing::Broadcast => Err(PoolError::AskBroadcast(msg)),
-            Routing::Balancing => {
-                let (port, reply) = ReplyTo::pair();
-                self.to_shared(Box::new(AskJob(msg, port))).await?;
-                reply.await.map_err(PoolError::Ask)?.map_err(PoolError::Ask)
-            }
+            // Like a routed ask, it waits for room whatever the overflow.
+            Routing::Balancing => match &self.shared.shared_jobs {
+                Some(jobs) => jobs.ask(msg).await.map_err(PoolError::Ask),
+                None => Err(PoolError::Closed(msg)),
+            },
             _ => loop {
                 let slot = match self.pick(&msg) {
                     Ok(slot) => slot,
@@ -370,47 +367,35 @@ impl<W: Actor> Pool<W> {
     }
 
     /// Balancing: into the shared mailbox, per the overflow policy.
-    async fn to_shared<M: Message>(&self, job: BoxJob<W>) -> Result<(), PoolError<M>> {
-        let Some((tx, rx)) = &self.shared.shared_jobs else {
-            return Err(PoolError::Closed(back::<M, W>(job)));
+    async fn to_shared<M: Message>(&self, msg: M) -> Result<(), PoolError<M>>
+    where
+        W: Handler<M>,
+    {
+        let Some(jobs) = &self.shared.shared_jobs else {
+            return Err(PoolError::Closed(msg));
         };
-        let mut job = match tx.try_send(job) {
+        let mut msg = match jobs.try_tell(msg) {
             Ok(()) => return Ok(()),
-            Err(async_channel::TrySendError::Closed(job)) => {
-                return Err(PoolError::Closed(back::<M, W>(job)));
-            }
-            Err(async_channel::TrySendError::Full(job)) => job,
+            Err(TrySendError::Closed(msg)) => return Err(PoolError::Closed(msg)),
+            Err(TrySendError::Full(msg)) => msg,
         };
         match self.shared.overflow {
-            Overflow::Backpressure => tx
-                .send(job)
-                .await
-                .map_err(|e| PoolError::Closed(back::<M, W>(e.0))),
+            Overflow::Backpressure => jobs.tell(msg).await.map_err(|e| PoolError::Closed(e.0)),
             Overflow::DropNewest => {
                 self.shared.discarded.fetch_add(1, Ordering::Relaxed);
-                Err(PoolError::Full(back::<M, W>(job)))
+                Err(PoolError::Full(msg))
             }
             Overflow::DropOldest => loop {
-                if rx.try_recv().is_ok() {
+                if jobs.drop_oldest() {
                     self.shared.discarded.fetch_add(1, Ordering::Relaxed);
                 }
-                job = match tx.try_send(job) {
+                msg = match jobs.try_tell(msg) {
                     Ok(()) => return Ok(()),
-                    Err(async_channel::TrySendError::Full(j)) => j,
-                    Err(async_channel::TrySendError::Closed(j)) => {
-                        return Err(PoolError::Closed(back::<M, W>(j)));
-                    }
+                    Err(TrySendError::Full(msg)) => msg,
+                    Err(TrySendError::Closed(msg)) => return Err(PoolError::Closed(msg)),
                 };
             },
         }
-    }
-}
-
-/// The message inside a job that could not be queued.
-pub(super) fn back<M: Message, W: Actor>(job: BoxJob<W>) -> M {
-    match job.into_msg().downcast::<M>() {
-        Ok(m) => *m,
-        Err(_) => unreachable!("a job of this call carries an M"),
     }
 }
 

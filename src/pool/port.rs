@@ -9,8 +9,7 @@
 //! `AskError::Closed`), always with the message back where the actor error
 //! carries one.
 
-use super::feeder::TellJob;
-use super::pool::{Pool, Refused, back};
+use super::pool::{Pool, Refused};
 use super::{PoolError, Routing};
 use crate::recipient::PortFuture;
 use crate::{
@@ -126,12 +125,12 @@ impl<W: Actor> Pool<W> {
     where
         W: Handler<M>,
     {
-        let Some((tx, _)) = &self.shared().shared_jobs else {
+        let Some(jobs) = &self.shared().shared_jobs else {
             return Err(PoolError::Closed(msg));
         };
-        tx.try_send(Box::new(TellJob(msg))).map_err(|e| match e {
-            async_channel::TrySendError::Full(job) => PoolError::Full(back::<M, W>(job)),
-            async_channel::TrySendError::Closed(job) => PoolError::Closed(back::<M, W>(job)),
+        jobs.try_tell(msg).map_err(|e| match e {
+            TrySendError::Full(msg) => PoolError::Full(msg),
+            TrySendError::Closed(msg) => PoolError::Closed(msg),
         })
     }
 }

@@ -133,8 +133,8 @@ impl<W: Actor> Pool<W> {
                 let _ = feeder.await;
             }
         }
-        if let Some((tx, _)) = &self.shared().shared_jobs {
-            tx.close();
+        if let Some(jobs) = &self.shared().shared_jobs {
+            jobs.close();
         }
         if let Ok(sup) = self.supervisor().await {
             sup.shutdown().await;

@@ -16,13 +16,14 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use async_channel::{Receiver, Sender};
 
 use super::PoolError;
+use super::pool::Shared;
 use crate::supervisor::ChildSpec;
-use crate::{Actor, Addr, Capacity, rt};
+use crate::{Actor, Addr, rt};
 
 /// Builds a worker (at its start and on every restart).
 pub(super) type Factory<W> = Arc<dyn Fn() -> W + Send + Sync>;
 
-/// Starts the feeders of one slot (the balancing pull, an acked feed).
+/// Starts the feeders of one slot (an acknowledged feed).
 pub(super) type FeedFn<W> = Arc<dyn Fn(&Slot<W>) -> Vec<rt::JoinHandle<()>> + Send + Sync>;
 
 pub(super) struct Slot<W: Actor> {
@@ -50,15 +51,14 @@ impl Drop for Claim<'_> {
 
 impl<W: Actor> Slot<W> {
     /// A slot for worker `id` and the child spec that runs it (not started).
-    pub(super) fn new(
-        id: u64,
-        factory: &Factory<W>,
-        capacity: Option<Capacity>,
-    ) -> Result<(ChildSpec, Slot<W>), PoolError<()>> {
+    pub(super) fn new(id: u64, pool: &Shared<W>) -> Result<(ChildSpec, Slot<W>), PoolError<()>> {
         let child: Arc<str> = format!("worker-{id}").into();
-        let factory = factory.clone();
-        let mut spec = ChildSpec::worker(child.to_string(), move || factory());
-        if let Some(capacity) = capacity {
+        let factory = pool.factory.clone();
+        let mut spec = match &pool.shared_jobs {
+            Some(jobs) => ChildSpec::worker_sharing(child.to_string(), jobs, move || factory()),
+            None => ChildSpec::worker(child.to_string(), move || factory()),
+        };
+        if let Some(capacity) = pool.capacity {
             spec = spec.capacity(capacity);
         }
         let addr = spec.addr::<W>().ok_or(PoolError::Closed(()))?;

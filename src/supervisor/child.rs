@@ -23,7 +23,7 @@ use event_listener::{Event, listener};
 use futures_lite::FutureExt;
 
 use crate::rt::{self, JoinHandle};
-use crate::{Actor, ActorId, Addr, Capacity, ExitReason, Inbox, ReplyTo};
+use crate::{Actor, ActorId, Addr, Capacity, ExitReason, Inbox, ReplyTo, SharedMailbox};
 
 use super::spec::Shutdown;
 use super::supervisor::Supervisor;
@@ -71,6 +71,8 @@ pub(crate) struct TypedChild<A: Actor> {
     /// exits just because its other addresses were dropped.
     addr: Addr<A>,
     path: Option<Arc<str>>,
+    /// Served by every mailbox of this child (see `Inbox::share`).
+    shared: Option<SharedMailbox<A>>,
 }
 
 struct Keeper<A: Actor> {
@@ -155,7 +157,14 @@ impl<A: Actor> TypedChild<A> {
             idle: Some(inbox),
             keeper: None,
             path: None,
+            shared: None,
         }
+    }
+
+    /// Every instance also serves `shared`.
+    pub(crate) fn sharing(mut self, shared: &SharedMailbox<A>) -> Self {
+        self.shared = Some(shared.clone());
+        self
     }
 
     fn spawn_keeper(&mut self, notice: ExitNotice) -> &Keeper<A> {
@@ -169,6 +178,9 @@ impl<A: Actor> TypedChild<A> {
         };
         if let Some(path) = &self.path {
             inbox.set_path(path.clone());
+        }
+        if let Some(shared) = &self.shared {
+            inbox.share(shared);
         }
         let (commands, rx) = async_channel::unbounded();
         let shared = Arc::new(Shared::default());

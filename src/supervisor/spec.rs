@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Actor, Addr, Capacity};
+use crate::{Actor, Addr, Capacity, SharedMailbox};
 
 use super::child::{ErasedChild, TypedChild};
 use super::supervisor::Supervisor;
@@ -205,11 +205,56 @@ impl ChildSpec {
         Self::new(id, ChildKind::Supervisor, factory)
     }
 
+    /// A worker child that also serves `shared` whenever its own mailbox
+    /// is empty (see [`Inbox::share`](crate::Inbox::share)), restarted
+    /// instances included: how a balancing pool's workers are declared.
+    ///
+    /// ```
+    /// use retinue::{Actor, Capacity, Context, Handler, Message, SharedMailbox};
+    /// use retinue::supervisor::{ChildSpec, Strategy, Supervisor};
+    ///
+    /// struct Square;
+    /// impl Actor for Square {}
+    /// struct Job(u64);
+    /// impl Message for Job { type Reply = u64; }
+    /// impl Handler<Job> for Square {
+    ///     async fn handle(&mut self, job: Job, _: &mut Context<Self>) -> u64 { job.0 * job.0 }
+    /// }
+    ///
+    /// # retinue::rt::block_on(async {
+    /// let jobs = SharedMailbox::new(Capacity::DEFAULT);
+    /// let sup = Supervisor::new(Strategy::OneForOne)
+    ///     .child(ChildSpec::worker_sharing("a", &jobs, || Square))
+    ///     .child(ChildSpec::worker_sharing("b", &jobs, || Square))
+    ///     .spawn()
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(jobs.ask(Job(4)).await, Ok(16));
+    /// sup.shutdown().await;
+    /// # });
+    /// ```
+    pub fn worker_sharing<A, F>(
+        id: impl Into<String>,
+        shared: &SharedMailbox<A>,
+        factory: F,
+    ) -> Self
+    where
+        A: Actor,
+        F: FnMut() -> A + Send + 'static,
+    {
+        let child = TypedChild::new(factory, A::CAPACITY).sharing(shared);
+        Self::with_child(id, ChildKind::Worker, Box::new(child))
+    }
+
     fn new<A, F>(id: impl Into<String>, kind: ChildKind, factory: F) -> Self
     where
         A: Actor,
         F: FnMut() -> A + Send + 'static,
     {
+        Self::with_child(id, kind, Box::new(TypedChild::new(factory, A::CAPACITY)))
+    }
+
+    fn with_child(id: impl Into<String>, kind: ChildKind, child: Box<dyn ErasedChild>) -> Self {
         ChildSpec {
             id: id.into(),
             restart: Restart::Permanent,
@@ -219,7 +264,7 @@ impl ChildSpec {
             },
             kind,
             significant: false,
-            child: Box::new(TypedChild::new(factory, A::CAPACITY)),
+            child,
         }
     }
 
