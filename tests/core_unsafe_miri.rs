@@ -18,7 +18,10 @@
 //!   next instance reuses the slot;
 //! - close with messages queued and taken: every envelope dropped once,
 //!   askers answered with an error;
-//! - a message whose `Drop` panics at close.
+//! - a message whose `Drop` panics at close;
+//! - a shared mailbox: messages stored in place, boxed (too big, or
+//!   over-aligned), given back when full or closed, dropped once at close,
+//!   handled by exactly one of several actors on other threads.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -203,4 +206,151 @@ fn a_message_whose_drop_panics_at_close_does_not_stop_the_close() {
         "the message behind it is dropped too"
     );
     assert_eq!(block_on(addr.wait_stopped()), ExitReason::Shutdown);
+}
+
+// ----- the shared mailbox: envelopes stored in place (or boxed) ----------
+
+/// Too big to be stored in place (more than six words): boxed.
+struct Wide([u64; 16], #[allow(dead_code)] Token);
+impl Message for Wide {
+    type Reply = u64;
+}
+impl Handler<Wide> for Sum {
+    async fn handle(&mut self, msg: Wide, _: &mut Context<Self>) -> u64 {
+        msg.0.iter().sum()
+    }
+}
+
+/// Aligned beyond a word: boxed too, whatever its size.
+#[repr(align(64))]
+struct Aligned(u64);
+struct Far(Aligned);
+impl Message for Far {
+    type Reply = u64;
+}
+impl Handler<Far> for Sum {
+    async fn handle(&mut self, msg: Far, _: &mut Context<Self>) -> u64 {
+        assert_eq!(std::ptr::from_ref(&msg.0) as usize % 64, 0, "still aligned");
+        msg.0.0
+    }
+}
+
+#[test]
+fn shared_tells_and_asks_of_every_payload_form_arrive_once_each() {
+    use retinue::SharedMailbox;
+    let drops = Arc::new(AtomicUsize::new(0));
+    let shared = SharedMailbox::<Sum>::new(Capacity::Bounded(2));
+    let workers: Vec<_> = (0..2)
+        .map(|_| {
+            let mut inbox = Inbox::<Sum>::new();
+            inbox.share(&shared);
+            let addr = inbox.addr();
+            (
+                addr,
+                thread::spawn(move || block_on(inbox.run(Sum::default()))),
+            )
+        })
+        .collect();
+    let senders: Vec<_> = (0..2)
+        .map(|_| {
+            let (shared, drops) = (shared.clone(), drops.clone());
+            thread::spawn(move || {
+                block_on(async {
+                    for n in 1..=PER_SENDER {
+                        shared.tell(Add(n, Token(drops.clone()))).await.unwrap();
+                    }
+                    let wide = shared.ask(Wide([2; 16], Token(drops.clone())));
+                    assert_eq!(wide.await, Ok(32));
+                    assert_eq!(shared.ask(Far(Aligned(7))).await, Ok(7));
+                })
+            })
+        })
+        .collect();
+    for sender in senders {
+        sender.join().unwrap();
+    }
+    let mut told = 0;
+    for (addr, _) in &workers {
+        told += block_on(addr.ask(Total)).unwrap().1;
+    }
+    assert_eq!(
+        told,
+        2 * PER_SENDER,
+        "each tell handled by exactly one worker"
+    );
+    for (addr, worker) in workers {
+        addr.stop();
+        assert_eq!(worker.join().unwrap(), ExitReason::Stopped);
+    }
+    assert_eq!(drops.load(Ordering::SeqCst) as u64, 2 * PER_SENDER + 2);
+}
+
+#[test]
+fn shared_close_and_refusals_give_back_or_drop_every_message_once() {
+    use retinue::{SharedMailbox, TrySendError};
+    let drops = Arc::new(AtomicUsize::new(0));
+    let shared = SharedMailbox::<Sum>::new(Capacity::Bounded(3));
+    shared
+        .try_tell(Add(1, Token(drops.clone())))
+        .unwrap_or_else(|_| panic!("room"));
+    shared
+        .try_tell(Wide([1; 16], Token(drops.clone())))
+        .unwrap_or_else(|_| panic!("room"));
+    let asker = {
+        let shared = shared.clone();
+        thread::spawn(move || block_on(shared.ask(Total)))
+    };
+    while shared.len() < 3 {
+        thread::yield_now();
+    }
+    // Full: both forms come back whole, nothing dropped.
+    match shared.try_tell(Add(2, Token(drops.clone()))) {
+        Err(TrySendError::Full(Add(2, token))) => drop(token),
+        _ => panic!("full"),
+    }
+    match shared.try_tell(Wide([3; 16], Token(drops.clone()))) {
+        Err(TrySendError::Full(Wide(words, token))) => {
+            assert_eq!(words, [3; 16]);
+            drop(token);
+        }
+        _ => panic!("full"),
+    }
+    assert_eq!(drops.load(Ordering::SeqCst), 2, "only the two given back");
+    assert!(shared.drop_oldest(), "the first, in place");
+    assert_eq!(drops.load(Ordering::SeqCst), 3);
+    shared.close();
+    assert_eq!(
+        drops.load(Ordering::SeqCst),
+        4,
+        "the boxed one dropped once"
+    );
+    assert_eq!(asker.join().unwrap(), Err(AskError::NoReply));
+    match block_on(shared.tell(Add(4, Token(drops.clone())))) {
+        Err(retinue::SendError(Add(4, token))) => drop(token),
+        _ => panic!("closed"),
+    }
+    assert_eq!(drops.load(Ordering::SeqCst), 5);
+}
+
+#[test]
+fn a_shared_message_that_panics_its_handler_frees_it_and_a_new_instance_serves_on() {
+    use retinue::SharedMailbox;
+    let shared = SharedMailbox::<Sum>::new(Capacity::Bounded(8));
+    let mut inbox = Inbox::<Sum>::new();
+    inbox.share(&shared);
+    let addr = inbox.addr();
+    let asker = {
+        let shared = shared.clone();
+        thread::spawn(move || {
+            block_on(async { (shared.ask(Boom).await, shared.ask(Big(3)).await) })
+        })
+    };
+    let first = block_on(inbox.run(Sum::default()));
+    assert!(matches!(first, ExitReason::Panicked(_)), "{first:?}");
+    let second = thread::spawn(move || block_on(inbox.run(Sum::default())));
+    let (boom, big) = asker.join().unwrap();
+    assert_eq!(boom, Err(AskError::NoReply));
+    assert_eq!(big, Ok(3 * 4096));
+    addr.stop();
+    assert_eq!(second.join().unwrap(), ExitReason::Stopped);
 }
