@@ -146,7 +146,10 @@ fn a_busy_actor_holds_nothing_but_the_message_in_hand() {
         assert_eq!(shared.len(), 4, "nothing taken ahead of time");
         drop(gate); // the slow job ends
         shared.ask(Note("e")).await.unwrap();
-        assert_eq!(workers[0].ask(Seen).await.unwrap(), ["a", "b", "c", "d", "e"]);
+        assert_eq!(
+            workers[0].ask(Seen).await.unwrap(),
+            ["a", "b", "c", "d", "e"]
+        );
         workers[0].stop();
     });
 }
@@ -199,7 +202,11 @@ fn a_restarted_worker_goes_on_serving_the_shared_mailbox() {
         shared.tell(Crash).await.unwrap();
         // Answered by the restarted instance (the first one crashed).
         assert_eq!(shared.ask(Note("after")).await, Ok(worker.id()));
-        assert_eq!(worker.ask(Seen).await.unwrap(), ["after"], "a fresh instance");
+        assert_eq!(
+            worker.ask(Seen).await.unwrap(),
+            ["after"],
+            "a fresh instance"
+        );
         sup.shutdown().await;
     });
 }
