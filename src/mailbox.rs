@@ -385,10 +385,18 @@ impl<A> Mailbox<A> {
         lock(&self.cold().control)
     }
 
+    /// The next control signal; an empty lane is one load (inlined in
+    /// every receive).
+    #[inline]
     fn pop_control(&self) -> Option<Control<A>> {
         if self.control_len.load(Ordering::Acquire) == 0 {
             return None;
         }
+        self.pop_control_locked()
+    }
+
+    #[cold]
+    fn pop_control_locked(&self) -> Option<Control<A>> {
         let mut lane = self.lock_control();
         let control = lane.queue.pop_front();
         self.control_len.store(lane.queue.len(), Ordering::Release);
