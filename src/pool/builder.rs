@@ -12,7 +12,7 @@
 //!   still queued at the old workers are dropped (their askers get an
 //!   error) and feeders are restarted for the fresh workers.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use super::keys::Registry;
@@ -108,7 +108,9 @@ impl<W: Actor> PoolBuilder<W> {
     pub async fn spawn(self) -> Result<Pool<W>, PoolError<()>> {
         let size = self.size;
         let sup = Supervisor::with_flags(self.flags.clone()).spawn().await?;
-        let pool = Pool::from_shared(Arc::new(self.into_shared(sup.addr().clone())));
+        let shared = self.into_shared(sup.addr().clone());
+        shared.started.store(true, Ordering::SeqCst);
+        let pool = Pool::from_shared(Arc::new(shared));
         pool.grow(size).await?;
         Ok(pool)
     }
@@ -149,6 +151,9 @@ impl<W: Actor> PoolBuilder<W> {
         let spec = ChildSpec::supervisor(id, {
             let (first, cell) = (first.clone(), cell.clone());
             move || {
+                if let Some(shared) = cell.get() {
+                    shared.started.store(true, Ordering::SeqCst);
+                }
                 let specs = lock(&first).take().unwrap_or_else(|| match cell.get() {
                     Some(shared) => shared.rebuild(),
                     None => Vec::new(),
@@ -178,6 +183,7 @@ impl<W: Actor> PoolBuilder<W> {
             routing: self.routing,
             overflow: self.overflow,
             sup,
+            started: AtomicBool::new(false),
             factory: self.factory,
             capacity: self.capacity,
             slots: RwLock::new(Vec::new()),

@@ -14,7 +14,7 @@
 //! - Consistent hashing never falls back to another worker: a key's
 //!   message waits for (or is refused by) the key's own worker.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 
 use async_channel::{Receiver, Sender};
@@ -33,6 +33,9 @@ pub(super) struct Shared<W: Actor> {
     pub(super) overflow: Overflow,
     /// The pool's supervisor (stable across its restarts by a parent).
     pub(super) sup: Addr<Supervisor>,
+    /// Whether that supervisor was ever started (a pool in a tree that
+    /// has not started yet: false).
+    pub(super) started: AtomicBool,
     pub(super) factory: Factory<W>,
     pub(super) capacity: Option<Capacity>,
     pub(super) slots: RwLock<Vec<Slot<W>>>,

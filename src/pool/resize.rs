@@ -124,7 +124,8 @@ impl<W: Actor> Pool<W> {
     /// Messages still queued are dropped (their askers get an error); call
     /// [`resize`](Self::resize) down or wait for your own completion signal
     /// first to finish them. (A pool in a supervision tree is shut down
-    /// with its tree.)
+    /// with its tree; if that tree has not started yet, this stops the
+    /// feeding and closes the shared mailbox, and returns at once.)
     pub async fn shutdown(&self) {
         let slots: Vec<_> = self.slots().clone();
         for slot in &slots {
@@ -135,6 +136,9 @@ impl<W: Actor> Pool<W> {
         }
         if let Some(jobs) = &self.shared().shared_jobs {
             jobs.close();
+        }
+        if !self.shared().started.load(Ordering::SeqCst) {
+            return; // nothing runs yet: the tree starts and stops the rest
         }
         if let Ok(sup) = self.supervisor().await {
             sup.shutdown().await;
