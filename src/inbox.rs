@@ -75,8 +75,9 @@ pub struct Inbox<A: Actor> {
     closed: bool,
     /// The supervised path (`workers/fetcher`), for spans and metrics.
     path: Option<Arc<str>>,
-    /// A mailbox shared with other actors, served when this one is empty.
-    shared: Option<Receiver<InlineEnvelope<A>>>,
+    /// A mailbox shared with other actors, served when this one is empty
+    /// (boxed: one word in every actor that shares nothing).
+    shared: Option<Box<Receiver<InlineEnvelope<A>>>>,
 }
 
 /// An instance that has started successfully; [`run`](Running::run) it.
@@ -187,7 +188,7 @@ impl<A: Actor> Inbox<A> {
     /// # });
     /// ```
     pub fn share(&mut self, shared: &SharedMailbox<A>) {
-        self.shared = Some(shared.receiver());
+        self.shared = Some(Box::new(shared.receiver()));
     }
 
     /// A strong address of this mailbox.
@@ -484,26 +485,45 @@ impl<'a, A: Actor> Running<'a, A> {
                 return Next::Shared(envelope);
             }
             self.ctx.meter.flush(Some(0));
-            if orphaned {
-                let next = shared.recv().await;
-                return next.map_or(Next::Own(Received::Orphaned), Next::Shared);
-            }
-            let from_shared = async {
-                match shared.recv().await {
-                    Ok(envelope) => Next::Shared(envelope),
-                    // Closed: this mailbox alone from now on.
-                    Err(_) => std::future::pending().await,
-                }
-            };
-            let from_own = async { Next::Own(mailbox.receive(&mut self.inbox.taken).await) };
-            match from_own.or(from_shared).await {
+            // Out of line (and boxed): every actor's idle future has room
+            // for its longest wait, and only sharing actors wait on two.
+            let waited = Box::pin(wait_either(
+                mailbox,
+                &mut self.inbox.taken,
+                shared,
+                orphaned,
+            ));
+            match waited.await {
                 // Orphaned, but the shared mailbox may still have senders:
                 // the next turn waits for them.
-                Next::Own(Received::Orphaned) => continue,
+                Next::Own(Received::Orphaned) if !orphaned => continue,
                 next => return next,
             }
         }
     }
+}
+
+/// Waits for this mailbox or the shared one, whichever has something
+/// first; only for the shared one if this one is `orphaned`.
+async fn wait_either<A: Actor>(
+    mailbox: &Mailbox<A>,
+    taken: &mut Batch<A>,
+    shared: &Receiver<InlineEnvelope<A>>,
+    orphaned: bool,
+) -> Next<A> {
+    if orphaned {
+        let next = shared.recv().await;
+        return next.map_or(Next::Own(Received::Orphaned), Next::Shared);
+    }
+    let from_shared = async {
+        match shared.recv().await {
+            Ok(envelope) => Next::Shared(envelope),
+            // Closed: this mailbox alone from now on.
+            Err(_) => std::future::pending().await,
+        }
+    };
+    let from_own = async { Next::Own(mailbox.receive(taken).await) };
+    from_own.or(from_shared).await
 }
 
 /// What an instance serves next: from its own mailbox, or a shared one.
