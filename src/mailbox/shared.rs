@@ -122,7 +122,11 @@ impl<A: Actor> SharedMailbox<A> {
     /// Queues a message and waits for the reply of whichever actor took it.
     /// [`AskError::Closed`] once closed; [`AskError::NoReply`] when the
     /// handler panicked, or the message was dropped unhandled (closed or
-    /// [`drop_oldest`](Self::drop_oldest)).
+    /// [`drop_oldest`](Self::drop_oldest)). An actor that serves this
+    /// mailbox and asks it from a handler waits for *another* actor to
+    /// take the message: with no other, that never happens (use
+    /// [`Addr::ask_timeout`](crate::Addr::ask_timeout)'s pattern,
+    /// `rt::timeout`, if that can be the case).
     pub async fn ask<M: Message>(&self, msg: M) -> Result<M::Reply, AskError>
     where
         A: Handler<M>,
