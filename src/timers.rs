@@ -52,7 +52,7 @@ impl<A: Actor> Context<A> {
     /// Sends `make()` to this actor every `period`, first after one period.
     /// When the actor is busy and ticks fall behind, missed ticks are
     /// skipped rather than bunched. A panic in `make` ends the instance
-    /// with [`ExitReason::Panicked`].
+    /// with [`ExitReason::Panicked`](crate::ExitReason::Panicked).
     ///
     /// ```
     /// use std::time::Duration;

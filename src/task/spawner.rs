@@ -18,7 +18,7 @@ use crate::{Actor, Addr};
 use super::error::TaskError;
 use super::group::{ChildGuard, GuardedChild, Phase, Shared, SpawnError, StopOnDrop};
 
-/// Spawns into a [`Group`]; clonable, so children can add children.
+/// Spawns into a [`Group`](crate::task::Group); clonable, so children can add children.
 ///
 /// ```
 /// use std::sync::atomic::{AtomicU32, Ordering};
