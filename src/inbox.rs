@@ -18,7 +18,6 @@ use std::fmt;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
-use async_channel::Receiver;
 use futures_lite::FutureExt;
 use tracing::{Instrument, Span};
 
@@ -31,7 +30,7 @@ use crate::envelope::{Envelope, InlineEnvelope};
 use crate::exit::ExitReason;
 use crate::future_slot::{FutureSlot, Placed};
 use crate::lane::Batch;
-use crate::mailbox::{Capacity, Control, Mailbox, Received, SharedMailbox};
+use crate::mailbox::{Capacity, Control, Handover, Mailbox, Received, SharedMailbox};
 use crate::trace;
 
 /// The receiving end of an actor's mailbox. Whoever holds it runs the
@@ -75,9 +74,8 @@ pub struct Inbox<A: Actor> {
     closed: bool,
     /// The supervised path (`workers/fetcher`), for spans and metrics.
     path: Option<Arc<str>>,
-    /// A mailbox shared with other actors, served when this one is empty
-    /// (boxed: one word in every actor that shares nothing).
-    shared: Option<Box<Receiver<InlineEnvelope<A>>>>,
+    /// A mailbox shared with other actors, served when this one is empty.
+    shared: Option<Arc<Handover<InlineEnvelope<A>>>>,
 }
 
 /// An instance that has started successfully; [`run`](Running::run) it.
@@ -188,7 +186,7 @@ impl<A: Actor> Inbox<A> {
     /// # });
     /// ```
     pub fn share(&mut self, shared: &SharedMailbox<A>) {
-        self.shared = Some(Box::new(shared.receiver()));
+        self.shared = Some(shared.queue());
     }
 
     /// A strong address of this mailbox.
@@ -481,7 +479,7 @@ impl<'a, A: Actor> Running<'a, A> {
                 Some(next) => return Next::Own(next),
                 None => false,
             };
-            if let Ok(envelope) = shared.try_recv() {
+            if let Ok(envelope) = shared.try_take() {
                 return Next::Shared(envelope);
             }
             self.ctx.meter.flush(Some(0));
@@ -508,18 +506,18 @@ impl<'a, A: Actor> Running<'a, A> {
 async fn wait_either<A: Actor>(
     mailbox: &Mailbox<A>,
     taken: &mut Batch<A>,
-    shared: &Receiver<InlineEnvelope<A>>,
+    shared: &Handover<InlineEnvelope<A>>,
     orphaned: bool,
 ) -> Next<A> {
     if orphaned {
-        let next = shared.recv().await;
+        let next = shared.take().await;
         return next.map_or(Next::Own(Received::Orphaned), Next::Shared);
     }
     let from_shared = async {
-        match shared.recv().await {
-            Ok(envelope) => Next::Shared(envelope),
+        match shared.take().await {
+            Some(envelope) => Next::Shared(envelope),
             // Closed: this mailbox alone from now on.
-            Err(_) => std::future::pending().await,
+            None => std::future::pending().await,
         }
     };
     let from_own = async { Next::Own(mailbox.receive(taken).await) };

@@ -42,7 +42,10 @@ use crate::envelope::Envelope;
 use crate::exit::ExitReason;
 use crate::lane::{Batch, Lane, Pushed};
 
+mod handover;
 mod shared;
+
+pub(crate) use handover::Handover;
 
 pub use shared::SharedMailbox;
 

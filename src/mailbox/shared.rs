@@ -8,18 +8,21 @@
 //!   its own mailbox (control lane first) is always looked at first, and
 //!   it never holds a shared message it is not handling. So a slow actor
 //!   hoards nothing, and a crash loses at most the message in hand.
-//! - The queue is an MPMC channel of [`InlineEnvelope`]s, stored in the
-//!   channel's own slots: a small told message costs no allocation (a
-//!   heap message crossing threads is most of what a pool costs over a
-//!   plain channel of values: see benches/pool.rs).
+//! - The queue is a [`Handover`] of [`InlineEnvelope`]s, stored in the
+//!   queue's own slots: a small told message costs no allocation (a heap
+//!   message crossing threads is most of what a pool costs over a plain
+//!   channel of values: see benches/pool.rs).
+//! - The last handle dropped closes it; messages already queued are
+//!   still served.
 //! - Closing drops what is queued, so pending asks fail instead of
 //!   hanging; actors serving it go on serving their own mailboxes.
 
 use std::fmt;
-
-use async_channel::{Receiver, Sender};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::Capacity;
+use super::handover::{Handover, Refused};
 use crate::actor::{Actor, Handler, Message};
 use crate::envelope::{Ask, InlineEnvelope, Tell};
 use crate::error::{AskError, SendError, TrySendError};
@@ -57,8 +60,9 @@ use crate::reply::ReplyTo;
 /// # });
 /// ```
 pub struct SharedMailbox<A> {
-    tx: Sender<InlineEnvelope<A>>,
-    rx: Receiver<InlineEnvelope<A>>,
+    queue: Arc<Handover<InlineEnvelope<A>>>,
+    /// Live handles (the actors serving it hold the queue, not a handle).
+    handles: Arc<AtomicUsize>,
     capacity: Capacity,
 }
 
@@ -66,11 +70,15 @@ impl<A: Actor> SharedMailbox<A> {
     /// A shared mailbox holding up to `capacity` waiting messages.
     pub fn new(capacity: Capacity) -> Self {
         let capacity = capacity.normalized();
-        let (tx, rx) = match capacity {
-            Capacity::Bounded(n) => async_channel::bounded(n),
-            Capacity::Unbounded => async_channel::unbounded(),
+        let bound = match capacity {
+            Capacity::Bounded(n) => Some(n),
+            Capacity::Unbounded => None,
         };
-        SharedMailbox { tx, rx, capacity }
+        SharedMailbox {
+            queue: Arc::new(Handover::new(bound)),
+            handles: Arc::new(AtomicUsize::new(1)),
+            capacity,
+        }
     }
 
     /// Queues a message for whichever actor is free first, waiting for
@@ -80,15 +88,15 @@ impl<A: Actor> SharedMailbox<A> {
         A: Handler<M>,
     {
         // Room is the common case: settle it without the waiting future.
-        let envelope = match self.tx.try_send(InlineEnvelope::new(Tell::new(msg))) {
+        let envelope = match self.queue.try_push(InlineEnvelope::new(Tell::new(msg))) {
             Ok(()) => return Ok(()),
-            Err(async_channel::TrySendError::Closed(e)) => return Err(SendError(unwrap_tell(e))),
-            Err(async_channel::TrySendError::Full(e)) => e,
+            Err(Refused::Closed(e)) => return Err(SendError(unwrap_tell(e))),
+            Err(Refused::Full(e)) => e,
         };
-        self.tx
-            .send(envelope)
+        self.queue
+            .push(envelope)
             .await
-            .map_err(|e| SendError(unwrap_tell(e.0)))
+            .map_err(|e| SendError(unwrap_tell(e)))
     }
 
     /// Queues a message if there is room right now.
@@ -111,11 +119,11 @@ impl<A: Actor> SharedMailbox<A> {
     where
         A: Handler<M>,
     {
-        self.tx
-            .try_send(InlineEnvelope::new(Tell::new(msg)))
+        self.queue
+            .try_push(InlineEnvelope::new(Tell::new(msg)))
             .map_err(|failed| match failed {
-                async_channel::TrySendError::Full(e) => TrySendError::Full(unwrap_tell(e)),
-                async_channel::TrySendError::Closed(e) => TrySendError::Closed(unwrap_tell(e)),
+                Refused::Full(e) => TrySendError::Full(unwrap_tell(e)),
+                Refused::Closed(e) => TrySendError::Closed(unwrap_tell(e)),
             })
     }
 
@@ -132,8 +140,8 @@ impl<A: Actor> SharedMailbox<A> {
         A: Handler<M>,
     {
         let (port, reply) = ReplyTo::pair();
-        self.tx
-            .send(InlineEnvelope::new(Ask::new(msg, port)))
+        self.queue
+            .push(InlineEnvelope::new(Ask::new(msg, port)))
             .await
             .map_err(|_| AskError::Closed)?;
         reply.await
@@ -159,19 +167,19 @@ impl<A: Actor> SharedMailbox<A> {
     /// assert!(!SharedMailbox::<Echo>::new(Capacity::Unbounded).drop_oldest());
     /// ```
     pub fn drop_oldest(&self) -> bool {
-        self.rx.try_recv().is_ok()
+        self.queue.try_take().is_ok()
     }
 }
 
 impl<A> SharedMailbox<A> {
     /// Messages waiting (not yet taken by an actor).
     pub fn len(&self) -> usize {
-        self.tx.len()
+        self.queue.len()
     }
 
     /// Whether no message is waiting.
     pub fn is_empty(&self) -> bool {
-        self.tx.is_empty()
+        self.queue.is_empty()
     }
 
     /// How many messages it holds before `tell` waits.
@@ -200,27 +208,37 @@ impl<A> SharedMailbox<A> {
     /// # });
     /// ```
     pub fn close(&self) {
-        self.tx.close();
-        while self.rx.try_recv().is_ok() {}
+        self.queue.close();
+        while self.queue.try_take().is_ok() {}
     }
 
     /// Whether it was closed.
     pub fn is_closed(&self) -> bool {
-        self.tx.is_closed()
+        self.queue.is_closed()
     }
 
-    /// The receiving side, for an [`Inbox`](crate::Inbox) that serves it.
-    pub(crate) fn receiver(&self) -> Receiver<InlineEnvelope<A>> {
-        self.rx.clone()
+    /// The queue, for an [`Inbox`](crate::Inbox) that serves it.
+    pub(crate) fn queue(&self) -> Arc<Handover<InlineEnvelope<A>>> {
+        self.queue.clone()
     }
 }
 
 impl<A> Clone for SharedMailbox<A> {
     fn clone(&self) -> Self {
+        self.handles.fetch_add(1, Ordering::Relaxed);
         SharedMailbox {
-            tx: self.tx.clone(),
-            rx: self.rx.clone(),
+            queue: self.queue.clone(),
+            handles: self.handles.clone(),
             capacity: self.capacity,
+        }
+    }
+}
+
+impl<A> Drop for SharedMailbox<A> {
+    fn drop(&mut self) {
+        // Like `Arc`: the last one sees every other's clone and drop.
+        if self.handles.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.queue.close();
         }
     }
 }
