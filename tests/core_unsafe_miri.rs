@@ -164,7 +164,14 @@ fn close_drops_every_queued_and_taken_message_once() {
         thread::yield_now();
     }
     inbox.close(ExitReason::Shutdown);
-    assert_eq!(asker.join().unwrap(), Err(AskError::NoReply));
+    // The length counts the place the ask reserved, which can come just
+    // before its push: the close then refuses the push (`Closed`) instead
+    // of dropping the queued ask (`NoReply`). Either way it is answered.
+    let asked = asker.join().unwrap();
+    assert!(
+        matches!(asked, Err(AskError::NoReply | AskError::Closed)),
+        "{asked:?}"
+    );
     assert_eq!(drops.load(Ordering::SeqCst), 10);
     assert!(
         addr.try_tell(Total).is_err(),
