@@ -82,8 +82,12 @@ impl Handler<Setup> for Clockwork {
                 });
             }
             Setup::Background(tx) => {
+                // Made before the task and moved into it: a task cancelled
+                // before its first poll drops it too (made inside, it
+                // would never exist, and the test could not tell).
+                let signal = DropSignal(Some(tx), "task dropped");
                 ctx.spawn_task(async move {
-                    let _signal = DropSignal(Some(tx), "task dropped");
+                    let _signal = signal;
                     std::future::pending::<()>().await;
                 });
             }
