@@ -461,6 +461,24 @@ fn a_second_node_cannot_join_under_a_live_name_until_it_frees_up() {
 }
 
 #[test]
+fn nodes_starting_at_once_on_a_fresh_server_all_start() {
+    // Each round a fresh server: the first nodes create the name bucket
+    // together, and a create that loses that race must still join.
+    for round in 0..5 {
+        let server = NatsServer::start();
+        rt::block_on(async {
+            let joins: Vec<_> = (0..4)
+                .map(|n| rt::spawn(Node::connect(options(&server, &format!("n{round}-{n}")))))
+                .collect();
+            for join in joins {
+                let node = join.await.expect("join task");
+                assert!(node.is_ok(), "round {round}: {}", node.err().unwrap());
+            }
+        });
+    }
+}
+
+#[test]
 fn of_nodes_joining_at_once_under_one_name_exactly_one_wins() {
     let server = NatsServer::start();
     rt::block_on(async {

@@ -27,6 +27,7 @@ use futures_lite::StreamExt;
 
 use super::error::{RemoteError, RemoteErrorKind};
 use super::node::{Node, check_token};
+use super::streams;
 use crate::rt;
 
 const KEY: &str = "holder";
@@ -105,9 +106,7 @@ pub(crate) async fn open_bucket(
         num_replicas: 1,
         ..Default::default()
     };
-    Box::pin(js.get_or_create_stream(config))
-        .await
-        .map_err(|e| RemoteError::jetstream(&format!("cannot create the bucket {bucket}"), e))?;
+    streams::get_or_create(&js, config, &format!("the bucket {bucket}")).await?;
     Box::pin(js.get_key_value(bucket))
         .await
         .map_err(|e| RemoteError::jetstream(&format!("cannot open the bucket {bucket}"), e))

@@ -40,6 +40,7 @@ mod lock;
 mod names;
 mod node;
 mod queue;
+mod streams;
 mod watch;
 mod wire;
 

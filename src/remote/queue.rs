@@ -35,7 +35,7 @@ use serde::de::DeserializeOwned;
 
 use super::error::RemoteError;
 use super::node::{ConnState, Node, check_token};
-use super::wire;
+use super::{streams, wire};
 use crate::rt;
 use crate::sync::{AckSource, Delivery, DeliveryError};
 
@@ -121,15 +121,14 @@ async fn open<T>(
     dead_subject: Option<String>,
     conn: Arc<ConnState>,
 ) -> Result<RemoteQueue<T>, RemoteError> {
-    let handle = Box::pin(js.get_or_create_stream(stream::Config {
+    let config = stream::Config {
         name: stream.to_string(),
         subjects: vec![subject.to_string()],
         retention: stream::RetentionPolicy::WorkQueue,
         num_replicas: 1,
         ..Default::default()
-    }))
-    .await
-    .map_err(|e| RemoteError::jetstream("cannot create the queue's stream", e))?;
+    };
+    let handle = streams::get_or_create(js, config, "the queue's stream").await?;
     let consumer = Box::pin(handle.get_or_create_consumer(
         "workers",
         consumer::pull::Config {
