@@ -36,22 +36,29 @@ fn work(seed: u64) -> u64 {
     std::hint::black_box(h)
 }
 
-fn floor_round(n: u64, workers: usize) -> Duration {
+/// N plain tasks pulling jobs from one bounded async-channel; `job` makes
+/// each job from its number and `seed` reads it back for the work.
+fn channel_floor<T: Send + 'static>(
+    n: u64,
+    workers: usize,
+    job: fn(u64) -> T,
+    seed: fn(&T) -> u64,
+) -> Duration {
     on_worker(async move {
-        let (tx, rx) = async_channel::bounded::<u64>(CAP);
+        let (tx, rx) = async_channel::bounded::<T>(CAP);
         let start = Instant::now();
         let consumers: Vec<_> = (0..workers)
             .map(|_| {
                 let rx = rx.clone();
                 retinue::rt::spawn(async move {
                     while let Ok(job) = rx.recv().await {
-                        work(job);
+                        work(seed(&job));
                     }
                 })
             })
             .collect();
         for i in 0..n {
-            tx.send(i).await.unwrap();
+            tx.send(job(i)).await.unwrap();
         }
         drop(tx);
         for c in consumers {
@@ -61,32 +68,15 @@ fn floor_round(n: u64, workers: usize) -> Duration {
     })
 }
 
+fn floor_round(n: u64, workers: usize) -> Duration {
+    channel_floor(n, workers, |i| i, |job| *job)
+}
+
 /// The floor again, with one small heap allocation per job made by the
 /// producer and freed by a consumer on another thread: what a message
 /// that lives on the heap costs on its own.
 fn boxed_floor_round(n: u64, workers: usize) -> Duration {
-    on_worker(async move {
-        let (tx, rx) = async_channel::bounded::<Box<[u64; 4]>>(CAP);
-        let start = Instant::now();
-        let consumers: Vec<_> = (0..workers)
-            .map(|_| {
-                let rx = rx.clone();
-                retinue::rt::spawn(async move {
-                    while let Ok(job) = rx.recv().await {
-                        work(job[0]);
-                    }
-                })
-            })
-            .collect();
-        for i in 0..n {
-            tx.send(Box::new([i; 4])).await.unwrap();
-        }
-        drop(tx);
-        for c in consumers {
-            c.await.unwrap();
-        }
-        start.elapsed()
-    })
+    channel_floor(n, workers, |i| Box::new([i; 4]), |job| job[0])
 }
 
 /// Counts finished jobs; signals when all `n` are done.

@@ -79,6 +79,11 @@ impl AckSource for Flaky {
     }
 }
 
+/// A pool of `size` workers reporting each job they finish to `done`.
+fn workers(size: usize, done: async_channel::Sender<u64>) -> retinue::pool::PoolBuilder<Worker> {
+    Pool::builder(move || Worker { done: done.clone() }).size(size)
+}
+
 async fn until(what: &str, f: impl Fn() -> bool) {
     rt::timeout(LONG, async {
         while !f() {
@@ -93,8 +98,7 @@ async fn until(what: &str, f: impl Fn() -> bool) {
 fn an_unavailable_source_is_asked_again_and_nothing_is_lost() {
     run(async {
         let (done, seen) = async_channel::unbounded();
-        let pool = Pool::builder(move || Worker { done: done.clone() })
-            .size(2)
+        let pool = workers(2, done)
             .routing(Routing::RoundRobin)
             .spawn()
             .await
@@ -123,11 +127,7 @@ fn an_unavailable_source_is_asked_again_and_nothing_is_lost() {
 fn a_shut_down_source_ends_the_feed() {
     run(async {
         let (done, _seen) = async_channel::unbounded();
-        let pool = Pool::builder(move || Worker { done: done.clone() })
-            .size(2)
-            .spawn()
-            .await
-            .unwrap();
+        let pool = workers(2, done).spawn().await.unwrap();
         let queue = Queue::fifo(0);
         let source = Flaky::new(&queue, 0);
         pool.feed_from(source.clone(), 1);
@@ -143,8 +143,7 @@ fn a_worker_gone_for_good_gives_its_delivery_back_and_its_feed_stops() {
     run(async {
         let (done, _seen) = async_channel::unbounded();
         // No restart allowed: the first crash ends the pool's supervisor.
-        let pool = Pool::builder(move || Worker { done: done.clone() })
-            .size(1)
+        let pool = workers(1, done)
             .flags(Flags::default().intensity(0, Duration::from_secs(5)))
             .spawn()
             .await
@@ -174,8 +173,7 @@ fn a_worker_gone_for_good_gives_its_delivery_back_and_its_feed_stops() {
 fn shutting_down_a_pool_whose_tree_never_started_returns_at_once() {
     run(async {
         let (done, _seen) = async_channel::unbounded();
-        let (_spec, pool) = Pool::builder(move || Worker { done: done.clone() })
-            .size(2)
+        let (_spec, pool) = workers(2, done)
             .routing(Routing::Balancing)
             .child_spec("never-started")
             .unwrap();
