@@ -17,7 +17,11 @@
 //!   it never waits, so `Drop` code can use it (a guard's release), and it
 //!   never loses a signal while the mailbox is open. It is rare traffic, so
 //!   it is a mutex-guarded `VecDeque` (no memory until used) with an atomic
-//!   length that keeps the receiver's hot path to one load.
+//!   length that keeps the receiver's hot path to one load. "First"
+//!   holds across the lanes: a signal pushed before a user message is
+//!   handled before it, because the receiver looks at the control lane
+//!   again after every take from the user lane (the take synchronises
+//!   with the pushes it returns, so it sees what was pushed before them).
 //! - The mailbox outlives actor instances: a supervisor runs a fresh
 //!   instance on the same mailbox after a crash, and queued messages wait
 //!   for it. Only [`Mailbox::close`] ends it, once; after that every push
@@ -429,6 +433,14 @@ impl<A> Mailbox<A> {
         }
         if batch.is_empty() {
             *batch = self.user.take();
+            // A signal pushed after the look above but before one of these
+            // messages (by the same sender, say) must still go first: the
+            // take synchronises with those pushes, so a second look sees it.
+            if !batch.is_empty() {
+                if let Some(control) = self.pop_control() {
+                    return Some(Received::Control(control));
+                }
+            }
         }
         let envelope = batch.pop()?;
         self.unreserve();

@@ -12,7 +12,9 @@
 //! - messages taken but not yet handled survive a handler panic and are
 //!   served, in order, by the next instance on the same `Inbox`;
 //! - a message told right before its sender drops the last address is
-//!   handled, not discarded as "orphaned".
+//!   handled, not discarded as "orphaned";
+//! - an urgent (control lane) message is handled before every ordinary one
+//!   told after it.
 //!
 //! Every await that could hang is bounded by `rt::timeout` with a generous
 //! limit, so a hang fails the test.
@@ -23,9 +25,12 @@
 //! (capacities 2 and 3), places never freed, the batch not reversed (FIFO),
 //! `close` leaking the queue or not waking waiting senders, the batch
 //! dropped on a handler panic, a payload dropped twice (the process
-//! aborts), and the two bugs fixed with these tests (an orphaned actor
-//! discarding the last sender's message; a panicking `Drop` at close
-//! hanging every waiter).
+//! aborts), a spin between the control look and the user take (the urgent
+//! test: that race needs the widened window to show here; the lock's model
+//! test met it under load), and the bugs fixed with these tests (an
+//! orphaned actor discarding the last sender's message; a panicking `Drop`
+//! at close hanging every waiter; an urgent message overtaken by an
+//! ordinary one told after it).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -738,5 +743,81 @@ fn a_panicking_drop_at_close_does_not_hang_waiters_or_other_askers() {
         let asked = rt::timeout(LIMIT / 2, ask).await.expect("the ask resolves");
         assert_eq!(asked.unwrap(), Err(AskError::NoReply));
         drops.assert_each_dropped_once("around the grenade");
+    });
+}
+
+// ----- 8. the control lane never falls behind the user lane -----------------------
+
+/// Records, per ordinary message, whether the urgent one told before it
+/// had been handled first.
+#[derive(Default)]
+struct Priority {
+    last_urgent: u64,
+    overtaken: u64,
+}
+impl Actor for Priority {}
+
+struct Urgent(u64);
+impl Message for Urgent {
+    type Reply = ();
+}
+impl Handler<Urgent> for Priority {
+    async fn handle(&mut self, Urgent(i): Urgent, _: &mut Context<Self>) {
+        self.last_urgent = i;
+    }
+}
+
+struct Plain(u64);
+impl Message for Plain {
+    type Reply = ();
+}
+impl Handler<Plain> for Priority {
+    async fn handle(&mut self, Plain(i): Plain, _: &mut Context<Self>) {
+        if self.last_urgent < i {
+            self.overtaken += 1;
+        }
+    }
+}
+
+struct Overtaken;
+impl Message for Overtaken {
+    type Reply = u64;
+}
+impl Handler<Overtaken> for Priority {
+    async fn handle(&mut self, _: Overtaken, _: &mut Context<Self>) -> u64 {
+        self.overtaken
+    }
+}
+
+/// `tell_urgent` promises handling before any queued ordinary message, so
+/// an ordinary message told after an urgent one never overtakes it. The
+/// race this catches: the receiver found the control lane empty, the
+/// sender then pushed both, and the receiver took the ordinary message
+/// without looking at the control lane again. A second sender's filler
+/// keeps the receiver turning through that window.
+#[test]
+fn an_urgent_message_is_handled_before_ordinary_ones_told_after_it() {
+    run_bounded("urgent before ordinary", async {
+        let addr = retinue::spawn(Priority::default());
+        let done = Arc::new(AtomicBool::new(false));
+        let filler = rt::spawn({
+            let (addr, done) = (addr.clone(), done.clone());
+            async move {
+                while !done.load(Ordering::Relaxed) {
+                    addr.tell(Plain(0)).await.unwrap();
+                }
+            }
+        });
+        for i in 1..=100_000 {
+            addr.tell_urgent(Urgent(i)).unwrap();
+            addr.tell(Plain(i)).await.unwrap();
+        }
+        done.store(true, Ordering::Relaxed);
+        filler.await.unwrap();
+        assert_eq!(
+            addr.ask(Overtaken).await,
+            Ok(0),
+            "ordinary messages overtook urgent ones"
+        );
     });
 }
