@@ -1,5 +1,5 @@
 //! Remote actors over a real nats-server: several nodes in one process.
-//! (tests/remote_procs.rs runs them in separate OS processes.)
+//! (`procs.rs` runs them in separate OS processes.)
 
 #![cfg(feature = "nats")]
 

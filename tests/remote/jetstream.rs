@@ -1,5 +1,5 @@
 //! The cross-machine lock and queue over a real nats-server (JetStream),
-//! several nodes in one process. tests/remote_procs.rs kills processes.
+//! several nodes in one process. `procs.rs` kills processes.
 
 #![cfg(feature = "nats")]
 

@@ -1,5 +1,5 @@
 //! Queue: unit tests and a stress test (the model test is in
-//! `sync_queue_model.rs`).
+//! `queue_model.rs`).
 
 use std::time::Duration;
 
