@@ -12,9 +12,10 @@
 //!   down): a fast producer and a slow consumer then exchange one wake per
 //!   half a queue, not one per message (a wake per take is a lock, a task
 //!   schedule and often a thread wake-up: most of a one-worker pool's cost
-//!   when it is measured that way). A waiting sender is woken by the take
-//!   that reaches `low_water`, or by the close; it registers before its
-//!   second try, so it cannot miss that take.
+//!   when it is measured that way; unbounded, no sender waits and takes
+//!   wake none). A waiting sender is woken by the take that reaches
+//!   `low_water`, or by the close; it registers before its second try, so
+//!   it cannot miss that take.
 //! - Closing wakes everyone: senders get their item back; takers take
 //!   what is left, then get `None`.
 
@@ -27,8 +28,9 @@ pub(crate) struct Handover<T> {
     takers: Event,
     /// Senders waiting for room.
     room: Event,
-    /// A take that leaves at most this many items wakes the senders.
-    low_water: usize,
+    /// A take that leaves at most this many items wakes the senders
+    /// (`None` when unbounded: no sender ever waits, so takes wake none).
+    low_water: Option<usize>,
 }
 
 /// Why a push did not land; the item comes back.
@@ -41,8 +43,8 @@ impl<T> Handover<T> {
     /// Bounded to `capacity` (at least 1), or unbounded with `None`.
     pub(crate) fn new(capacity: Option<usize>) -> Self {
         let (items, low_water) = match capacity {
-            Some(n) => (ConcurrentQueue::bounded(n.max(1)), n.max(1) / 2),
-            None => (ConcurrentQueue::unbounded(), usize::MAX),
+            Some(n) => (ConcurrentQueue::bounded(n.max(1)), Some(n.max(1) / 2)),
+            None => (ConcurrentQueue::unbounded(), None),
         };
         Handover {
             items,
@@ -87,7 +89,7 @@ impl<T> Handover<T> {
     pub(crate) fn try_take(&self) -> Result<T, bool> {
         match self.items.pop() {
             Ok(item) => {
-                if self.items.len() <= self.low_water {
+                if self.low_water.is_some_and(|low| self.items.len() <= low) {
                     self.room.notify(usize::MAX);
                 }
                 Ok(item)
@@ -103,14 +105,14 @@ impl<T> Handover<T> {
         loop {
             match self.try_take() {
                 Ok(item) => return Some(item),
-                Err(closed) if closed => return None,
-                Err(_) => {}
+                Err(true) => return None,
+                Err(false) => {}
             }
             listener!(self.takers => arrived);
             match self.try_take() {
                 Ok(item) => return Some(item),
-                Err(closed) if closed => return None,
-                Err(_) => {}
+                Err(true) => return None,
+                Err(false) => {}
             }
             arrived.await;
         }
